@@ -1,0 +1,69 @@
+# Vigie — `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HTMX_VERSION ?= 2.0.11
+export DJANGO_SETTINGS_MODULE := vigie.settings
+
+.PHONY: run test install install-test migrate demo bench lint format lock vendor clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/activate requirements/runtime.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements/runtime.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime requirements/test.lock
+	$(BIN)/pip install --quiet -r requirements/test.lock
+	touch $@
+
+install: $(VENV)/.runtime
+install-test: $(VENV)/.test
+
+migrate: install
+	DEBUG=1 $(PY) -m vigie migrate --no-input -v 0
+	DEBUG=1 $(PY) -m vigie createcachetable
+
+demo: migrate
+	DEBUG=1 $(PY) -m vigie demo --if-empty
+
+run: demo
+	$(PY) scripts/run.py
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install-test
+	$(PY) bench/run.py
+
+lint: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+format: lint
+
+# Regenerate both lock files from pyproject.toml in throw-away virtualenvs.
+lock:
+	rm -rf /tmp/vigie-lock && $(PYTHON) -m venv /tmp/vigie-lock
+	/tmp/vigie-lock/bin/pip install --quiet .
+	/tmp/vigie-lock/bin/pip freeze --exclude-editable | grep -v '^vigie' > /tmp/vigie-runtime.txt
+	/tmp/vigie-lock/bin/pip install --quiet '.[test]'
+	( echo "# Runtime dependencies, pinned. Regenerate with: make lock"; cat /tmp/vigie-runtime.txt ) > requirements/runtime.lock
+	( echo "# Test dependencies, pinned (installed on top of runtime.lock). Regenerate with: make lock"; \
+	  /tmp/vigie-lock/bin/pip freeze --exclude-editable | grep -v '^vigie' | grep -v -x -F -f /tmp/vigie-runtime.txt ) > requirements/test.lock
+
+# Refresh the vendored htmx from the npm registry.
+vendor:
+	rm -rf /tmp/vigie-vendor && mkdir -p /tmp/vigie-vendor
+	cd /tmp/vigie-vendor && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-*.tgz
+	cp /tmp/vigie-vendor/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
+	@echo "htmx $(HTMX_VERSION) copied; update templates/base.html and static/vendor/README.md."
+
+clean:
+	rm -rf $(VENV) var

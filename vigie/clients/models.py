@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from vigie.lib.text import fold
+from vigie.lib.validators import format_phone, format_siret, is_valid_siret
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    "Le code client ne peut contenir que des lettres, des chiffres, « . », « _ » et « - ».",
+)
+
+
+class LegalForm(models.TextChoices):
+    AUCUNE = "AUCUNE", "AUCUNE"
+    EI = "EI", "EI"
+    EIRL = "EIRL", "EIRL"
+    MICRO = "MICRO", "Micro-entreprise"
+    EURL = "EURL", "EURL"
+    SARL = "SARL", "SARL"
+    SASU = "SASU", "SASU"
+    SAS = "SAS", "SAS"
+    SA = "SA", "SA"
+    SNC = "SNC", "SNC"
+    SCI = "SCI", "SCI"
+    SCM = "SCM", "SCM"
+    SCP = "SCP", "SCP"
+    SELARL = "SELARL", "SELARL"
+    EARL = "EARL", "EARL"
+    GAEC = "GAEC", "GAEC"
+    ASSOCIATION = "ASSOCIATION", "Association"
+
+
+class Regime(models.TextChoices):
+    NONE = "", "—"
+    REEL_NORMAL = "reel_normal", "Réel normal"
+    REEL_SIMPLIFIE = "reel_simplifie", "Réel simplifié"
+    MICRO = "micro", "Micro-entreprise"
+    FRANCHISE = "franchise", "Franchise en base de TVA"
+
+
+class MandateStatus(models.TextChoices):
+    NONE = "", "Aucun"
+    SENT = "envoye", "Mandat envoyé"
+    SIGNED = "signe", "Mandat signé"
+    REVOKED = "revoque", "Mandat révoqué"
+
+
+class PaStatus(models.TextChoices):
+    ABSENT = "absent", "Pas dans l'annuaire"
+    INVITED = "invite", "Invitation envoyée"
+    REGISTERED = "inscrit", "Inscrit"
+
+
+class ShineStatus(models.TextChoices):
+    """The current state of the client's Shine equipment (its latest invitation)."""
+
+    NONE = "", "Sans Shine"
+    DRAFT = "brouillon", "Brouillon"
+    PENDING = "en_attente", "Envoi en attente"
+    SENT = "envoyee", "Invitation envoyée"
+    ACTIVATED = "active", "Activé"
+    FAILED = "echec", "Échec d'envoi"
+    EXPIRED = "expiree", "Expirée"
+    CANCELLED = "annulee", "Annulée"
+
+
+class ClientQuerySet(models.QuerySet["Client"]):
+    def for_firm(self, firm) -> ClientQuerySet:
+        return self.filter(firm=firm)
+
+    def active(self) -> ClientQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+
+class Client(models.Model):
+    """A small business (TPE) of a firm's portfolio."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="clients")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField("code client", max_length=20, validators=[CODE_VALIDATOR])
+    name = models.CharField("raison sociale", max_length=200)
+    legal_form = models.CharField(
+        "forme juridique", max_length=20, choices=LegalForm.choices, default=LegalForm.AUCUNE
+    )
+    siret = models.CharField("SIRET", max_length=14, blank=True)
+    ape_code = models.CharField("code APE", max_length=6, blank=True)
+    regime = models.CharField("régime", max_length=20, choices=Regime.choices, blank=True)
+    activity = models.CharField("activité", max_length=200, blank=True)
+    notes = models.TextField("notes", blank=True)
+
+    # Collecte: how the client's documents reach the firm.
+    collect_email = models.CharField("email de collecte", max_length=254, blank=True)
+    reception_flux = models.CharField("réception flux", max_length=100, blank=True)
+    flux_achat = models.CharField("flux achat", max_length=100, blank=True)
+    flux_vente = models.CharField("flux vente", max_length=100, blank=True)
+    flux_banque = models.CharField("flux banque", max_length=100, blank=True)
+    paie = models.CharField("paie", max_length=100, blank=True)
+    docs_to_file = models.PositiveIntegerField("doc. à classer", default=0)
+
+    # E-invoicing reform.
+    sensitised = models.BooleanField("sensibilisé à la réforme", default=False)
+    sensitised_at = models.DateTimeField(null=True, blank=True)
+    sensitised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mandate_status = models.CharField(
+        "mandat",
+        max_length=10,
+        choices=MandateStatus.choices,
+        blank=True,
+        default=MandateStatus.NONE,
+    )
+    mandate_sent_at = models.DateTimeField(null=True, blank=True)
+    mandate_signed_at = models.DateTimeField(null=True, blank=True)
+    pa_status = models.CharField(
+        "inscription PA", max_length=10, choices=PaStatus.choices, default=PaStatus.ABSENT
+    )
+    pa_name = models.CharField("plateforme agréée", max_length=100, blank=True)
+    pa_registered_at = models.DateField(null=True, blank=True)
+
+    shine_status = models.CharField(
+        "statut Shine",
+        max_length=12,
+        choices=ShineStatus.choices,
+        blank=True,
+        default=ShineStatus.NONE,
+    )
+
+    # Sort and search keys (accents and case folded), kept by `refresh_keys()`.
+    sort_name = models.CharField(max_length=200, editable=False, default="")
+    search_text = models.CharField(max_length=260, editable=False, default="")
+
+    assigned = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ClientAssignment", related_name="assigned_clients"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "client"
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "code"], name="client_code_unique_per_firm"),
+            models.CheckConstraint(
+                condition=Q(siret="") | Q(siret__regex=r"^[0-9]{14}$"), name="client_siret_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=LegalForm.values), name="client_legal_form_known"
+            ),
+            models.UniqueConstraint(
+                fields=["collect_email"],
+                condition=~Q(collect_email=""),
+                name="client_collect_email_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["firm", "sort_name", "id"], name="client_firm_sort"),
+            models.Index(fields=["firm", "updated_at"], name="client_firm_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def refresh_keys(self) -> None:
+        self.sort_name = fold(self.name)[:200]
+        self.search_text = fold(f"{self.name} {self.code} {self.siret}")[:260]
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "sort_name", "search_text", "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def siret_display(self) -> str:
+        return format_siret(self.siret)
+
+    @property
+    def siren(self) -> str:
+        return self.siret[:9]
+
+    @property
+    def has_valid_siret(self) -> bool:
+        return is_valid_siret(self.siret)
+
+
+class Access(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    USER = "utilisateur", "Utilisateur"
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def for_firm(self, firm) -> ContactQuerySet:
+        return self.filter(firm=firm)
+
+
+class Contact(models.Model):
+    """A person of a client. At most one principal contact per client."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100, blank=True)
+    email = models.EmailField("e-mail", max_length=254, blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    access = models.CharField("accès", max_length=12, choices=Access.choices, default=Access.USER)
+    is_principal = models.BooleanField("contact principal", default=False)
+    search_text = models.CharField(max_length=460, editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "contact"
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(is_principal=True), name="contact_one_principal"
+            ),
+            models.UniqueConstraint(
+                "client",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="contact_email_unique_per_client",
+            ),
+        ]
+        indexes = [models.Index(fields=["firm", "client"], name="contact_firm_client")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
+
+    def refresh_keys(self) -> None:
+        self.search_text = fold(f"{self.first_name} {self.last_name} {self.email}")[:460]
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = (self.email or "").strip().lower()
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "email", "search_text", "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class ClientAssignment(models.Model):
+    """A collaborator assigned to a client (avatars in CONTACT and CABINET)."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "user"], name="assignment_unique"),
+        ]
+        indexes = [models.Index(fields=["firm", "user"], name="assignment_firm_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.client_id}"
+
+
+class ClientEvent(models.Model):
+    """One entry of a client's history: who did what, when, before → after."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=40)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"], name="event_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from vigie.clients import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("clients/nouveau/", views.client_create, name="client_create"),
+]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from vigie.clients import services
+from vigie.clients.forms import ClientForm
+from vigie.clients.models import Client
+from vigie.lib.decorators import firm_required
+
+
+@require_GET
+@firm_required
+def home(request):
+    count = Client.objects.for_firm(request.firm).active().count()
+    return render(request, "clients/home.html", {"client_count": count})
+
+
+@require_http_methods(["GET", "POST"])
+@firm_required
+def client_create(request):
+    form = ClientForm(request.POST or None, firm=request.firm)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                firm=request.firm, actor=request.user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Client « {client.name} » créé.")
+            return redirect("home")
+    return render(request, "clients/client_form.html", {"form": form})

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from vigie.firms import views
+
+urlpatterns = [
+    path("collaborateurs/", views.collaborators, name="collaborators"),
+    path("collaborateurs/<uuid:user_id>/role/", views.collaborator_role, name="collaborator_role"),
+    path(
+        "collaborateurs/<uuid:user_id>/actif/",
+        views.collaborator_active,
+        name="collaborator_active",
+    ),
+]

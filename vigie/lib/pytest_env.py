@@ -1,0 +1,12 @@
+"""Loaded by pytest before Django's settings: the environment tests run in.
+
+Tests use a throw-away secret and never need one in the environment; everything
+else (DATABASE_URL above all) comes from the caller.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
+os.environ.setdefault("SECURE_COOKIES", "0")

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("compte/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("parametres/", include("vigie.firms.urls")),
+    path("", include("vigie.clients.urls")),
+]
