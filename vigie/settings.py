@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "vigie.clients",
     "vigie.equipment",
     "vigie.invitations",
+    "vigie.integrations",
+    "vigie.imports",
+    "vigie.api",
 ]
 
 MIDDLEWARE = [

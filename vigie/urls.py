@@ -7,5 +7,8 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("parametres/", include("vigie.firms.urls")),
+    path("integrations/", include("vigie.integrations.urls")),
+    path("imports/", include("vigie.imports.urls")),
+    path("api/", include("vigie.api.urls")),
     path("", include("vigie.clients.urls")),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from vigie.clients import services
+from vigie.clients.access import get_client
 from vigie.clients.forms import ClientForm
 from vigie.clients.models import Client
 from vigie.lib.decorators import firm_required
@@ -31,5 +32,12 @@ def client_create(request):
             form.add_error(None, exc)
         else:
             messages.success(request, f"Client « {client.name} » créé.")
-            return redirect("home")
+            return redirect("client_detail", code=client.code)
     return render(request, "clients/client_form.html", {"form": form})
+
+
+@require_GET
+@firm_required
+def client_detail(request, code: str):
+    client = get_client(request, code)
+    return render(request, "clients/client_detail.html", {"client": client})
