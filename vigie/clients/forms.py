@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from django import forms
 
-from vigie.clients.models import Client
-from vigie.lib.validators import normalize_ape, normalize_siret
+from vigie.clients.models import Access, Client, Contact
+from vigie.lib.validators import (
+    normalize_ape,
+    normalize_email,
+    normalize_phone,
+    normalize_siret,
+)
 
 DETAIL_FIELDS = ["name", "code", "legal_form", "regime", "siret", "ape_code", "activity"]
 
@@ -29,11 +34,12 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args, firm, **kwargs):
         super().__init__(*args, **kwargs)
         self.firm = firm
-        self.fields["siret"].max_length = None  # spaces are allowed on input
-        self.fields["siret"].widget.attrs.pop("maxlength", None)
+        # Spaces are allowed on input: length is checked after normalisation.
+        for name in ("siret", "ape_code"):
+            self.fields[name].max_length = None
+            self.fields[name].validators = []
+            self.fields[name].widget.attrs.pop("maxlength", None)
         self.fields["siret"].help_text = "14 chiffres, espaces acceptés."
-        self.fields["ape_code"].max_length = None
-        self.fields["ape_code"].widget.attrs.pop("maxlength", None)
         self.fields["ape_code"].help_text = "Code NAF, par exemple 62.01Z."
 
     def clean_name(self) -> str:
@@ -63,3 +69,66 @@ class ClientForm(forms.ModelForm):
         # Uniqueness of the code is checked per firm in clean_code; the firm is not a
         # form field, so Django's own check would be incomplete.
         pass
+
+
+# --- Client page: details, notes, contacts ------------------------------------------
+
+
+class ClientDetailsForm(ClientForm):
+    """The « Détails » panel of the client page: ClientForm without the notes."""
+
+    class Meta(ClientForm.Meta):
+        fields = DETAIL_FIELDS
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+DUPLICATE_CONTACT_EMAIL = (
+    "Cette adresse e-mail est déjà utilisée par un autre contact de ce client."
+)
+
+
+class ContactForm(forms.Form):
+    """« Ajouter un contact »: names, a unique email per client, a valid phone (E.164)."""
+
+    last_name = forms.CharField(label="Nom", max_length=100)
+    first_name = forms.CharField(label="Prénom", max_length=100)
+    email = forms.CharField(label="E-mail", max_length=254)
+    phone = forms.CharField(label="Téléphone", max_length=40)
+    access = forms.ChoiceField(label="Accès", choices=Access.choices, initial=Access.ADMIN)
+    is_principal = forms.BooleanField(label="Contact principal", required=False)
+
+    def __init__(self, *args, client: Client, contact: Contact | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.contact = contact
+        self.fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "off"})
+        self.fields["phone"].widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+        self.fields["phone"].help_text = "Par exemple 07 07 07 07 07 ou +33 7 07 07 07 07."
+
+    def clean_last_name(self) -> str:
+        return _required_text(self.cleaned_data["last_name"])
+
+    def clean_first_name(self) -> str:
+        return _required_text(self.cleaned_data["first_name"])
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        taken = Contact.objects.filter(client=self.client, email__iexact=email)
+        if self.contact is not None:
+            taken = taken.exclude(pk=self.contact.pk)
+        if taken.exists():
+            raise forms.ValidationError(DUPLICATE_CONTACT_EMAIL)
+        return email
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+
+def _required_text(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise forms.ValidationError("Ce champ est obligatoire.")
+    return value

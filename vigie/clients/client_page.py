@@ -1,0 +1,310 @@
+"""The client page (Portefeuille clients > {client}): contacts, details, collaborators,
+notes and history.
+
+With htmx, each change answers with the fragment it changed, plus the readiness banner
+and the history swapped out-of-band, and a toast through `HX-Trigger`. Without
+JavaScript the same forms post and redirect back with a Django message.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cached_property
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vigie.accounts.models import User
+from vigie.clients import services
+from vigie.clients.access import get_client, get_contact
+from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
+from vigie.clients.models import Client
+from vigie.clients.readiness import principal_of, shine_blockers
+from vigie.equipment.models import Equipment, Slot
+from vigie.lib.decorators import firm_required
+
+PAGE = "clients/client_detail.html"
+CONTACT_FORM = "clients/contact_form.html"
+PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
+HISTORY_LIMIT = 50
+
+
+def _shown(value) -> str:
+    if value is True:
+        return "Oui"
+    if value is False:
+        return "Non"
+    return "—" if value in ("", None) else str(value)
+
+
+class ClientPage:
+    """What the page shows, loaded lazily: a fragment only queries what it renders."""
+
+    def __init__(
+        self,
+        request,
+        client: Client,
+        *,
+        details_form: ClientDetailsForm | None = None,
+        notes_form: NotesForm | None = None,
+        assignment_error: str = "",
+    ):
+        self.request = request
+        self.client = client
+        self.details_form = details_form or ClientDetailsForm(instance=client, firm=client.firm)
+        self.details_open = bool(details_form and details_form.errors) or (
+            request.GET.get("modifier") == "details"
+        )
+        self.notes_form = notes_form or NotesForm(initial={"notes": client.notes})
+        self.assignment_error = assignment_error
+
+    @cached_property
+    def contacts(self):
+        return list(self.client.contacts.all())
+
+    @cached_property
+    def principal(self):
+        return principal_of(self.contacts)
+
+    @cached_property
+    def blockers(self):
+        return shine_blockers(self.client, self.contacts)
+
+    @cached_property
+    def assignments(self):
+        return list(
+            self.client.assignments.select_related("user").order_by(
+                "user__last_name", "user__first_name", "id"
+            )
+        )
+
+    @cached_property
+    def candidates(self):
+        """Active collaborators of the firm not yet assigned to the client."""
+        assigned = {a.user_id for a in self.assignments}
+        users = User.objects.filter(membership__firm_id=self.client.firm_id, is_active=True)
+        return [
+            u for u in users.order_by("last_name", "first_name", "email") if u.pk not in assigned
+        ]
+
+    @cached_property
+    def equipment(self) -> dict[str, list[str]]:
+        slots: dict[str, list[str]] = {slot: [] for slot in Slot.values}
+        rows = (
+            Equipment.objects.for_firm(self.client.firm_id)
+            .filter(client=self.client)
+            .select_related("solution")
+        )
+        for row in rows:
+            slots[row.slot].append(row.label)
+        return slots
+
+    @cached_property
+    def events(self):
+        events = list(self.client.events.select_related("actor")[:HISTORY_LIMIT])
+        for event in events:
+            event.rows = [
+                (label, _shown(pair[0]), _shown(pair[1]))
+                for label, pair in (event.changes or {}).items()
+                if isinstance(pair, (list, tuple)) and len(pair) == 2
+            ]
+        return events
+
+
+def _render_page(request, client: Client, **page_kwargs) -> HttpResponse:
+    page = ClientPage(request, client, **page_kwargs)
+    return render(request, PAGE, {"client": client, "page": page})
+
+
+def _changed(request, client: Client, part: str, message: str, *, kind="success", **page_kwargs):
+    """Answer a change: the fragment `part` (+ banner and history) for htmx, else a redirect."""
+    if not request.htmx:
+        if message:
+            getattr(messages, kind)(request, message)
+        return redirect(reverse("client_detail", args=[client.code]) + f"#{part}")
+    page = ClientPage(request, client, **page_kwargs)
+    context = {"client": client, "page": page}
+    html = render_to_string(f"{PAGE}#{part}", context, request)
+    for extra in ("banner", "history"):
+        html += render_to_string(f"{PAGE}#{extra}", {**context, "oob": True}, request)
+    response = HttpResponse(html)
+    response["HX-Retarget"] = f"#{part}"
+    response["HX-Reswap"] = "outerHTML"
+    trigger: dict = {"closeModal": True}
+    if message:
+        trigger["showMessage"] = {"text": message, "kind": kind}
+    response["HX-Trigger"] = json.dumps(trigger)
+    return response
+
+
+# --- The page and its details -----------------------------------------------------------
+
+
+@require_GET
+@firm_required
+def client_detail(request, code: str):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    return _render_page(request, client)
+
+
+@require_POST
+@firm_required
+def client_details_update(request, code: str):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    # The form writes into its instance while validating; keep `client` as it was so the
+    # service can record before → after.
+    form = ClientDetailsForm(request.POST, instance=copy.copy(client), firm=request.firm)
+    if form.is_valid():
+        try:
+            client = services.client_update(
+                client=client, actor=request.user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+        else:
+            messages.success(request, "Détails enregistrés.")
+            # The code client is the URL: a new code means a new address.
+            return redirect(reverse("client_detail", args=[client.code]) + "#details")
+    return _render_page(request, client, details_form=form)
+
+
+@require_POST
+@firm_required
+def client_notes_update(request, code: str):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    form = NotesForm(request.POST)
+    form.is_valid()  # free text: always valid
+    client = services.client_notes_update(
+        client=client, actor=request.user, notes=form.cleaned_data.get("notes", "")
+    )
+    return _changed(request, client, "notes", "Notes enregistrées")
+
+
+# --- Contacts -----------------------------------------------------------------------------
+
+
+def _contact_form(request, client: Client, form: ContactForm, contact=None) -> HttpResponse:
+    if contact is None:
+        action = reverse("contact_create", args=[client.code])
+        title = "Ajouter un contact"
+    else:
+        action = reverse("contact_update", args=[client.code, contact.public_id])
+        title = f"Modifier le contact {contact.full_name}"
+    context = {"client": client, "form": form, "action": action, "title": title}
+    template = f"{CONTACT_FORM}#form" if request.htmx else CONTACT_FORM
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@firm_required
+def contact_create(request, code: str):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    form = ContactForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                client=client, actor=request.user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _changed(request, client, "contacts", f"Contact ajouté : {contact.full_name}")
+    return _contact_form(request, client, form)
+
+
+@require_http_methods(["GET", "POST"])
+@firm_required
+def contact_update(request, code: str, contact_id):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    contact = get_contact(request, client, contact_id)
+    initial = {f: getattr(contact, f) for f in services.CONTACT_FIELDS}
+    form = ContactForm(request.POST or None, client=client, contact=contact, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        contact.client = client
+        try:
+            contact = services.contact_update(
+                contact=contact, actor=request.user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _changed(request, client, "contacts", f"Contact modifié : {contact.full_name}")
+    return _contact_form(request, client, form, contact)
+
+
+@require_POST
+@firm_required
+def contact_delete(request, code: str, contact_id):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    contact = get_contact(request, client, contact_id)
+    contact.client = client
+    was_principal = services.contact_delete(contact=contact, actor=request.user)
+    message = f"Contact supprimé : {contact.full_name}."
+    if was_principal:
+        message += " Le client n'a plus de contact principal."
+    return _changed(request, client, "contacts", message)
+
+
+@require_POST
+@firm_required
+def contact_set_principal(request, code: str, contact_id):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    contact = get_contact(request, client, contact_id)
+    contact.client = client
+    principal = request.POST.get("is_principal") in {"1", "on", "true"}
+    try:
+        services.contact_set_principal(contact=contact, actor=request.user, principal=principal)
+    except ValidationError as exc:
+        return _changed(request, client, "contacts", exc.messages[0], kind="error")
+    return _changed(request, client, "contacts", PRINCIPAL_UPDATED)
+
+
+# --- Collaborators assigned to the client ---------------------------------------------------
+
+
+def _firm_user(request, user_id) -> User | None:
+    field = forms.UUIDField()
+    try:
+        public_id = field.clean(user_id)
+    except ValidationError:
+        return None
+    return User.objects.filter(
+        public_id=public_id, membership__firm=request.firm, is_active=True
+    ).first()
+
+
+@require_POST
+@firm_required
+def assignment_add(request, code: str):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    user = _firm_user(request, request.POST.get("user"))
+    error = services.NOT_A_COLLEAGUE if user is None else ""
+    if user is not None:
+        try:
+            services.assignment_add(client=client, user=user, actor=request.user)
+        except ValidationError as exc:
+            error = exc.messages[0]
+    if error:
+        if request.htmx:
+            return _changed(request, client, "collaborators", "", assignment_error=error)
+        return _render_page(request, client, assignment_error=error)
+    return _changed(request, client, "collaborators", f"{user} affecté au client.")
+
+
+@require_POST
+@firm_required
+def assignment_remove(request, code: str, user_id):
+    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    assignment = client.assignments.select_related("user").filter(user__public_id=user_id).first()
+    if assignment is None:
+        raise Http404("Collaborateur non affecté à ce client.")
+    services.assignment_remove(client=client, user=assignment.user, actor=request.user)
+    return _changed(request, client, "collaborators", f"{assignment.user} retiré du client.")
