@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: run test install install-test migrate demo bench lint format lock vendor clean
+.PHONY: run test chromium install install-test migrate demo bench lint format lock vendor clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ demo: migrate
 run: demo
 	$(PY) scripts/run.py
 
-test: install-test
+# Browser tests drive Debian's Chromium; root installs it, others are told how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: install-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)

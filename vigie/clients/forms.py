@@ -34,11 +34,12 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args, firm, **kwargs):
         super().__init__(*args, **kwargs)
         self.firm = firm
-        self.fields["siret"].max_length = None  # spaces are allowed on input
-        self.fields["siret"].widget.attrs.pop("maxlength", None)
+        # Spaces are allowed on input: length is checked after normalisation.
+        for name in ("siret", "ape_code"):
+            self.fields[name].max_length = None
+            self.fields[name].validators = []
+            self.fields[name].widget.attrs.pop("maxlength", None)
         self.fields["siret"].help_text = "14 chiffres, espaces acceptés."
-        self.fields["ape_code"].max_length = None
-        self.fields["ape_code"].widget.attrs.pop("maxlength", None)
         self.fields["ape_code"].help_text = "Code NAF, par exemple 62.01Z."
 
     def clean_name(self) -> str:

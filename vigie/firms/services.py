@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.core.context import request_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -21,9 +22,11 @@ def collaborator_add(
     Membership.objects.create(user=user, firm=firm, role=role)
 
     def send_link():
-        form = ResetPasswordForm(data={"email": user.email})
-        if form.is_valid():
-            form.save(request)
+        # allauth reads the request from its context, which may be gone by commit time.
+        with request_context(request):
+            form = ResetPasswordForm(data={"email": user.email})
+            if form.is_valid():
+                form.save(request)
 
     transaction.on_commit(send_link)
     return user

@@ -10,3 +10,4 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("STATIC_MANIFEST", "0")  # no collectstatic before tests

@@ -86,7 +86,11 @@ def normalize_phone(value: str) -> str:
         number = phonenumbers.parse(raw, "FR")
     except phonenumbers.NumberParseException:
         raise ValidationError("Ce numéro de téléphone n'est pas valide.", code="phone") from None
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (right length for the country), not "valid": the guide's own example
+    # 07 07 07 07 07 lies in a range that is not allocated yet, and accountants type
+    # such placeholder numbers.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise ValidationError("Ce numéro de téléphone n'est pas valide.", code="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
