@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.urls import path
 
 from vigie.clients import client_page, views
+from vigie.clients.portfolio import views as portfolio
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portfolio.portfolio, name="home"),
+    path("portefeuille/export.<str:fmt>", portfolio.portfolio_export, name="portfolio_export"),
     path("clients/nouveau/", views.client_create, name="client_create"),
     path("clients/<str:code>/", client_page.client_detail, name="client_detail"),
     path(

@@ -3,19 +3,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from vigie.clients import services
 from vigie.clients.forms import ClientForm
-from vigie.clients.models import Client
 from vigie.lib.decorators import firm_required
-
-
-@require_GET
-@firm_required
-def home(request):
-    count = Client.objects.for_firm(request.firm).active().count()
-    return render(request, "clients/home.html", {"client_count": count})
 
 
 @require_http_methods(["GET", "POST"])

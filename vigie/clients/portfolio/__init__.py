@@ -1,0 +1,1 @@
+"""The portfolio page (Portefeuille clients): list, search, filters, export."""

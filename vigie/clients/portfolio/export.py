@@ -1,0 +1,135 @@
+"""Export of the current portfolio view (every matching row) to CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Callable, Iterator
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+
+from vigie.clients.models import MandateStatus, PaStatus
+from vigie.clients.portfolio.query import PortfolioQuery, Row, load_rows
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet would run as a formula is prefixed with `'`."""
+    value = value or ""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _labels(items) -> str:
+    return ", ".join(item.label for item in items)
+
+
+def _contacts(row: Row) -> str:
+    return ", ".join(c.full_name or c.email for c in row.contacts)
+
+
+def _collaborators(row: Row) -> str:
+    return ", ".join(u.full_name or u.email for u in row.collaborators)
+
+
+def _mandate(row: Row) -> str:
+    status = row.client.mandate_status
+    return MandateStatus(status).label if status else ""
+
+
+def _pa(row: Row) -> str:
+    client = row.client
+    if client.pa_status == PaStatus.REGISTERED:
+        return client.pa_name or PaStatus.REGISTERED.label
+    return PaStatus(client.pa_status).label
+
+
+COMMON: list[tuple[str, Callable[[Row], str]]] = [
+    ("ENTREPRISE", lambda r: r.client.name),
+    ("FORME JURIDIQUE", lambda r: r.client.get_legal_form_display()),
+    ("CODE CLIENT", lambda r: r.client.code),
+    ("SIRET", lambda r: r.client.siret),
+    ("CONTACT", _contacts),
+]
+COLUMNS: dict[str, list[tuple[str, Callable[[Row], str]]]] = {
+    "equipement": [
+        *COMMON,
+        ("CABINET", _collaborators),
+        ("ACHAT", lambda r: _labels(r.achat)),
+        ("VENTE", lambda r: _labels(r.vente)),
+        ("CAISSE", lambda r: _labels(r.caisse)),
+        (
+            "STATUT SHINE",
+            lambda r: r.client.get_shine_status_display() if r.client.shine_status else "",
+        ),
+        ("MANDAT", _mandate),
+        ("INSCRIPTION PA", _pa),
+        ("SENSI. RÉFORME", lambda r: "Oui" if r.client.sensitised else "Non"),
+        ("NOTES", lambda r: r.client.notes),
+    ],
+    "collecte": [
+        *COMMON,
+        ("RÉCEPTION FLUX", lambda r: r.client.reception_flux),
+        ("FLUX ACHAT", lambda r: r.client.flux_achat),
+        ("FLUX VENTE", lambda r: r.client.flux_vente),
+        ("FLUX BANQUE", lambda r: r.client.flux_banque),
+        ("PAIE", lambda r: r.client.paie),
+        ("EMAIL DE COLLECTE", lambda r: r.client.collect_email),
+        ("CABINET", _collaborators),
+    ],
+}
+
+
+def headers(view: str) -> list[str]:
+    return [header for header, _ in COLUMNS[view]]
+
+
+def rows(query: PortfolioQuery, firm) -> Iterator[list[str]]:
+    """Every matching row as cells, loaded a chunk of ids at a time."""
+    columns = COLUMNS[query.params.view]
+    for ids in query.iter_id_chunks():
+        for row in load_rows(firm, ids):
+            yield [neutralise(str(value(row))) for _, value in columns]
+
+
+def _filename(view: str, ext: str) -> str:
+    return f"portefeuille-{view}-{timezone.localdate():%Y-%m-%d}.{ext}"
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(query: PortfolioQuery, firm) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
+
+    def stream() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(headers(query.params.view))
+        for cells in rows(query, firm):
+            yield writer.writerow(cells)
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_filename(query.params.view, "csv")}"'
+    )
+    return response
+
+
+def xlsx_response(query: PortfolioQuery, firm) -> FileResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Portefeuille")
+    sheet.append(headers(query.params.view))
+    for cells in rows(query, firm):
+        sheet.append(cells)
+    output = tempfile.TemporaryFile()
+    workbook.save(output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=_filename(query.params.view, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -1,0 +1,404 @@
+"""The portfolio list: its state (from the URL) and its queries.
+
+PERFORMANCE.md: page the ids first (count + one `ORDER BY … LIMIT/OFFSET` over
+indexed columns of one table), then load the page's rows with their details in a
+constant number of queries. Search goes through the indexes of migration
+`clients.0002` (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite).
+
+Every statement here is scoped to one firm: `firm_id` is the first condition of each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from urllib.parse import urlencode
+
+from django.db import connection
+
+from vigie.clients.models import (
+    Client,
+    ClientAssignment,
+    Contact,
+    MandateStatus,
+    PaStatus,
+    ShineStatus,
+)
+from vigie.equipment.models import Equipment, Slot
+from vigie.lib.text import fold
+
+VIEWS = ("equipement", "collecte")
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+MAX_QUERY_LENGTH = 100
+MAX_WORDS = 6
+YES_NO = ("oui", "non")
+MANDATE_FILTERS = ("aucun", *[v for v in MandateStatus.values if v])
+SHINE_FILTERS = ("aucun", *[v for v in ShineStatus.values if v])
+
+# Sort key (URL) → columns of clients_client, each served by an index (firm_id, col, id).
+SORTS = {
+    "name": "sort_name",
+    "code": "code",
+    "mandat": "mandate_status",
+    "pa": "pa_status",
+    "sensi": "sensitised",
+    "shine": "shine_status",
+}
+
+CLIENT_TABLE = Client._meta.db_table
+CONTACT_TABLE = Contact._meta.db_table
+ASSIGNMENT_TABLE = ClientAssignment._meta.db_table
+EQUIPMENT_TABLE = Equipment._meta.db_table
+MAX_CODE_POINT = "\U0010ffff"
+
+
+def _choice(value: str | None, allowed, default: str = "") -> str:
+    return value if value in allowed else default
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything the page shows, read from (and written back to) the query string."""
+
+    view: str = "equipement"
+    q: str = ""
+    sort: str = "name"
+    page: int = 1
+    per_page: int = 10
+    mine: bool = False
+    collab: int | None = None
+    achat: str = ""
+    vente: str = ""
+    caisse: str = ""
+    solution: str = ""
+    shine: str = ""
+    mandat: str = ""
+    pa: str = ""
+    sensi: str = ""
+
+    @classmethod
+    def from_query(cls, data: Mapping[str, str]) -> Params:
+        sort = data.get("sort") or "name"
+        if sort.lstrip("-") not in SORTS:
+            sort = "name"
+        per_page = _int(data.get("per_page"), 10)
+        collab = _int(data.get("collab"), 0)
+        return cls(
+            view=_choice(data.get("view"), VIEWS, "equipement"),
+            q=" ".join((data.get("q") or "")[: MAX_QUERY_LENGTH * 4].split())[:MAX_QUERY_LENGTH],
+            sort=sort,
+            page=max(1, _int(data.get("page"), 1)),
+            per_page=per_page if per_page in PER_PAGE_CHOICES else 10,
+            mine=data.get("mine") in ("1", "on", "oui"),
+            collab=collab if collab > 0 else None,
+            achat=_choice(data.get("achat"), YES_NO),
+            vente=_choice(data.get("vente"), YES_NO),
+            caisse=_choice(data.get("caisse"), YES_NO),
+            solution=(data.get("solution") or "")[:50],
+            shine=_choice(data.get("shine"), SHINE_FILTERS),
+            mandat=_choice(data.get("mandat"), MANDATE_FILTERS),
+            pa=_choice(data.get("pa"), PaStatus.values),
+            sensi=_choice(data.get("sensi"), YES_NO),
+        )
+
+    def as_query(self) -> dict[str, str]:
+        """The non-default values, as they go in a URL."""
+        defaults = Params()
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(defaults, f.name) and value not in (None, "", False):
+                out[f.name] = "1" if value is True else str(value)
+        return out
+
+    def url(self, **changes) -> str:
+        """`?…` for this state with some values changed (page 1 unless given)."""
+        changes.setdefault("page", 1)
+        query = urlencode(replace(self, **changes).as_query())
+        return f"?{query}" if query else "?"
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def has_filters(self) -> bool:
+        return any(
+            (self.mine, self.collab, self.achat, self.vente, self.caisse, self.solution)
+        ) or any((self.shine, self.mandat, self.pa, self.sensi))
+
+
+def search_terms(q: str) -> list[str]:
+    """Folded words of the query; a SIRET typed with spaces becomes one number."""
+    folded = fold(q)[:MAX_QUERY_LENGTH]
+    compact = folded.replace(" ", "")
+    if compact.isdigit():
+        return [compact]
+    return folded.split()[:MAX_WORDS]
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(words: list[str]) -> str:
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+@dataclass
+class PortfolioQuery:
+    """The SQL of one firm's portfolio for one state of the page."""
+
+    firm_id: int
+    params: Params
+    user_id: int | None = None
+    solution_id: int | None = None
+    where: list[str] = field(default_factory=list)
+    args: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]
+        self.args = [self.firm_id]
+        self._filters()
+        self._search()
+
+    # -- conditions --------------------------------------------------------------------
+    def _add(self, sql: str, *args) -> None:
+        self.where.append(sql)
+        self.args.extend(args)
+
+    def _filters(self) -> None:
+        p = self.params
+        assigned = f"c.id IN (SELECT client_id FROM {ASSIGNMENT_TABLE} WHERE firm_id = %s AND user_id = %s)"
+        if p.mine and self.user_id:
+            self._add(assigned, self.firm_id, self.user_id)
+        if p.collab:
+            self._add(assigned, self.firm_id, p.collab)
+        for slot, wanted in ((Slot.ACHAT, p.achat), (Slot.VENTE, p.vente), (Slot.CAISSE, p.caisse)):
+            if wanted:
+                negate = "NOT " if wanted == "non" else ""
+                self._add(
+                    f"c.id {negate}IN (SELECT client_id FROM {EQUIPMENT_TABLE} "
+                    "WHERE firm_id = %s AND slot = %s)",
+                    self.firm_id,
+                    str(slot),
+                )
+        if p.solution:
+            self._add(
+                f"c.id IN (SELECT client_id FROM {EQUIPMENT_TABLE} "
+                "WHERE firm_id = %s AND solution_id = %s)",
+                self.firm_id,
+                self.solution_id or 0,
+            )
+        if p.shine:
+            self._add("c.shine_status = %s", "" if p.shine == "aucun" else p.shine)
+        if p.mandat:
+            self._add("c.mandate_status = %s", "" if p.mandat == "aucun" else p.mandat)
+        if p.pa:
+            self._add("c.pa_status = %s", p.pa)
+        if p.sensi:
+            self._add("c.sensitised = %s", p.sensi == "oui")
+
+    def _search(self) -> None:
+        words = search_terms(self.params.q)
+        if not words:
+            return
+        long_words = [w for w in words if len(w) >= 3]
+        if not long_words:
+            # Too short for trigrams: a prefix of the name or of the code (index ranges).
+            prefix = " ".join(words)
+            self._add(
+                "((c.sort_name >= %s AND c.sort_name < %s) OR (c.code >= %s AND c.code < %s))",
+                prefix,
+                prefix + MAX_CODE_POINT,
+                prefix.upper(),
+                prefix.upper() + MAX_CODE_POINT,
+            )
+            return
+        client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
+        contact_sql, contact_args = self._text_match(CONTACT_TABLE, "client_id", words, long_words)
+        self._add(
+            f"c.id IN ({client_sql} UNION {contact_sql})",
+            *client_args,
+            *contact_args,
+        )
+
+    def _text_match(
+        self, table: str, column: str, words: list[str], long_words: list[str]
+    ) -> tuple[str, list]:
+        """`SELECT <column> FROM <table>` of this firm's rows whose search_text has every word."""
+        conditions, args = ["firm_id = %s"], [self.firm_id]
+        if connection.vendor == "sqlite":
+            conditions.append(f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s)")
+            args.append(_fts_phrase(long_words))
+            residual = [w for w in words if w not in long_words]
+        else:
+            residual = words
+        for word in residual:
+            conditions.append("search_text LIKE %s ESCAPE '\\'")
+            args.append(f"%{_like_escape(word)}%")
+        return f"SELECT {column} FROM {table} WHERE {' AND '.join(conditions)}", args
+
+    # -- statements --------------------------------------------------------------------
+    @property
+    def _where_sql(self) -> str:
+        return " AND ".join(self.where)
+
+    def _order_sql(self) -> str:
+        direction = " DESC" if self.params.descending else ""
+        return f"c.{SORTS[self.params.sort_key]}{direction}, c.id{direction}"
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {CLIENT_TABLE} c WHERE {self._where_sql}", self.args
+            )
+            return cursor.fetchone()[0]
+
+    def ids(self, *, offset: int, limit: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id FROM {CLIENT_TABLE} c WHERE {self._where_sql} "
+                f"ORDER BY {self._order_sql()} LIMIT %s OFFSET %s",
+                [*self.args, limit, offset],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def iter_id_chunks(self, size: int = 2000) -> Iterator[list[int]]:
+        """Every matching id in page order, in chunks (keyset pagination would need
+        the sort value; OFFSET over an index is fine for an export)."""
+        offset = 0
+        while True:
+            chunk = self.ids(offset=offset, limit=size)
+            if not chunk:
+                return
+            yield chunk
+            if len(chunk) < size:
+                return
+            offset += size
+
+
+# -- rows ------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One client of the list with what its cells need."""
+
+    client: Client
+    contacts: list[Contact] = field(default_factory=list)
+    collaborators: list = field(default_factory=list)
+    equipment: dict[str, list[Equipment]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def achat(self) -> list[Equipment]:
+        return self.equipment.get(Slot.ACHAT, [])
+
+    @property
+    def vente(self) -> list[Equipment]:
+        return self.equipment.get(Slot.VENTE, [])
+
+    @property
+    def caisse(self) -> list[Equipment]:
+        return self.equipment.get(Slot.CAISSE, [])
+
+    @property
+    def contact_count(self) -> int:
+        return len(self.contacts)
+
+    @property
+    def single_contact(self) -> Contact | None:
+        return self.contacts[0] if len(self.contacts) == 1 else None
+
+    @property
+    def cabinet_shown(self) -> list:
+        return self.collaborators[:2]
+
+    @property
+    def cabinet_more(self) -> int:
+        return max(0, len(self.collaborators) - 2)
+
+
+def load_rows(firm, ids: list[int]) -> list[Row]:
+    """The rows of `ids`, in that order, with contacts, collaborators and equipment:
+    four queries whatever the number of ids."""
+    if not ids:
+        return []
+    clients = Client.objects.for_firm(firm).filter(id__in=ids).defer("search_text", "sort_name")
+    rows = {c.id: Row(client=c) for c in clients}
+    contacts = (
+        Contact.objects.for_firm(firm)
+        .filter(client_id__in=ids)
+        .only("id", "client_id", "first_name", "last_name", "email", "is_principal")
+        .order_by("-is_principal", "last_name", "first_name", "id")
+    )
+    for contact in contacts:
+        rows[contact.client_id].contacts.append(contact)
+    assignments = (
+        ClientAssignment.objects.filter(firm=firm, client_id__in=ids)
+        .select_related("user")
+        .only("client_id", "user__id", "user__first_name", "user__last_name", "user__email")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+    for assignment in assignments:
+        rows[assignment.client_id].collaborators.append(assignment.user)
+    equipment = (
+        Equipment.objects.for_firm(firm)
+        .filter(client_id__in=ids)
+        .select_related("solution")
+        .only("client_id", "slot", "plan", "solution__name", "solution__slug")
+        .order_by("created_at", "id")
+    )
+    for item in equipment:
+        rows[item.client_id].equipment[item.slot].append(item)
+    return [rows[i] for i in ids if i in rows]
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    number: int
+    per_page: int
+
+    @property
+    def last(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def end(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last
+
+
+def portfolio_page(query: PortfolioQuery, firm) -> Page:
+    """Count, clamp the page number to the last page, then the page's rows."""
+    params = query.params
+    total = query.count()
+    number = min(params.page, max(1, math.ceil(total / params.per_page)))
+    ids = query.ids(offset=(number - 1) * params.per_page, limit=params.per_page) if total else []
+    return Page(rows=load_rows(firm, ids), total=total, number=number, per_page=params.per_page)
