@@ -1,3 +1,87 @@
 from __future__ import annotations
 
-from django.db import models  # noqa: F401
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Status(models.TextChoices):
+    DRAFT = "brouillon", "À configurer"
+    QUEUED = "en_attente", "En attente"
+    RUNNING = "en_cours", "En cours"
+    DONE = "termine", "Terminé"
+    FAILED = "echec", "Échec"
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def for_firm(self, firm) -> ImportJobQuerySet:
+        return self.filter(firm=firm)
+
+
+class ImportJob(models.Model):
+    """One import of a CSV/XLSX file: its settings and its durable progress.
+
+    `next_row` is the index (0-based, data rows only) of the first row not yet
+    committed; a worker killed mid-import resumes from there.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=4)  # "csv" or "xlsx"
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    next_row = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    error_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == Status.DONE else 0
+        return min(100, self.processed * 100 // self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {Status.DONE, Status.FAILED}
+
+
+class ImportRowError(models.Model):
+    """A rejected row of an import, with its spreadsheet line number and the reasons."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField()
+    code = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["job", "line"], name="import_error_job_line")]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.message}"

@@ -1,0 +1,72 @@
+"""`Idempotency-Key` on POST: the same key and body replay the stored response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+
+from vigie.api.auth import key_from_header
+from vigie.api.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 200
+
+
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    body = json.dumps({"code": code, "message": message, "details": None})
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+def idempotent(run):
+    """Wraps a ninja operation's `run` (before authentication: the key is read here)."""
+
+    @wraps(run)
+    def wrapper(request, *args, **kwargs):
+        idem_key = request.headers.get("Idempotency-Key")
+        if idem_key is None or request.method != "POST":
+            return run(request, *args, **kwargs)
+        api_key = key_from_header(request)
+        if api_key is None or api_key.is_revoked:
+            return run(request, *args, **kwargs)  # authentication answers
+        if not idem_key.strip() or len(idem_key) > MAX_KEY_LENGTH:
+            return _error(
+                422,
+                "invalid_idempotency_key",
+                f"L'en-tête Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.",
+            )
+        digest = hashlib.sha256(
+            request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+        ).hexdigest()
+        stored = IdempotencyRecord.objects.filter(api_key=api_key, key=idem_key).first()
+        if stored is not None:
+            if stored.request_hash != digest:
+                return _error(
+                    409,
+                    "idempotency_key_reused",
+                    "Cette clé d'idempotence a déjà servi pour une autre requête : "
+                    "utilisez une nouvelle clé.",
+                )
+            response = HttpResponse(
+                stored.body, status=stored.status_code, content_type="application/json"
+            )
+            response["Idempotent-Replayed"] = "true"
+            return response
+        response = run(request, *args, **kwargs)
+        if response.status_code < 500 and response.status_code != 429:
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        api_key=api_key,
+                        key=idem_key,
+                        request_hash=digest,
+                        status_code=response.status_code,
+                        body=response.content.decode(),
+                    )
+            except IntegrityError:
+                pass  # a concurrent twin stored it first; both did the same work
+        return response
+
+    return wrapper

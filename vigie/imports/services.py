@@ -1,0 +1,260 @@
+"""Import workflow: upload → mapping → run in batches (resumable) → report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from vigie.clients.services import clients_upsert_many
+from vigie.imports import mapping as mapping_mod
+from vigie.imports.models import ImportJob, ImportRowError, Status
+from vigie.imports.reader import (
+    MAX_UPLOAD_BYTES,
+    FileFormat,
+    UnreadableFile,
+    count_rows,
+    iter_rows,
+    read_head,
+    sniff,
+)
+
+BATCH_SIZE = 1000
+TOO_BIG = "Ce fichier dépasse 20 Mo : découpez-le en plusieurs fichiers."
+NO_DATA = "Ce fichier ne contient aucune ligne de données après l'en-tête."
+FORMULA = "Formule non importée dans la colonne « {label} » : saisissez la valeur elle-même."
+
+
+class ImportRefused(Exception):
+    pass
+
+
+def job_format(job: ImportJob) -> FileFormat:
+    return FileFormat(job.kind, job.encoding, job.delimiter)
+
+
+def import_create(
+    *, firm, actor, upload: UploadedFile | None = None, path: str | None = None, name: str = ""
+) -> ImportJob:
+    """Store the file, check it is a readable CSV/XLSX with data, guess the mapping."""
+    if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+        raise ImportRefused(TOO_BIG)
+    if upload is not None:
+        head = upload.read(64 * 1024)
+        upload.seek(0)
+    else:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    try:
+        fmt = sniff(head)
+    except UnreadableFile as exc:
+        raise ImportRefused(str(exc)) from None
+    job = ImportJob(
+        firm=firm,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        original_name=(name or (upload.name if upload else os.path.basename(path)))[:255],
+        kind=fmt.kind,
+        encoding=fmt.encoding,
+        delimiter=fmt.delimiter,
+    )
+    if upload is not None:
+        job.file.save(f"{fmt.kind}-upload.{fmt.kind}", upload, save=False)
+    else:
+        with open(path, "rb") as handle:
+            job.file.save(f"{fmt.kind}-shell.{fmt.kind}", File(handle), save=False)
+    try:
+        head_rows = read_head(job.file.path, fmt, count=2)
+        total = count_rows(job.file.path, fmt)
+    except UnreadableFile as exc:
+        job.file.delete(save=False)
+        raise ImportRefused(str(exc)) from None
+    if not head_rows or total <= 0:
+        job.file.delete(save=False)
+        raise ImportRefused(NO_DATA)
+    job.total = total
+    job.mapping = mapping_mod.guess(head_rows[0])
+    job.save()
+    return job
+
+
+def mapping_check(mapping: dict[str, int], column_count: int) -> list[str]:
+    problems = []
+    for field in mapping_mod.REQUIRED:
+        if field not in mapping:
+            problems.append(f"Choisissez la colonne « {mapping_mod.LABELS[field]} ».")
+    columns = [c for c in mapping.values()]
+    if len(set(columns)) != len(columns):
+        problems.append("Une même colonne ne peut alimenter deux champs.")
+    if any(c < 0 or c >= column_count for c in columns):
+        problems.append("Cette colonne n'existe pas dans le fichier.")
+    return problems
+
+
+@transaction.atomic
+def import_start(*, job: ImportJob, mapping: dict[str, int]) -> ImportJob:
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != Status.DRAFT:
+        return job
+    job.mapping = mapping
+    job.status = Status.QUEUED
+    job.save(update_fields=["mapping", "status", "updated_at"])
+
+    def enqueue():
+        from vigie.imports.tasks import run_import
+
+        run_import.enqueue(job.pk)
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def _reject_formulas(data: dict, mapping: dict[str, int]) -> list[str]:
+    reasons = []
+    for field in mapping:
+        value = (
+            data.get("contact", {}).get(field.removeprefix("contact_"), "")
+            if field.startswith("contact_")
+            else data.get(field, "")
+        )
+        if isinstance(value, str) and value.startswith("="):
+            reasons.append(FORMULA.format(label=mapping_mod.LABELS[field]))
+    return reasons
+
+
+def _messages(errors: dict[str, list[str]]) -> str:
+    labels = {"contact." + k.removeprefix("contact_"): v for k, v in mapping_mod.LABELS.items()}
+    labels |= mapping_mod.LABELS
+    parts = []
+    for field, messages in errors.items():
+        label = labels.get(field, field)
+        parts.extend(f"{label} : {m}" for m in messages)
+    return " ; ".join(parts)
+
+
+def import_run(
+    *,
+    job_id: int,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int | None = None,
+    progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob:
+    """Run (or resume) an import. Each batch commits its rows, errors and counters
+    together, so a run killed at any point resumes from `next_row` with nothing
+    imported twice. Re-importing the same file reports every row as unchanged."""
+    job = ImportJob.objects.select_related("firm").get(pk=job_id)
+    if job.is_finished or job.status == Status.DRAFT:
+        return job
+    if job.status != Status.RUNNING or job.started_at is None:
+        job.status = Status.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+    source = f"Import ({job.original_name})"
+    mapping = {k: int(v) for k, v in job.mapping.items()}
+    code_column = mapping["code"]
+    first_line: dict[str, int] = {}
+    batch: list[tuple[int, dict]] = []
+    batches = 0
+    try:
+        rows = iter_rows(job.file.path, job_format(job))
+        next(rows, None)  # header
+        for index, row in enumerate(rows):
+            line = index + 2
+            code = row[code_column].strip() if code_column < len(row) else ""
+            if index < job.next_row:
+                if code:
+                    first_line.setdefault(code, line)
+                continue
+            if not any(row):
+                batch.append((line, {}))
+            else:
+                earlier = first_line.setdefault(code, line) if code else line
+                data = mapping_mod.row_to_data(row, mapping)
+                if earlier != line:
+                    data = {"__duplicate__": earlier, "code": code}
+                batch.append((line, data))
+            if len(batch) >= batch_size:
+                job = _commit_batch(job, batch, mapping, source)
+                batch = []
+                batches += 1
+                if progress:
+                    progress(job)
+                if max_batches is not None and batches >= max_batches:
+                    return job
+        if batch:
+            job = _commit_batch(job, batch, mapping, source)
+            if progress:
+                progress(job)
+    except UnreadableFile as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=Status.FAILED, error_message=str(exc)[:300], finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=Status.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if progress:
+        progress(job)
+    return job
+
+
+@transaction.atomic
+def _commit_batch(job: ImportJob, batch, mapping, source) -> ImportJob:
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    first_index = batch[0][0] - 2
+    if locked.next_row != first_index:
+        raise RuntimeError("Another worker is running this import.")
+    errors: list[ImportRowError] = []
+    to_upsert: list[tuple[int, dict]] = []
+    for line, data in batch:
+        if not data:
+            continue
+        if "__duplicate__" in data:
+            message = (
+                f"Code client « {data['code']} » en double dans le fichier "
+                f"(déjà présent ligne {data['__duplicate__']})."
+            )
+            errors.append(ImportRowError(job=locked, line=line, code=data["code"], message=message))
+            continue
+        formulas = _reject_formulas(data, mapping)
+        if formulas:
+            errors.append(
+                ImportRowError(
+                    job=locked,
+                    line=line,
+                    code=str(data.get("code", ""))[:100],
+                    message=" ; ".join(formulas),
+                )
+            )
+            continue
+        to_upsert.append((line, data))
+    outcomes = clients_upsert_many(
+        firm=locked.firm, rows=[data for _, data in to_upsert], source=source
+    )
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for (line, data), outcome in zip(to_upsert, outcomes, strict=True):
+        if outcome.result == "rejected":
+            errors.append(
+                ImportRowError(
+                    job=locked,
+                    line=line,
+                    code=str(data.get("code", ""))[:100],
+                    message=_messages(outcome.errors),
+                )
+            )
+        else:
+            counts[outcome.result] += 1
+    ImportRowError.objects.bulk_create(errors)
+    locked.created_count += counts["created"]
+    locked.updated_count += counts["updated"]
+    locked.unchanged_count += counts["unchanged"]
+    locked.rejected_count += len(errors)
+    locked.processed += sum(1 for _, data in batch if data)
+    locked.next_row = batch[-1][0] - 1
+    locked.save()
+    return locked

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vigie.imports import services
+from vigie.imports.forms import MappingForm, UploadForm
+from vigie.imports.models import ImportJob, Status
+from vigie.imports.reader import MAX_UPLOAD_BYTES, UnreadableFile, read_head
+from vigie.lib.decorators import admin_required
+
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def _job(request, job_id) -> ImportJob:
+    try:
+        return ImportJob.objects.for_firm(request.firm).get(public_id=job_id)
+    except ImportJob.DoesNotExist:
+        raise Http404("Import introuvable.") from None
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def upload(request):
+    form = UploadForm()
+    status = 200
+    if request.method == "POST":
+        # Refuse an oversized body before Django reads it into a temporary file.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
+            form.add_error(None, services.TOO_BIG)
+            status = 413
+        else:
+            form = UploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    job = services.import_create(
+                        firm=request.firm, actor=request.user, upload=form.cleaned_data["file"]
+                    )
+                except services.ImportRefused as exc:
+                    form.add_error("file", str(exc))
+                else:
+                    return redirect("import_detail", job_id=job.public_id)
+            status = 422
+    jobs = ImportJob.objects.for_firm(request.firm)[:10]
+    return render(request, "imports/upload.html", {"form": form, "jobs": jobs}, status=status)
+
+
+@require_GET
+@admin_required
+def detail(request, job_id):
+    job = _job(request, job_id)
+    if job.status == Status.DRAFT:
+        return _mapping_page(request, job)
+    return render(request, "imports/detail.html", _progress_context(job))
+
+
+def _mapping_page(request, job, form=None, status=200):
+    try:
+        rows = read_head(job.file.path, services.job_format(job), count=11)
+    except (UnreadableFile, FileNotFoundError):
+        raise Http404("Fichier introuvable.") from None
+    headers, preview = rows[0], rows[1:]
+    form = form or MappingForm(headers=headers, initial_mapping=job.mapping)
+    context = {"job": job, "headers": headers, "preview": preview, "form": form}
+    return render(request, "imports/mapping.html", context, status=status)
+
+
+@require_POST
+@admin_required
+def start(request, job_id):
+    job = _job(request, job_id)
+    if job.status != Status.DRAFT:
+        return redirect("import_detail", job_id=job.public_id)
+    headers = read_head(job.file.path, services.job_format(job), count=1)[0]
+    form = MappingForm(request.POST, headers=headers, initial_mapping=job.mapping)
+    if not form.is_valid():
+        return _mapping_page(request, job, form=form, status=422)
+    services.import_start(job=job, mapping=form.mapping())
+    return redirect("import_detail", job_id=job.public_id)
+
+
+@require_POST
+@admin_required
+def resume(request, job_id):
+    job = _job(request, job_id)
+    if job.status in {Status.QUEUED, Status.RUNNING}:
+        from vigie.imports.tasks import run_import
+
+        run_import.enqueue(job.pk)
+    return redirect("import_detail", job_id=job.public_id)
+
+
+def _progress_context(job: ImportJob) -> dict:
+    stalled = (
+        job.status in {Status.QUEUED, Status.RUNNING}
+        and timezone.now() - job.updated_at > STALLED_AFTER
+    )
+    errors = job.row_errors.all()[:200] if job.is_finished else []
+    return {"job": job, "stalled": stalled, "errors": errors}
+
+
+@require_GET
+@admin_required
+def progress(request, job_id):
+    job = _job(request, job_id)
+    return render(request, "imports/detail.html#progress", _progress_context(job))
+
+
+@require_GET
+@admin_required
+def report(request, job_id):
+    job = _job(request, job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = job.original_name.rsplit(".", 1)[0] or "import"
+    response["Content-Disposition"] = f'attachment; filename="rapport-{name}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["Ligne", "Code client", "Motif du rejet"])
+    for error in job.row_errors.all().iterator():
+        writer.writerow([error.line, _safe(error.code), _safe(error.message)])
+    writer.writerow([])
+    writer.writerow(["Créés", job.created_count])
+    writer.writerow(["Mis à jour", job.updated_count])
+    writer.writerow(["Inchangés", job.unchanged_count])
+    writer.writerow(["Rejetés", job.rejected_count])
+    return response
+
+
+def _safe(value: str) -> str:
+    """Spreadsheets must not read a cell of ours as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
