@@ -1,0 +1,426 @@
+"""The client page: what it shows, its details, notes, collaborators, history, tenancy."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ClientFactory, ContactFactory, MembershipFactory
+from vigie.clients import services
+from vigie.clients.models import Access, ClientAssignment, ClientEvent, Contact, PaStatus
+from vigie.clients.readiness import NO_PRINCIPAL, PRINCIPAL_WITHOUT_EMAIL, shine_blockers
+from vigie.equipment.models import Equipment, Slot
+from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+VALID_SIRET = "84523656100013"
+
+
+def _url(client, name="client_detail", *args):
+    return reverse(name, args=[client.code, *args])
+
+
+def _details(client, **overrides):
+    data = {
+        "name": client.name,
+        "code": client.code,
+        "legal_form": client.legal_form,
+        "regime": client.regime,
+        "siret": client.siret,
+        "ape_code": client.ape_code,
+        "activity": client.activity,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def full_client(firm_a, alice, bob, catalogue):
+    """A client with contacts, equipment, collaborators and some history."""
+    client = ClientFactory(
+        firm=firm_a,
+        code="000246",
+        name="CABINET DENTAIRE DE L'OASIS",
+        siret=VALID_SIRET,
+        ape_code="00.00Z",
+        reception_flux="Shine Plus",
+        flux_banque="Qonto",
+        docs_to_file=7,
+        pa_status=PaStatus.INVITED,
+        sensitised=True,
+    )
+    ContactFactory(
+        client=client,
+        first_name="Mon client",
+        last_name="contact 1",
+        email="contact1@email.com",
+        access=Access.ADMIN,
+    )
+    ContactFactory(
+        client=client,
+        first_name="Mon client",
+        last_name="contact 2",
+        email="contact2@email.com",
+        phone="+33707070707",
+        access=Access.USER,
+    )
+    Equipment.objects.create(
+        firm=firm_a, client=client, slot=Slot.ACHAT, solution=catalogue["shine"], plan="Plus"
+    )
+    Equipment.objects.create(
+        firm=firm_a, client=client, slot=Slot.CAISSE, solution=catalogue["sumup"]
+    )
+    services.assignment_add(client=client, user=alice, actor=alice)
+    return client
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+class TestPage:
+    def test_it_shows_contacts_details_equipment_and_collecte(self, bob_client, full_client):
+        html = bob_client.get(_url(full_client)).content.decode()
+
+        assert "Portefeuille clients" in html
+        for text in (
+            "CONTACT",
+            "PRINCIPAL",
+            "ACCÈS",
+            "EMAIL",
+            "TÉLÉPHONE",
+            "Mon client contact 1",
+            "Admin",
+            "Utilisateur",
+            "contact2@email.com",
+            "07 07 07 07 07",
+            "+ Ajouter un contact",
+        ):
+            assert text in html, text
+        for label in ("Forme juridique", "Régime", "Code client", "Code APE", "Activité", "Siret"):
+            assert f"<dt>{label}</dt>" in html
+        assert "845 236 561 00013" in html
+        for label in ("Achat", "Vente", "Caisse", "Inscription PA", "Sensi. réforme"):
+            assert f"<dt>{label}</dt>" in html
+        assert "Shine Plus" in html and "SumUp" in html
+        assert "Invitation envoyée" in html and "Oui ✅" in html
+        for label in ("Réception flux", "Flux achat", "Flux vente", "Flux banque"):
+            assert f"<dt>{label}</dt>" in html
+        assert "<dt>Doc. à classer</dt><dd>7</dd>" in html
+        assert "Alice Adam" in html  # assigned collaborator
+
+    def test_its_query_count_does_not_grow_with_the_client(
+        self, bob_client, firm_a, full_client, django_assert_num_queries
+    ):
+        small = ClientFactory(firm=firm_a)
+        bob_client.get(_url(small))  # warm the session
+        with django_assert_num_queries(8):
+            assert bob_client.get(_url(small)).status_code == 200
+        for i in range(8):
+            ContactFactory(client=full_client, email=f"extra{i}@email.com")
+        for _ in range(4):
+            user = MembershipFactory(firm=firm_a).user
+            services.assignment_add(client=full_client, user=user, actor=None)
+        with django_assert_num_queries(8):
+            assert bob_client.get(_url(full_client)).status_code == 200
+
+    def test_it_404s_for_an_unknown_code(self, bob_client, db):
+        assert bob_client.get("/clients/NOPE/").status_code == 404
+
+    def test_it_sends_anonymous_visitors_to_sign_in(self, client, client_a):
+        response = client.get(_url(client_a))
+        assert response.status_code == 302
+        assert "/compte/login/" in response["Location"]
+
+    def test_it_refuses_post(self, bob_client, client_a):
+        assert bob_client.post(_url(client_a)).status_code == 405
+
+
+# --- Shine readiness ------------------------------------------------------------------------
+
+
+class TestReadiness:
+    def test_it_lists_every_reason(self, firm_a):
+        client = ClientFactory(firm=firm_a, siret="")
+        assert shine_blockers(client, []) == [SIRET_REQUIRED_FOR_SHINE, NO_PRINCIPAL]
+        assert [b.code for b in shine_blockers(client, [])] == ["siret", "principal"]
+
+    def test_a_principal_without_email_blocks(self, firm_a):
+        client = ClientFactory(firm=firm_a)
+        ContactFactory(client=client, email="", is_principal=True)
+        assert shine_blockers(client) == [PRINCIPAL_WITHOUT_EMAIL]
+
+    def test_a_wrong_check_digit_blocks(self, firm_a):
+        client = ClientFactory(firm=firm_a)
+        client.siret = "84523656100014"
+        ContactFactory(client=client, is_principal=True)
+        assert shine_blockers(client) == [SIRET_REQUIRED_FOR_SHINE]
+
+    def test_a_ready_client_has_none(self, firm_a):
+        client = ClientFactory(firm=firm_a)
+        ContactFactory(client=client, is_principal=True)
+        assert shine_blockers(client) == []
+
+    def test_the_banner_says_why_with_links_to_fix_it(self, bob_client, firm_a):
+        client = ClientFactory(firm=firm_a, siret="")
+        html = bob_client.get(_url(client)).content.decode()
+        assert "Le SIRET est obligatoire pour inviter la TPE" in html
+        assert f'href="/clients/{client.code}/?modifier=details#details"' in html
+        assert "Le client n&#x27;a pas de contact principal" in html
+        assert f'href="/clients/{client.code}/contacts/nouveau/"' in html
+
+    def test_the_banner_links_to_the_principal_without_email(self, bob_client, firm_a):
+        client = ClientFactory(firm=firm_a)
+        contact = ContactFactory(client=client, email="", is_principal=True)
+        html = bob_client.get(_url(client)).content.decode()
+        assert "Le contact principal n&#x27;a pas d&#x27;adresse e-mail" in html
+        assert f"/contacts/{contact.public_id}/" in html
+
+    def test_a_ready_client_shows_no_blocker(self, bob_client, firm_a):
+        client = ClientFactory(firm=firm_a)
+        ContactFactory(client=client, is_principal=True)
+        html = bob_client.get(_url(client)).content.decode()
+        assert 'data-testid="shine-ready"' in html
+        assert 'data-testid="shine-blockers"' not in html
+
+    def test_the_modifier_link_opens_the_details_form(self, bob_client, client_a):
+        html = bob_client.get(_url(client_a) + "?modifier=details").content.decode()
+        assert '<details class="edit-details" open>' in html
+
+
+# --- Details -------------------------------------------------------------------------------
+
+
+class TestDetails:
+    def test_it_saves_and_records_history(self, bob_client, bob, client_a):
+        url = _url(client_a, "client_details_update")
+        data = _details(client_a, siret="845 236 561 00013", ape_code="6201z", activity="Soins")
+
+        response = bob_client.post(url, data)
+
+        assert response.status_code == 302
+        assert response["Location"] == f"/clients/{client_a.code}/#details"
+        client_a.refresh_from_db()
+        assert (client_a.siret, client_a.ape_code) == (VALID_SIRET, "62.01Z")
+        event = ClientEvent.objects.get(client=client_a, kind="client.updated")
+        assert event.actor == bob
+        assert event.changes["activité"] == ["", "Soins"]
+        assert event.changes["SIRET"][1] == VALID_SIRET
+
+    def test_a_new_code_moves_the_page(self, bob_client, client_a):
+        response = bob_client.post(
+            _url(client_a, "client_details_update"), _details(client_a, code="A002")
+        )
+        assert response["Location"] == "/clients/A002/#details"
+        assert bob_client.get("/clients/A002/").status_code == 200
+        assert bob_client.get("/clients/A001/").status_code == 404
+
+    def test_it_refuses_a_wrong_check_digit(self, bob_client, client_a):
+        before = client_a.siret
+        response = bob_client.post(
+            _url(client_a, "client_details_update"), _details(client_a, siret="84523656100014")
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "la clé de contrôle ne correspond pas" in html
+        assert '<details class="edit-details" open>' in html
+        client_a.refresh_from_db()
+        assert client_a.siret == before
+        assert not ClientEvent.objects.filter(client=client_a).exists()
+
+    def test_it_refuses_a_code_of_another_client(self, bob_client, firm_a, client_a):
+        ClientFactory(firm=firm_a, code="TAKEN")
+        response = bob_client.post(
+            _url(client_a, "client_details_update"), _details(client_a, code="TAKEN")
+        )
+        assert "déjà utilisé par un autre client" in response.content.decode()
+        client_a.refresh_from_db()
+        assert client_a.code == "A001"
+
+    def test_it_refuses_a_bad_ape_code(self, bob_client, client_a):
+        response = bob_client.post(
+            _url(client_a, "client_details_update"), _details(client_a, ape_code="62")
+        )
+        assert "Le code APE doit être un code NAF" in response.content.decode()
+
+    def test_it_refuses_get(self, bob_client, client_a):
+        assert bob_client.get(_url(client_a, "client_details_update")).status_code == 405
+
+
+# --- Notes -----------------------------------------------------------------------------------
+
+
+class TestNotes:
+    def test_it_saves_notes_with_history_and_a_toast(self, bob_client, bob, client_a):
+        response = bob_client.post(
+            _url(client_a, "client_notes_update"), {"notes": "Relancer en mars."}, **HTMX
+        )
+
+        assert response.status_code == 200
+        client_a.refresh_from_db()
+        assert client_a.notes == "Relancer en mars."
+        assert json.loads(response["HX-Trigger"])["showMessage"]["text"] == "Notes enregistrées"
+        assert '<section id="notes"' in response.content.decode()
+        event = ClientEvent.objects.get(client=client_a, kind="client.notes")
+        assert (event.actor, event.changes) == (bob, {"notes": ["", "Relancer en mars."]})
+
+    def test_unchanged_notes_write_no_history(self, bob_client, client_a):
+        bob_client.post(_url(client_a, "client_notes_update"), {"notes": ""})
+        assert not ClientEvent.objects.filter(client=client_a).exists()
+
+    def test_it_refuses_get(self, bob_client, client_a):
+        assert bob_client.get(_url(client_a, "client_notes_update")).status_code == 405
+
+
+# --- Collaborators assigned ----------------------------------------------------------------------
+
+
+class TestAssignments:
+    def test_it_assigns_a_collaborator_of_the_firm(self, bob_client, alice, bob, client_a):
+        response = bob_client.post(
+            _url(client_a, "assignment_add"), {"user": str(alice.public_id)}, **HTMX
+        )
+
+        assert response.status_code == 200
+        assert ClientAssignment.objects.filter(client=client_a, user=alice).exists()
+        assert '<section id="collaborators"' in response.content.decode()
+        event = ClientEvent.objects.get(client=client_a, kind="assignment.added")
+        assert event.actor == bob
+        assert event.changes == {"Collaborateurs": ["", "Alice Adam"]}
+
+    def test_it_refuses_a_collaborator_of_another_firm(self, bob_client, charlie, client_a):
+        response = bob_client.post(
+            _url(client_a, "assignment_add"), {"user": str(charlie.public_id)}, **HTMX
+        )
+        assert "n&#x27;appartient pas au cabinet" in response.content.decode()
+        assert not ClientAssignment.objects.exists()
+
+    def test_it_refuses_garbage(self, bob_client, client_a):
+        response = bob_client.post(_url(client_a, "assignment_add"), {"user": "x"})
+        assert response.status_code == 200
+        assert "n&#x27;appartient pas au cabinet" in response.content.decode()
+
+    def test_it_refuses_a_second_assignment(self, bob_client, alice, client_a):
+        services.assignment_add(client=client_a, user=alice, actor=None)
+        response = bob_client.post(
+            _url(client_a, "assignment_add"), {"user": str(alice.public_id)}, **HTMX
+        )
+        assert "déjà affecté" in response.content.decode()
+        assert ClientAssignment.objects.count() == 1
+
+    def test_it_removes_a_collaborator(self, bob_client, alice, client_a):
+        services.assignment_add(client=client_a, user=alice, actor=None)
+        response = bob_client.post(_url(client_a, "assignment_remove", alice.public_id), **HTMX)
+        assert response.status_code == 200
+        assert not ClientAssignment.objects.exists()
+        event = ClientEvent.objects.filter(client=client_a).first()
+        assert event.kind == "assignment.removed"
+        assert event.changes == {"Collaborateurs": ["Alice Adam", ""]}
+
+    def test_removing_someone_not_assigned_is_a_404(self, bob_client, alice, client_a):
+        response = bob_client.post(_url(client_a, "assignment_remove", alice.public_id))
+        assert response.status_code == 404
+
+    def test_it_refuses_get(self, bob_client, alice, client_a):
+        assert bob_client.get(_url(client_a, "assignment_add")).status_code == 405
+        url = _url(client_a, "assignment_remove", alice.public_id)
+        assert bob_client.get(url).status_code == 405
+
+
+# --- History -------------------------------------------------------------------------------------
+
+
+class TestHistory:
+    def test_it_lists_every_change_newest_first_with_who_and_before_after(
+        self, bob_client, bob, firm_a
+    ):
+        client = ClientFactory(firm=firm_a, code="H1", siret="")
+        services.client_update(client=client, actor=bob, data={"activity": "Soins dentaires"})
+        contact = services.contact_create(
+            client=client,
+            actor=bob,
+            data={
+                "last_name": "Dupont",
+                "first_name": "Jeanne",
+                "email": "jeanne@oasis.fr",
+                "phone": "+33707070707",
+                "access": Access.ADMIN,
+                "is_principal": False,
+            },
+        )
+        services.contact_set_principal(contact=contact, actor=bob)
+
+        html = bob_client.get(_url(client)).content.decode()
+
+        kinds = list(ClientEvent.objects.filter(client=client).values_list("kind", flat=True))
+        assert kinds == ["contact.principal", "contact.created", "client.updated"]
+        history = html[html.index('<section id="history"') :]
+        assert history.index("Contact principal : Jeanne Dupont") < history.index(
+            "Contact ajouté : Jeanne Dupont"
+        )
+        assert history.index("Contact ajouté") < history.index("Détails modifiés")
+        assert "Bob Bernard" in history
+        assert "<del>—</del> → <ins>Soins dentaires</ins>" in history
+        assert "<del>—</del> → <ins>Jeanne Dupont</ins>" in history
+
+
+# --- Tenancy: charlie (firm B) reaches nothing of firm A --------------------------------------------
+
+
+def _every_url(client, contact, user):
+    return [
+        ("get", _url(client)),
+        ("post", _url(client, "client_details_update")),
+        ("post", _url(client, "client_notes_update")),
+        ("get", _url(client, "contact_create")),
+        ("post", _url(client, "contact_create")),
+        ("get", _url(client, "contact_update", contact.public_id)),
+        ("post", _url(client, "contact_update", contact.public_id)),
+        ("post", _url(client, "contact_set_principal", contact.public_id)),
+        ("post", _url(client, "contact_delete", contact.public_id)),
+        ("post", _url(client, "assignment_add")),
+        ("post", _url(client, "assignment_remove", user.public_id)),
+    ]
+
+
+def test_charlie_gets_a_404_on_every_url_of_the_page(charlie_client, charlie, alice, full_client):
+    contact = Contact.objects.filter(client=full_client).first()
+    data = {
+        "notes": "pirate",
+        "last_name": "X",
+        "first_name": "Y",
+        "email": "x@y.fr",
+        "phone": "0707070707",
+        "access": Access.ADMIN,
+        "is_principal": "1",
+        "user": str(charlie.public_id),
+        **_details(full_client, name="Volé"),
+    }
+    events = ClientEvent.objects.count()
+    for method, url in _every_url(full_client, contact, alice):
+        response = getattr(charlie_client, method)(url, data if method == "post" else None)
+        assert response.status_code == 404, (method, url)
+        htmx = getattr(charlie_client, method)(url, data if method == "post" else None, **HTMX)
+        assert htmx.status_code == 404, (method, url, "htmx")
+    full_client.refresh_from_db()
+    assert (full_client.name, full_client.notes) == ("CABINET DENTAIRE DE L'OASIS", "")
+    assert Contact.objects.filter(client=full_client).count() == 2
+    assert ClientEvent.objects.count() == events
+
+
+def test_charlie_cannot_reach_firm_a_contacts_through_his_own_client(
+    charlie_client, firm_b, full_client
+):
+    own = ClientFactory(firm=firm_b, code="B001")
+    contact = Contact.objects.filter(client=full_client).first()
+    for name in ("contact_update", "contact_set_principal", "contact_delete"):
+        url = _url(own, name, contact.public_id)
+        assert charlie_client.post(url, {"is_principal": "1"}).status_code == 404
+    assert Contact.objects.filter(client=full_client, is_principal=True).count() == 0
+
+
+def test_unknown_contact_ids_are_404(bob_client, client_a):
+    url = _url(client_a, "contact_update", uuid.uuid4())
+    assert bob_client.get(url).status_code == 404
