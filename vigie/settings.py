@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "vigie.integrations",
     "vigie.imports",
     "vigie.api",
+    "vigie.mail",
 ]
 
 MIDDLEWARE = [
@@ -174,12 +175,12 @@ TASKS = {
 def _email_settings() -> dict:
     """EMAIL_URL: smtp://user:pass@host:port (smtp+tls / smtps for TLS / SSL).
 
-    Unset: mail is written to files under var/mail (read them at /dev/mail/ in DEBUG).
+    Unset: mail goes to a local mailbox under var/mail, read at /dev/mail/ (DEBUG or staff).
     """
     url = envstr("EMAIL_URL")
     if not url:
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_BACKEND": "vigie.mail.backends.MailboxBackend",
             "EMAIL_FILE_PATH": VAR_DIR / "mail",
         }
     parts = urlsplit(url)
