@@ -10,6 +10,7 @@ urlpatterns = [
     path("integrations/", include("vigie.integrations.urls")),
     path("imports/", include("vigie.imports.urls")),
     path("api/", include("vigie.api.urls")),
+    path("reforme/", include("vigie.reform.urls")),
     path("dev/mail/", include("vigie.mail.urls")),
     path("equipement/", include("vigie.equipment.urls")),
     path("invitations/", include("vigie.invitations.urls")),

@@ -1,0 +1,154 @@
+"""The reform dashboard's figures: a few aggregate queries, never a loop over clients.
+
+- `firm_figures`: one query over the firm's active clients (conditional counts).
+- `collaborator_figures`: one query over the assignments, grouped by collaborator.
+- `weekly_progress`: one grouped query over the history (ClientEvent) of the last
+  weeks, read backwards from today's counts: the value at the end of a week is the
+  current count minus the net changes recorded after that week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from vigie.accounts.models import User
+from vigie.clients.models import Client, ClientAssignment, ClientEvent, MandateStatus, PaStatus
+from vigie.reform.rules import equipped_q
+
+ISSUANCE_DEADLINE = date(2027, 9, 1)
+RECEPTION_DATE = date(2026, 9, 1)
+
+# (key, label, portfolio filter that lists the clients still to act on)
+MEASURES = [
+    ("sensitised", "Sensibilisés à la réforme", {"sensi": "non"}),
+    ("mandate", "Mandat signé", {"mandat": "non_signe"}),
+    ("pa", "Inscrits auprès d'une PA", {"pa": "non_inscrit"}),
+    ("equipped", "Équipés d'une app de facturation électronique", {"facturation": "non"}),
+]
+
+# Chart lines: (key, label, kinds that add one, kinds that remove one).
+CHART_SERIES = [
+    ("sensitised", "Sensibilisés", ("reform.sensitised",), ("reform.unsensitised",)),
+    ("mandate", "Mandats signés", ("reform.mandate_signed",), ("reform.mandate_revoked",)),
+    ("pa", "Inscrits PA", ("reform.pa_registered",), ("reform.pa_unregistered",)),
+]
+
+
+def _counts(prefix: str = "") -> dict:
+    p = prefix
+    return {
+        "sensitised": Count("id", filter=Q(**{f"{p}sensitised": True})),
+        "mandate": Count("id", filter=Q(**{f"{p}mandate_status": MandateStatus.SIGNED})),
+        "pa": Count("id", filter=Q(**{f"{p}pa_status": PaStatus.REGISTERED})),
+        "equipped": Count("id", filter=equipped_q("pk" if not p else "client_id")),
+    }
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    done: int
+    total: int
+    todo_query: dict
+
+    @property
+    def todo(self) -> int:
+        return self.total - self.done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def _figures(row: dict) -> list[Figure]:
+    total = row.get("total") or 0
+    return [
+        Figure(key, label, row.get(key) or 0, total, dict(todo)) for key, label, todo in MEASURES
+    ]
+
+
+def firm_figures(firm) -> list[Figure]:
+    row = Client.objects.for_firm(firm).active().aggregate(total=Count("id"), **_counts())
+    return _figures(row)
+
+
+@dataclass
+class CollaboratorFigures:
+    user: User
+    total: int
+    figures: list[Figure]
+
+
+def collaborator_figures(firm) -> list[CollaboratorFigures]:
+    """Every collaborator of the firm with the figures of the clients assigned to them."""
+    rows = (
+        ClientAssignment.objects.filter(firm=firm, client__archived_at__isnull=True)
+        .values("user_id")
+        .annotate(total=Count("id"), **_counts("client__"))
+        .order_by()
+    )
+    by_user = {row["user_id"]: row for row in rows}
+    users = User.objects.filter(membership__firm=firm).order_by("last_name", "first_name", "id")
+    return [
+        CollaboratorFigures(
+            user=user,
+            total=by_user.get(user.id, {}).get("total", 0),
+            figures=_figures(by_user.get(user.id, {})),
+        )
+        for user in users
+    ]
+
+
+@dataclass
+class Week:
+    start: date
+    values: dict[str, int]
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_progress(firm, figures: list[Figure], *, weeks: int = 12) -> list[Week]:
+    """The count of each chart line at the end of each of the last `weeks` weeks
+    (Monday to Sunday), the last one being the current week (today's counts)."""
+    today = timezone.localdate()
+    first = _week_start(today) - timedelta(weeks=weeks - 1)
+    since = timezone.make_aware(datetime.combine(first, time.min))
+    sign = {}
+    for key, _label, plus, minus in CHART_SERIES:
+        sign.update({kind: (key, 1) for kind in plus})
+        sign.update({kind: (key, -1) for kind in minus})
+    rows = (
+        ClientEvent.objects.filter(firm=firm, kind__in=list(sign), at__gte=since)
+        .annotate(day=TruncDate("at"))
+        .values("kind", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    # Net change per series and week.
+    net: dict[tuple[str, date], int] = {}
+    for row in rows:
+        key, direction = sign[row["kind"]]
+        week = _week_start(row["day"])
+        net[(key, week)] = net.get((key, week), 0) + direction * row["n"]
+    current = {f.key: f.done for f in figures}
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    out = [Week(start=s, values={}) for s in starts]
+    for key, *_ in CHART_SERIES:
+        value = current.get(key, 0)
+        for week in reversed(out):
+            week.values[key] = max(0, value)
+            value -= net.get((key, week.start), 0)
+    return out
+
+
+def days_left(today: date | None = None) -> int:
+    today = today or timezone.localdate()
+    return max(0, (ISSUANCE_DEADLINE - today).days)

@@ -1,0 +1,87 @@
+"""The reform's emails. Every one goes through the outbox (`vigie.mail`), never
+`send_mail`: it is queued on commit, retried, and kept in the local mailbox in
+development. `_queue` is the single place that reaches the outbox."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.html import escape, linebreaks
+
+from vigie.reform.models import Mandate, ReformEmailTemplate
+
+DEFAULT_SUBJECT = "Réforme de la facturation électronique : ce qui change pour {entreprise}"
+DEFAULT_BODY = """Bonjour {contact},
+
+La réforme de la facturation électronique s'applique à toutes les entreprises assujetties à la TVA :
+
+- depuis le 1er septembre 2026, votre entreprise doit pouvoir recevoir des factures électroniques ;
+- à partir du 1er septembre 2027, les PME, TPE et micro-entreprises devront aussi émettre leurs factures au format électronique.
+
+Concrètement, {entreprise} doit choisir une plateforme agréée (PA) et être inscrite dans l'annuaire central, et utiliser un outil de facturation capable d'émettre des factures électroniques.
+
+Nous pouvons vous accompagner dans ces démarches : n'hésitez pas à répondre à ce message.
+
+Bien cordialement,
+{cabinet}"""
+
+PLACEHOLDERS = ("{entreprise}", "{contact}", "{cabinet}")
+
+
+def template_for(firm) -> ReformEmailTemplate:
+    """The firm's template, or the default wording (unsaved) when it has none."""
+    template = ReformEmailTemplate.objects.filter(firm=firm).first()
+    return template or ReformEmailTemplate(firm=firm, subject=DEFAULT_SUBJECT, body=DEFAULT_BODY)
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    # Plain replacement: the firm's text is never evaluated as a template.
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _queue(**kwargs):
+    from vigie.mail.services import email_queue
+
+    return email_queue(**kwargs)
+
+
+def _sender(actor) -> str:
+    return getattr(actor, "email", "") or ""
+
+
+def send_information(*, client, contact, actor, template: ReformEmailTemplate):
+    values = {
+        "entreprise": client.name,
+        "contact": contact.full_name or contact.email,
+        "cabinet": client.firm.name,
+    }
+    text = _fill(template.body, values)
+    return _queue(
+        firm=client.firm,
+        to=contact.email,
+        subject=" ".join(_fill(template.subject, values).split()),
+        text=text,
+        html=linebreaks(escape(text)),
+        reply_to=_sender(actor),
+        from_name=client.firm.name,
+        client=client,
+        kind="reform.information",
+    )
+
+
+def send_mandate(*, mandate: Mandate, content: bytes, actor):
+    context = {"mandate": mandate, "firm_name": mandate.firm_name}
+    subject = render_to_string("reform/email/mandate_subject.txt", context)
+    return _queue(
+        firm=mandate.client.firm,
+        to=mandate.representative_email,
+        subject=" ".join(subject.split()),
+        text=render_to_string("reform/email/mandate.txt", context),
+        html=render_to_string("reform/email/mandate.html", context),
+        reply_to=_sender(actor),
+        from_name=mandate.firm_name,
+        client=mandate.client,
+        kind="reform.mandate",
+        attachments=[(f"mandat-{mandate.client.code}.pdf", content, "application/pdf")],
+    )

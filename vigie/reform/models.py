@@ -1,0 +1,108 @@
+"""The e-invoicing reform: mandate documents and the firm's information email.
+
+The client's own reform state (sensitised, mandate status, PA registration) lives on
+`clients.Client`; the rows here keep what that state needs around it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def _random_name(prefix: str) -> str:
+    # Never the uploaded name: a random one, grouped by kind.
+    return f"reform/mandates/{prefix}-{uuid.uuid4().hex}.pdf"
+
+
+def generated_path(instance, filename: str) -> str:
+    return _random_name("mandat")
+
+
+def signed_path(instance, filename: str) -> str:
+    return _random_name("signe")
+
+
+class MandateState(models.TextChoices):
+    SENT = "envoye", "Mandat envoyé"
+    SIGNED = "signe", "Mandat signé"
+    REVOKED = "revoque", "Mandat révoqué"
+
+
+class MandateQuerySet(models.QuerySet["Mandate"]):
+    def for_firm(self, firm) -> MandateQuerySet:
+        return self.filter(firm=firm)
+
+
+class Mandate(models.Model):
+    """One mandate a client gave (or was asked to give) to its firm.
+
+    The generated PDF is what was sent for signature; the signed copy is the file the
+    collaborator uploaded. The client's `mandate_status` mirrors its latest mandate.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="mandates")
+    state = models.CharField(max_length=10, choices=MandateState.choices, default=MandateState.SENT)
+    # What the document says, frozen at generation time.
+    firm_name = models.CharField(max_length=200)
+    client_name = models.CharField(max_length=200)
+    siren = models.CharField(max_length=9)
+    representative = models.CharField(max_length=200)
+    representative_email = models.EmailField(max_length=254)
+    starts_on = models.DateField()
+    document = models.FileField(upload_to=generated_path, max_length=200)
+    signed_document = models.FileField(upload_to=signed_path, max_length=200, blank=True)
+    signed_size = models.PositiveIntegerField(default=0)
+    email_id = models.CharField(max_length=64, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = MandateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mandat"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["firm", "client", "-created_at"], name="mandate_firm_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"Mandat {self.client_name} ({self.get_state_display()})"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.state == MandateState.SIGNED and bool(self.signed_document)
+
+
+class ReformEmailTemplate(models.Model):
+    """The firm's own wording of the reform information email (one per firm)."""
+
+    firm = models.OneToOneField("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField("objet", max_length=200)
+    body = models.TextField("message")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "modèle d'e-mail réforme"
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,432 @@
+"""The reform workflows: informing clients, the mandate's life, the PA registration.
+
+Each checks everything first, then writes, then records the client's history with
+the kinds the dashboard's chart reads (see `dashboard.CHART_SERIES`):
+
+- reform.sensitised / reform.unsensitised
+- reform.information_sent (the information email was queued)
+- reform.mandate_sent, reform.mandate_signed, reform.mandate_revoked (a signed
+  mandate ended), reform.mandate_withdrawn (a mandate revoked before signature)
+- reform.pa_absent, reform.pa_invited, reform.pa_registered, reform.pa_updated,
+  reform.pa_unregistered (a registered client left its PA)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import formats, timezone
+
+from vigie.clients import history
+from vigie.clients.models import Client, ClientEvent, Contact, MandateStatus, PaStatus
+from vigie.reform import mailer
+from vigie.reform.models import Mandate, MandateState, ReformEmailTemplate
+from vigie.reform.pdf import MandateData, is_pdf, mandate_pdf
+
+MAX_SIGNED_SIZE = getattr(settings, "REFORM_MAX_SIGNED_SIZE", 5 * 1024 * 1024)
+
+NO_PRINCIPAL_EMAIL = (
+    "Le client n'a pas de contact principal avec une adresse e-mail : "
+    "l'e-mail d'information ne peut pas être envoyé."
+)
+MANDATE_NEEDS_SIRET = "Le SIRET du client est manquant ou invalide : le mandat indique son SIREN."
+MANDATE_NEEDS_PRINCIPAL = (
+    "Le client n'a pas de contact principal : le mandat est adressé à son représentant."
+)
+MANDATE_NEEDS_EMAIL = "Le contact principal n'a pas d'adresse e-mail pour recevoir le mandat."
+MANDATE_ALREADY_SIGNED = "Le mandat est déjà signé : révoquez-le avant d'en envoyer un nouveau."
+MANDATE_NOT_SENT = "Générez et envoyez d'abord le mandat au client."
+MANDATE_NOTHING_TO_REVOKE = "Aucun mandat en cours à révoquer."
+FILE_REQUIRED = "Choisissez le fichier PDF du mandat signé."
+FILE_EMPTY = "Le fichier est vide."
+FILE_TOO_LARGE = "Le fichier dépasse la taille maximale de {limit} Mo."
+FILE_NOT_PDF = "Le fichier n'est pas un PDF valide."
+PA_NAME_REQUIRED = "Indiquez la plateforme agréée auprès de laquelle le client est inscrit."
+PA_DATE_REQUIRED = "Indiquez la date d'inscription."
+PA_DATE_FUTURE = "La date d'inscription ne peut pas être dans le futur."
+PA_STATUS_UNKNOWN = "Choisissez un statut d'inscription."
+TEMPLATE_SUBJECT_REQUIRED = "L'objet est obligatoire."
+TEMPLATE_BODY_REQUIRED = "Le message est obligatoire."
+
+
+def _lock(client: Client) -> Client:
+    return Client.objects.select_for_update().get(pk=client.pk)
+
+
+def _principal(client: Client) -> Contact | None:
+    return Contact.objects.filter(client=client, is_principal=True).first()
+
+
+def _yes(value: bool) -> str:
+    return "Oui" if value else "Non"
+
+
+# --- Sensibilisation -------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_sensitise(
+    *, client: Client, actor, sensitised: bool = True, send_email: bool = False
+) -> Client:
+    """Mark the client as informed of the reform (or not), optionally by emailing its
+    principal contact the firm's information email."""
+    contact = _principal(client) if send_email else None
+    if send_email and (contact is None or not contact.email):
+        raise ValidationError({"send_email": NO_PRINCIPAL_EMAIL})
+    client = _lock(client)
+    if send_email:
+        mailer.send_information(
+            client=client, contact=contact, actor=actor, template=mailer.template_for(client.firm)
+        )
+        history.record(
+            client,
+            actor=actor,
+            kind="reform.information_sent",
+            summary=f"E-mail d'information sur la réforme envoyé à {contact.email}",
+        )
+    if client.sensitised == sensitised:
+        return client
+    client.sensitised = sensitised
+    client.sensitised_at = timezone.now() if sensitised else None
+    client.sensitised_by = actor if sensitised and actor.is_authenticated else None
+    client.save(update_fields=["sensitised", "sensitised_at", "sensitised_by"])
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.sensitised" if sensitised else "reform.unsensitised",
+        summary="Sensibilisé à la réforme"
+        if sensitised
+        else "Sensibilisation à la réforme retirée",
+        changes={"Sensi. réforme": [_yes(not sensitised), _yes(sensitised)]},
+    )
+    return client
+
+
+@dataclass
+class BulkResult:
+    marked: int = 0
+    already: int = 0
+    emailed: int = 0
+    without_email: list[str] = field(default_factory=list)
+
+
+def clients_sensitise_many(
+    *, firm, client_ids: Iterable[list[int]], actor, send_email: bool = False
+) -> BulkResult:
+    """Mark many clients as informed, chunk by chunk (each chunk one transaction).
+
+    `client_ids` yields lists of ids (the portfolio's `iter_id_chunks()`, or one list of
+    ticked rows); ids of another firm are ignored. With `send_email`, only the clients
+    whose principal contact has an email are emailed and marked; the others are listed.
+    """
+    result = BulkResult()
+    template = mailer.template_for(firm) if send_email else None
+    for chunk in client_ids:
+        _sensitise_chunk(firm, list(chunk), actor, template, result)
+    return result
+
+
+@transaction.atomic
+def _sensitise_chunk(firm, ids: list[int], actor, template, result: BulkResult) -> None:
+    clients = list(
+        Client.objects.for_firm(firm).filter(id__in=ids).select_for_update().order_by("id")
+    )
+    now = timezone.now()
+    events: list[ClientEvent] = []
+    to_mark: list[Client] = []
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    if template is not None:
+        principals = {
+            c.client_id: c
+            for c in Contact.objects.for_firm(firm).filter(client_id__in=ids, is_principal=True)
+        }
+        for client in clients:
+            contact = principals.get(client.id)
+            if contact is None or not contact.email:
+                result.without_email.append(client.code)
+                continue
+            client.firm = firm
+            mailer.send_information(client=client, contact=contact, actor=actor, template=template)
+            result.emailed += 1
+            events.append(
+                ClientEvent(
+                    firm_id=firm.id,
+                    client=client,
+                    actor_id=actor_id,
+                    kind="reform.information_sent",
+                    summary=f"E-mail d'information sur la réforme envoyé à {contact.email}"[:300],
+                )
+            )
+            if not client.sensitised:
+                to_mark.append(client)
+            else:
+                result.already += 1
+    else:
+        for client in clients:
+            if client.sensitised:
+                result.already += 1
+            else:
+                to_mark.append(client)
+    if to_mark:
+        Client.objects.filter(id__in=[c.id for c in to_mark]).update(
+            sensitised=True, sensitised_at=now, sensitised_by_id=actor_id, updated_at=now
+        )
+        events.extend(
+            ClientEvent(
+                firm_id=firm.id,
+                client=client,
+                actor_id=actor_id,
+                kind="reform.sensitised",
+                summary="Sensibilisé à la réforme",
+                changes={"Sensi. réforme": ["Non", "Oui"]},
+            )
+            for client in to_mark
+        )
+        result.marked += len(to_mark)
+    ClientEvent.objects.bulk_create(events, batch_size=500)
+
+
+# --- Mandate ---------------------------------------------------------------------------
+
+
+def current_mandate(client: Client) -> Mandate | None:
+    return Mandate.objects.filter(firm_id=client.firm_id, client=client).first()
+
+
+def mandate_blockers(client: Client, principal: Contact | None = None) -> list[str]:
+    """Why a mandate cannot be generated for `client` yet (French), empty when it can."""
+    blockers = []
+    if not client.has_valid_siret:
+        blockers.append(MANDATE_NEEDS_SIRET)
+    if principal is None:
+        principal = _principal(client)
+    if principal is None:
+        blockers.append(MANDATE_NEEDS_PRINCIPAL)
+    elif not principal.email:
+        blockers.append(MANDATE_NEEDS_EMAIL)
+    return blockers
+
+
+@transaction.atomic
+def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
+    """Generate the mandate PDF from the client's and the firm's data and email it to
+    the principal contact for signature. Client: *Mandat envoyé*."""
+    client = _lock(client)
+    principal = _principal(client)
+    blockers = mandate_blockers(client, principal)
+    if blockers:
+        raise ValidationError({"mandate": blockers})
+    if client.mandate_status == MandateStatus.SIGNED:
+        raise ValidationError({"mandate": MANDATE_ALREADY_SIGNED})
+    starts_on = starts_on or timezone.localdate()
+    previous = current_mandate(client)
+    now = timezone.now()
+    if previous is not None and previous.state == MandateState.SENT:
+        # A new document replaces the one waiting for signature.
+        previous.state = MandateState.REVOKED
+        previous.revoked_at, previous.revoked_by = now, _user(actor)
+        previous.save(update_fields=["state", "revoked_at", "revoked_by"])
+    mandate = Mandate(
+        firm_id=client.firm_id,
+        client=client,
+        firm_name=client.firm.name,
+        client_name=client.name,
+        siren=client.siren,
+        representative=principal.full_name or principal.email,
+        representative_email=principal.email,
+        starts_on=starts_on,
+        created_by=_user(actor),
+        sent_at=now,
+    )
+    content = mandate_pdf(
+        MandateData(
+            firm_name=mandate.firm_name,
+            client_name=mandate.client_name,
+            siren=mandate.siren,
+            siret=client.siret,
+            representative=mandate.representative,
+            representative_email=mandate.representative_email,
+            starts_on=starts_on,
+            reference=str(mandate.public_id),
+        )
+    )
+    mandate.document.save("mandat.pdf", ContentFile(content), save=False)
+    mandate.save()
+    email = mailer.send_mandate(mandate=mandate, content=content, actor=actor)
+    mandate.email_id = str(email.pk)
+    mandate.save(update_fields=["email_id"])
+
+    before = history.snapshot(client, ["mandate_status"])
+    client.mandate_status = MandateStatus.SENT
+    client.mandate_sent_at = now
+    client.mandate_signed_at = None
+    client.save(update_fields=["mandate_status", "mandate_sent_at", "mandate_signed_at"])
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.mandate_sent",
+        summary=f"Mandat envoyé pour signature à {mandate.representative} "
+        f"({mandate.representative_email}), effet au {formats.date_format(starts_on, 'd/m/Y')}",
+        changes=history.diff(before, client),
+    )
+    return mandate
+
+
+def _user(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def check_signed_file(upload) -> bytes:
+    """The uploaded file's bytes if it is a non-empty PDF within the size limit."""
+    if upload is None:
+        raise ValidationError({"file": FILE_REQUIRED})
+    limit_mb = MAX_SIGNED_SIZE // (1024 * 1024)
+    if upload.size is not None and upload.size > MAX_SIGNED_SIZE:
+        raise ValidationError({"file": FILE_TOO_LARGE.format(limit=limit_mb)})
+    data = upload.read(MAX_SIGNED_SIZE + 1)
+    if not data:
+        raise ValidationError({"file": FILE_EMPTY})
+    if len(data) > MAX_SIGNED_SIZE:
+        raise ValidationError({"file": FILE_TOO_LARGE.format(limit=limit_mb)})
+    if not is_pdf(data):
+        raise ValidationError({"file": FILE_NOT_PDF})
+    return data
+
+
+@transaction.atomic
+def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
+    """Store the signed copy the client returned. Client: *Mandat signé* (Télécharger)."""
+    data = check_signed_file(upload)
+    client = _lock(client)
+    mandate = current_mandate(client)
+    if mandate is None or mandate.state != MandateState.SENT:
+        raise ValidationError({"file": MANDATE_NOT_SENT})
+    now = timezone.now()
+    mandate.signed_document.save("signe.pdf", ContentFile(data), save=False)
+    mandate.signed_size = len(data)
+    mandate.state = MandateState.SIGNED
+    mandate.signed_at, mandate.signed_by = now, _user(actor)
+    mandate.save()
+    before = history.snapshot(client, ["mandate_status"])
+    client.mandate_status = MandateStatus.SIGNED
+    client.mandate_signed_at = now
+    client.save(update_fields=["mandate_status", "mandate_signed_at"])
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.mandate_signed",
+        summary="Mandat signé reçu et déposé",
+        changes=history.diff(before, client),
+    )
+    return mandate
+
+
+@transaction.atomic
+def mandate_revoke(*, client: Client, actor) -> Mandate:
+    """End the current mandate (sent or signed). Client: *Mandat révoqué*."""
+    client = _lock(client)
+    mandate = current_mandate(client)
+    if mandate is None or mandate.state == MandateState.REVOKED:
+        raise ValidationError({"mandate": MANDATE_NOTHING_TO_REVOKE})
+    was_signed = mandate.state == MandateState.SIGNED
+    mandate.state = MandateState.REVOKED
+    mandate.revoked_at, mandate.revoked_by = timezone.now(), _user(actor)
+    mandate.save(update_fields=["state", "revoked_at", "revoked_by"])
+    before = history.snapshot(client, ["mandate_status"])
+    client.mandate_status = MandateStatus.REVOKED
+    client.save(update_fields=["mandate_status"])
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.mandate_revoked" if was_signed else "reform.mandate_withdrawn",
+        summary="Mandat révoqué",
+        changes=history.diff(before, client),
+    )
+    return mandate
+
+
+# --- PA registration -------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_pa_update(
+    *,
+    client: Client,
+    actor,
+    status: str,
+    pa_name: str = "",
+    registered_at: date | None = None,
+    summary_prefix: str = "",
+) -> Client:
+    """Record the client's registration with a *plateforme agréée*, by hand:
+    *Pas dans l'annuaire* → *Invitation envoyée* → registered (which PA, since when)."""
+    pa_name = " ".join((pa_name or "").split())[:100]
+    errors: dict[str, str] = {}
+    if status not in PaStatus.values:
+        errors["pa_status"] = PA_STATUS_UNKNOWN
+    if status == PaStatus.REGISTERED:
+        if not pa_name:
+            errors["pa_name"] = PA_NAME_REQUIRED
+        if registered_at is None:
+            errors["pa_registered_at"] = PA_DATE_REQUIRED
+        elif registered_at > timezone.localdate():
+            errors["pa_registered_at"] = PA_DATE_FUTURE
+    if errors:
+        raise ValidationError(errors)
+    client = _lock(client)
+    fields = ["pa_status", "pa_name", "pa_registered_at"]
+    before = history.snapshot(client, fields)
+    was_registered = client.pa_status == PaStatus.REGISTERED
+    client.pa_status = status
+    if status == PaStatus.REGISTERED:
+        client.pa_name, client.pa_registered_at = pa_name, registered_at
+    else:
+        client.pa_name, client.pa_registered_at = "", None
+    changes = history.diff(before, client)
+    if not changes:
+        return client
+    client.save(update_fields=fields)
+    if status == PaStatus.REGISTERED:
+        kind = "reform.pa_updated" if was_registered else "reform.pa_registered"
+        when = formats.date_format(registered_at, "d/m/Y")
+        summary = f"Inscrit auprès de la plateforme agréée {pa_name} depuis le {when}"
+    elif was_registered:
+        kind, summary = (
+            "reform.pa_unregistered",
+            f"Inscription PA : {client.get_pa_status_display()}",
+        )
+    elif status == PaStatus.INVITED:
+        kind, summary = "reform.pa_invited", "Inscription PA : invitation envoyée"
+    else:
+        kind, summary = "reform.pa_absent", "Inscription PA : pas dans l'annuaire"
+    history.record(
+        client, actor=actor, kind=kind, summary=summary_prefix + summary, changes=changes
+    )
+    return client
+
+
+# --- The firm's information email ------------------------------------------------------
+
+
+@transaction.atomic
+def reform_template_save(*, firm, actor, subject: str, body: str) -> ReformEmailTemplate:
+    errors = {}
+    subject = " ".join((subject or "").split())
+    body = (body or "").strip()
+    if not subject:
+        errors["subject"] = TEMPLATE_SUBJECT_REQUIRED
+    if not body:
+        errors["body"] = TEMPLATE_BODY_REQUIRED
+    if errors:
+        raise ValidationError(errors)
+    template, _ = ReformEmailTemplate.objects.update_or_create(
+        firm=firm,
+        defaults={"subject": subject[:200], "body": body, "updated_by": _user(actor)},
+    )
+    return template

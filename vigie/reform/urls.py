@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from vigie.reform import views
+
+urlpatterns = [
+    path("", views.reform_dashboard, name="reform_dashboard"),
+    path("modele-email/", views.reform_template, name="reform_template"),
+    path("sensibiliser/", views.sensitise_selection, name="reform_sensitise_selection"),
+    path("clients/<str:code>/", views.client_reform, name="reform_client"),
+    path(
+        "clients/<str:code>/sensibiliser/", views.client_sensitise, name="reform_client_sensitise"
+    ),
+    path("clients/<str:code>/mandat/", views.mandate_send, name="reform_mandate_send"),
+    path("clients/<str:code>/mandat/signe/", views.mandate_upload, name="reform_mandate_upload"),
+    path("clients/<str:code>/mandat/revoquer/", views.mandate_revoke, name="reform_mandate_revoke"),
+    path(
+        "clients/<str:code>/mandat/telecharger/",
+        views.mandate_download,
+        name="reform_mandate_download",
+    ),
+    path(
+        "clients/<str:code>/mandat/<uuid:mandate_id>/document/",
+        views.mandate_document,
+        name="reform_mandate_document",
+    ),
+    path("clients/<str:code>/pa/", views.client_pa_update, name="reform_client_pa"),
+]

@@ -1,0 +1,262 @@
+"""The reform's pages and actions. Each client action posts, then redirects back to the
+client page (#reforme) with a message; bad input re-renders the Réforme panel with the
+French message next to the field, and nothing is saved."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vigie.clients.access import get_client
+from vigie.clients.portfolio.query import Params
+from vigie.clients.portfolio.views import _query as portfolio_query
+from vigie.lib.decorators import admin_required, firm_required
+from vigie.reform import chart, dashboard, mailer, services
+from vigie.reform.forms import PaForm, TemplateForm
+from vigie.reform.models import Mandate
+from vigie.reform.panel import ReformPanel
+
+
+def _back(client, message: str):
+    return redirect(reverse("client_detail", args=[client.code]) + "#reforme")
+
+
+def _done(request, client, message: str):
+    messages.success(request, message)
+    return _back(client, message)
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    return {key: [str(m) for m in value] for key, value in exc.message_dict.items()}
+
+
+def _panel_page(request, client, *, status: int = 200, **panel_kwargs):
+    panel = ReformPanel(client, **panel_kwargs)
+    return render(request, "reform/client.html", {"client": client, "panel": panel}, status=status)
+
+
+# --- Client actions --------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@firm_required
+def client_reform(request, code: str):
+    """The Réforme panel on its own page (where bad input is shown without JavaScript)."""
+    return _panel_page(request, get_client(request, code))
+
+
+@require_POST
+@firm_required
+def client_sensitise(request, code: str):
+    client = get_client(request, code)
+    sensitised = request.POST.get("sensitised", "1") != "0"
+    send_email = sensitised and request.POST.get("send_email") in ("1", "on")
+    try:
+        services.client_sensitise(
+            client=client, actor=request.user, sensitised=sensitised, send_email=send_email
+        )
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=_errors(exc))
+    if not sensitised:
+        return _done(request, client, "Sensibilisation à la réforme retirée.")
+    if send_email:
+        return _done(request, client, "E-mail d'information envoyé ; client sensibilisé.")
+    return _done(request, client, "Client marqué sensibilisé à la réforme.")
+
+
+@require_POST
+@firm_required
+def mandate_send(request, code: str):
+    client = get_client(request, code)
+    try:
+        mandate = services.mandate_send(client=client, actor=request.user)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=_errors(exc))
+    return _done(request, client, f"Mandat envoyé à {mandate.representative_email}.")
+
+
+@require_POST
+@firm_required
+def mandate_upload(request, code: str):
+    client = get_client(request, code)
+    try:
+        services.mandate_upload_signed(
+            client=client, actor=request.user, upload=request.FILES.get("file")
+        )
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=_errors(exc))
+    return _done(request, client, "Mandat signé déposé.")
+
+
+@require_POST
+@firm_required
+def mandate_revoke(request, code: str):
+    client = get_client(request, code)
+    try:
+        services.mandate_revoke(client=client, actor=request.user)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=_errors(exc))
+    return _done(request, client, "Mandat révoqué.")
+
+
+def _mandate_file(request, code: str, field: str, public_id=None):
+    client = get_client(request, code)
+    mandates = Mandate.objects.for_firm(request.firm).filter(client=client)
+    mandate = (
+        mandates.filter(public_id=public_id).first()
+        if public_id
+        else mandates.exclude(signed_document="").filter(state="signe").first()
+    )
+    file = getattr(mandate, field, None) if mandate else None
+    if not file:
+        raise Http404("Document introuvable.")
+    suffix = "-signe" if field == "signed_document" else ""
+    return FileResponse(
+        file.open("rb"),
+        as_attachment=True,
+        filename=f"mandat-{client.code}{suffix}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_GET
+@firm_required
+def mandate_download(request, code: str):
+    """The signed copy of the client's current mandate (**Télécharger**)."""
+    return _mandate_file(request, code, "signed_document")
+
+
+@require_GET
+@firm_required
+def mandate_document(request, code: str, mandate_id):
+    """The generated document, as it was sent for signature."""
+    return _mandate_file(request, code, "document", public_id=mandate_id)
+
+
+@require_POST
+@firm_required
+def client_pa_update(request, code: str):
+    client = get_client(request, code)
+    form = PaForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.client_pa_update(
+                client=client,
+                actor=request.user,
+                status=data["pa_status"],
+                pa_name=data["pa_name"],
+                registered_at=data["pa_registered_at"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return _done(request, client, "Inscription PA enregistrée.")
+    return _panel_page(request, client, status=400, pa_form=form)
+
+
+# --- Portfolio selection ---------------------------------------------------------------
+
+
+@require_POST
+@firm_required
+def sensitise_selection(request):
+    """Mark the ticked rows (`codes`) or every row matching the portfolio's search and
+    filters (`all=1` + `query`, resolved by the portfolio's own query) as informed."""
+    state = request.POST.get("query", "")
+    home = reverse("home") + (f"?{state}" if state else "")
+    send_email = request.POST.get("send_email") in ("1", "on")
+    if request.POST.get("all") == "1":
+        scoped = copy.copy(request)
+        scoped.GET = QueryDict(state)
+        query, _ = portfolio_query(scoped)
+        chunks = query.iter_id_chunks()
+    else:
+        codes = request.POST.getlist("codes")[:1000]
+        if not codes:
+            messages.error(request, "Sélectionnez au moins un client.")
+            return redirect(home)
+        ids = list(request.firm.clients.filter(code__in=codes).values_list("id", flat=True))
+        chunks = [ids]
+    result = services.clients_sensitise_many(
+        firm=request.firm, client_ids=chunks, actor=request.user, send_email=send_email
+    )
+    text = f"{result.marked} client(s) marqué(s) sensibilisé(s)"
+    if result.already:
+        text += f", {result.already} déjà sensibilisé(s)"
+    if send_email:
+        text += f" ; {result.emailed} e-mail(s) d'information envoyé(s)"
+        if result.without_email:
+            text += f", {len(result.without_email)} client(s) sans contact principal avec e-mail"
+    messages.success(request, text + ".")
+    return redirect(home)
+
+
+# --- Dashboard and settings ------------------------------------------------------------
+
+
+def _portfolio_url(**filters) -> str:
+    return reverse("home") + Params(**filters).url()
+
+
+@require_GET
+@firm_required
+def reform_dashboard(request):
+    figures = dashboard.firm_figures(request.firm)
+    total = figures[0].total if figures else 0
+    for figure in figures:
+        figure.url = _portfolio_url(**figure.todo_query)
+    people = dashboard.collaborator_figures(request.firm)
+    for person in people:
+        person.url = _portfolio_url(collab=person.user.id)
+        for figure in person.figures:
+            figure.url = _portfolio_url(collab=person.user.id, **figure.todo_query)
+    weeks = dashboard.weekly_progress(request.firm, figures)
+    context = {
+        "figures": figures,
+        "total": total,
+        "people": people,
+        "chart": chart.build(weeks, total),
+        "days_left": dashboard.days_left(),
+        "deadline": dashboard.ISSUANCE_DEADLINE,
+        "reception_date": dashboard.RECEPTION_DATE,
+        "portfolio_url": reverse("home"),
+    }
+    return render(request, "reform/dashboard.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def reform_template(request):
+    """The firm's information email (subject and text, with placeholders)."""
+    current = mailer.template_for(request.firm)
+    form = TemplateForm(
+        request.POST or None, initial={"subject": current.subject, "body": current.body}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reform_template_save(
+                firm=request.firm, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field, error)
+        else:
+            messages.success(request, "Modèle d'e-mail enregistré.")
+            return redirect("reform_template")
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "reform/template.html",
+        {"form": form, "placeholders": mailer.PLACEHOLDERS},
+        status=status,
+    )
