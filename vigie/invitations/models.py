@@ -75,6 +75,20 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The email in the outbox when sent « par Vigie » (its status drives ours).
+    outbound = models.ForeignKey(
+        "mail.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bulk = models.ForeignKey(
+        "invitations.BulkInvitation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -95,3 +109,102 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_status_display()})"
+
+    @property
+    def features(self) -> list[str]:
+        return PLAN_FEATURES.get(self.plan, [])
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for the client (the token works)."""
+        return self.status in (Status.DRAFT, Status.PENDING, Status.SENT, Status.FAILED)
+
+
+# --- What the services below need: the email sent, templates, bulk runs ---------------
+
+PLAN_FEATURES = {
+    Plan.EASY: [
+        "1 utilisateur",
+        "Jusqu'à 10 factures par mois",
+        "Devis et factures conformes à la réforme",
+        "Application mobile",
+    ],
+    Plan.START: ["1 utilisateur", "Factures illimitées", "Facturation récurrente"],
+    Plan.PLUS: [
+        "Jusqu'à 5 utilisateurs",
+        "Factures illimitées",
+        "Facturation récurrente",
+        "Relances automatiques des impayés",
+        "Collecte des justificatifs d'achat",
+    ],
+}
+
+BILLING_MODE_NOTE = (
+    "Le mode de facturation « Shine » signifie que Shine refacture le client TPE ; "
+    "le mode de facturation « Cabinet », signifie que le cabinet se charge de refacturer "
+    "directement le client TPE."
+)
+
+
+class InvitationTemplate(models.Model):
+    """A firm's own wording of the invitation email for one plan (else the default)."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    plan = models.CharField(max_length=10, choices=Plan.choices)
+    subject = models.CharField("objet", max_length=200)
+    body = models.TextField("message")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "modèle d'invitation"
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "plan"], name="invitation_template_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} {self.plan}"
+
+
+class BulkStatus(models.TextChoices):
+    RUNNING = "en_cours", "En cours"
+    DONE = "terminee", "Terminée"
+
+
+class BulkInvitation(models.Model):
+    """One « Activer » over a selection: the invitations are made in the background."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    plan = models.CharField(max_length=10, choices=Plan.choices)
+    billing_mode = models.CharField(max_length=10, choices=BillingMode.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    client_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # {client code: French reason} for the clients skipped at the last moment.
+    skipped_reasons = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=BulkStatus.choices, default=BulkStatus.RUNNING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "invitation groupée"
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.total}"
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 100

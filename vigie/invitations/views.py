@@ -1,0 +1,171 @@
+"""Invitations: send the edited email, resend, cancel; the link's landing page; the
+firm's templates and test account (admins); the progress of a bulk run."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vigie.invitations import emails, services
+from vigie.invitations.forms import ComposeForm, TemplateForm, TestAccountForm
+from vigie.invitations.models import (
+    PLAN_FEATURES,
+    BulkInvitation,
+    Invitation,
+    InvitationTemplate,
+    Plan,
+    SendMethod,
+)
+from vigie.invitations.tokens import check_token, parse_token
+from vigie.lib.decorators import admin_required, firm_required
+
+COMPOSE = "invitations/compose.html"
+
+
+def _get_invitation(request, public_id) -> Invitation:
+    try:
+        return (
+            Invitation.objects.for_firm(request.firm)
+            .select_related("client", "firm")
+            .get(public_id=public_id)
+        )
+    except Invitation.DoesNotExist:
+        raise Http404("Invitation introuvable.") from None
+
+
+def _changed(response: HttpResponse, message: str) -> HttpResponse:
+    response["HX-Trigger"] = json.dumps(
+        {"equipmentChanged": True, "showMessage": {"text": message, "kind": "success"}}
+    )
+    return response
+
+
+@require_POST
+@firm_required
+def invitation_send(request, public_id):
+    invitation = _get_invitation(request, public_id)
+    form = ComposeForm(request.POST)
+    method = request.POST.get("method", "")
+    context = {"invitation": invitation, "client": invitation.client, "form": form}
+    context["mailto_limit"] = services.MAILTO_LIMIT
+    if not form.is_valid():
+        return render(request, f"{COMPOSE}#compose", context)
+    try:
+        invitation = services.invitation_send(
+            invitation=invitation, actor=request.user, method=method, **form.cleaned_data
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return render(request, f"{COMPOSE}#compose", context)
+    mailto = services.mailto_url(invitation) if method == SendMethod.MAILTO else ""
+    context.update(
+        invitation=invitation,
+        mailto=mailto,
+        too_long=len(mailto) > services.MAILTO_LIMIT,
+        copy_text=f"{invitation.subject}\n\n{invitation.body}",
+    )
+    message = "Invitation enregistrée comme envoyée" if mailto else "Invitation en cours d'envoi"
+    return _changed(render(request, f"{COMPOSE}#sent", context), message)
+
+
+@require_POST
+@firm_required
+def invitation_resend(request, public_id):
+    invitation = _get_invitation(request, public_id)
+    try:
+        services.invitation_resend(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        return HttpResponse(
+            f'<p class="banner err" role="alert">{" ".join(exc.messages)}</p>', status=200
+        )
+    return _changed(HttpResponse(""), "Invitation renvoyée")
+
+
+@require_POST
+@firm_required
+def invitation_cancel(request, public_id):
+    invitation = _get_invitation(request, public_id)
+    try:
+        services.invitation_cancel(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        return HttpResponse(f'<p class="banner err" role="alert">{" ".join(exc.messages)}</p>')
+    return _changed(HttpResponse(""), "Invitation annulée")
+
+
+@require_GET
+def invitation_landing(request, token: str):
+    """Where the email's link leads until the partner's onboarding page takes over."""
+    parsed = parse_token(token)
+    invitation = None
+    if parsed is not None:
+        invitation = (
+            Invitation.objects.select_related("firm", "client").filter(public_id=parsed[0]).first()
+        )
+    valid = invitation is not None and check_token(invitation, token)
+    context = {"invitation": invitation if valid else None}
+    if valid:
+        context["features"] = PLAN_FEATURES[Plan(invitation.plan)]
+        context["mode"] = emails.mode_text(invitation.billing_mode)
+    return render(request, "invitations/landing.html", context, status=200 if valid else 404)
+
+
+@require_GET
+@firm_required
+def bulk_progress(request, public_id):
+    try:
+        bulk = BulkInvitation.objects.get(firm=request.firm, public_id=public_id)
+    except (BulkInvitation.DoesNotExist, ValueError):
+        raise Http404 from None
+    response = render(request, "invitations/bulk.html#progress", {"bulk": bulk})
+    if bulk.status == "terminee":
+        response["HX-Trigger"] = json.dumps({"equipmentChanged": True})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def invitation_templates(request):
+    plan = request.GET.get("plan") or request.POST.get("plan") or Plan.START
+    if plan not in Plan.values:
+        raise Http404
+    row = InvitationTemplate.objects.filter(firm=request.firm, plan=plan).first()
+    if row is None:
+        subject, body = emails.default_template(plan)
+        row = InvitationTemplate(firm=request.firm, plan=plan, subject=subject, body=body)
+    form = TemplateForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        return redirect(f"{request.path}?plan={plan}&ok=1")
+    context = {
+        "form": form,
+        "plan": plan,
+        "plans": Plan.choices,
+        "placeholders": emails.PLACEHOLDERS,
+        "saved": request.GET.get("ok") == "1",
+    }
+    return render(request, "invitations/templates.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def test_account(request):
+    form = TestAccountForm(request.POST or None)
+    invitation = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.firm_test_account_invite(
+                firm=request.firm, actor=request.user, email=form.cleaned_data["email"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    tests = Invitation.objects.for_firm(request.firm).filter(client__isnull=True)[:20]
+    context = {"form": form, "invitation": invitation, "tests": tests}
+    return render(request, "invitations/test_account.html", context)
