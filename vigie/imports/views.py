@@ -28,12 +28,11 @@ def _job(request, job_id) -> ImportJob:
 @admin_required
 def upload(request):
     form = UploadForm()
-    status = 200
+    status, error = 200, ""
     if request.method == "POST":
         # Refuse an oversized body before Django reads it into a temporary file.
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
-            form.add_error(None, services.TOO_BIG)
-            status = 413
+            status, error = 413, services.TOO_BIG
         else:
             form = UploadForm(request.POST, request.FILES)
             if form.is_valid():
@@ -47,7 +46,8 @@ def upload(request):
                     return redirect("import_detail", job_id=job.public_id)
             status = 422
     jobs = ImportJob.objects.for_firm(request.firm)[:10]
-    return render(request, "imports/upload.html", {"form": form, "jobs": jobs}, status=status)
+    context = {"form": form, "jobs": jobs, "error": error}
+    return render(request, "imports/upload.html", context, status=status)
 
 
 @require_GET

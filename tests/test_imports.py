@@ -1,0 +1,378 @@
+"""Importing clients from CSV/XLSX: upload, mapping, batches in the task worker, report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from openpyxl import Workbook
+
+from vigie.clients.models import Client, ClientEvent, Contact
+from vigie.imports.models import ImportJob, Status
+from vigie.imports.services import import_create, import_run
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = [
+    "Code client",
+    "Raison sociale",
+    "Forme juridique",
+    "SIRET",
+    "Code APE",
+    "Nom",
+    "Prénom",
+    "E-mail",
+    "Téléphone",
+]
+ROWS = [
+    [
+        "C1",
+        "Boulangerie Frères Éclair",
+        "SARL",
+        "732 829 320 00074",
+        "1071C",
+        "Lefèvre",
+        "Amélie",
+        "amelie@eclair.fr",
+        "07 07 07 07 07",
+    ],
+    ["C2", "Garage du Marché", "SAS", "", "4520A", "", "", "", ""],
+]
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def csv_bytes(rows, *, delimiter=";", encoding="cp1252", header=HEADER) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, content: bytes, name="clients.csv"):
+    return client.post("/imports/", {"file": SimpleUploadedFile(name, content)})
+
+
+@pytest.fixture
+def run_through_ui(django_capture_on_commit_callbacks):
+    """Upload, accept the guessed mapping, start: the task runs in-process (immediate)."""
+
+    def run(client, content, name="clients.csv"):
+        response = upload(client, content, name)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        job = ImportJob.objects.latest("id")
+        form = client.get(response.url).context["form"]
+        mapping = {name: form[name].value() or "" for name in form.fields}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/imports/{job.public_id}/lancer/", mapping)
+        assert response.status_code == 302
+        job.refresh_from_db()
+        return job
+
+    return run
+
+
+class TestUpload:
+    def test_it_previews_and_guesses_french_headers(self, alice_client):
+        response = upload(alice_client, csv_bytes(ROWS))
+        page = alice_client.get(response.url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Boulangerie Frères Éclair" in html
+        job = ImportJob.objects.get()
+        assert (job.kind, job.encoding, job.delimiter, job.total) == ("csv", "cp1252", ";", 2)
+        assert job.mapping == {
+            "code": 0,
+            "name": 1,
+            "legal_form": 2,
+            "siret": 3,
+            "ape_code": 4,
+            "contact_last_name": 5,
+            "contact_first_name": 6,
+            "contact_email": 7,
+            "contact_phone": 8,
+        }
+
+    def test_it_refuses_a_file_that_is_not_a_spreadsheet(self, alice_client):
+        png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+        response = upload(alice_client, png, "clients.csv")
+        assert response.status_code == 422
+        assert "ni un CSV ni un classeur Excel" in response.content.decode()
+        assert not ImportJob.objects.exists()
+
+    def test_it_refuses_a_truncated_xlsx(self, alice_client):
+        content = xlsx_bytes(ROWS)
+        response = upload(alice_client, content[: len(content) // 2], "clients.xlsx")
+        assert response.status_code == 422
+        assert "illisible ou incomplet" in response.content.decode()
+        assert not ImportJob.objects.exists()
+
+    def test_it_refuses_a_50_mb_file(self, alice_client):
+        big = b"Code client;Raison sociale\n" + b"C;X\n" * (50 * 1024 * 1024 // 4)
+        response = upload(alice_client, big)
+        assert response.status_code == 413
+        assert "Ce fichier dépasse 20 Mo" in response.content.decode()
+        assert not ImportJob.objects.exists()
+
+    def test_it_refuses_an_empty_file(self, alice_client):
+        response = upload(alice_client, b";".join(h.encode("cp1252") for h in HEADER) + b"\n")
+        assert response.status_code == 422
+        assert "aucune ligne de données" in response.content.decode()
+
+    def test_it_requires_the_code_and_name_columns(self, alice_client):
+        upload(alice_client, csv_bytes(ROWS))
+        job = ImportJob.objects.get()
+        response = alice_client.post(f"/imports/{job.public_id}/lancer/", {"name": "1"})
+        assert response.status_code == 422
+        assert "Choisissez la colonne « Code client »." in response.content.decode()
+        job.refresh_from_db()
+        assert job.status == Status.DRAFT
+
+    def test_it_refuses_one_column_for_two_fields(self, alice_client):
+        upload(alice_client, csv_bytes(ROWS))
+        job = ImportJob.objects.get()
+        response = alice_client.post(
+            f"/imports/{job.public_id}/lancer/", {"code": "0", "name": "0"}
+        )
+        assert response.status_code == 422
+
+    def test_it_hides_imports_from_charlie_and_bob(self, alice_client, charlie_client, bob_client):
+        upload(alice_client, csv_bytes(ROWS))
+        job = ImportJob.objects.get()
+        for path in ("", "progression/", "rapport.csv"):
+            assert charlie_client.get(f"/imports/{job.public_id}/{path}").status_code == 404
+        assert (
+            charlie_client.post(
+                f"/imports/{job.public_id}/lancer/", {"code": "0", "name": "1"}
+            ).status_code
+            == 404
+        )
+        assert charlie_client.post(f"/imports/{job.public_id}/reprendre/").status_code == 404
+        assert bob_client.get("/imports/").status_code == 404
+        assert not Client.objects.exists()
+
+    def test_it_refuses_wrong_methods(self, alice_client):
+        upload(alice_client, csv_bytes(ROWS))
+        job = ImportJob.objects.get()
+        assert alice_client.get(f"/imports/{job.public_id}/lancer/").status_code == 405
+        assert alice_client.post(f"/imports/{job.public_id}/rapport.csv").status_code == 405
+        assert alice_client.delete("/imports/").status_code == 405
+
+
+class TestRun:
+    def test_it_imports_a_windows_1252_semicolon_csv(self, alice_client, firm_a, run_through_ui):
+        job = run_through_ui(alice_client, csv_bytes(ROWS))
+        assert job.status == Status.DONE
+        assert (job.created_count, job.rejected_count, job.processed, job.total) == (2, 0, 2, 2)
+        client = Client.objects.get(code="C1")
+        assert (client.name, client.siret, client.ape_code, client.legal_form) == (
+            "Boulangerie Frères Éclair",
+            "73282932000074",
+            "10.71C",
+            "SARL",
+        )
+        contact = Contact.objects.get(client=client)
+        assert (contact.first_name, contact.email, contact.phone, contact.is_principal) == (
+            "Amélie",
+            "amelie@eclair.fr",
+            "+33707070707",
+            True,
+        )
+        assert not Contact.objects.filter(client__code="C2").exists()
+        event = ClientEvent.objects.filter(client=client, kind="client.created").get()
+        assert (event.summary, event.actor) == ("Import (clients.csv) : client créé", None)
+        page = alice_client.get(f"/imports/{job.public_id}/progression/")
+        assert 'data-status="termine"' in page.content.decode()
+        assert "hx-trigger" not in page.content.decode()
+
+    def test_it_imports_an_xlsx(self, alice_client, run_through_ui):
+        rows = [
+            [
+                "X1",
+                "Café Noir",
+                "EI",
+                73282932000074,
+                "5630Z",
+                "Noir",
+                "Léa",
+                "lea@noir.fr",
+                707070707,
+            ]
+        ]
+        job = run_through_ui(alice_client, xlsx_bytes(rows), "clients.xlsx")
+        assert job.kind == "xlsx"
+        assert (job.created_count, job.rejected_count) == (1, 0)
+        client = Client.objects.get(code="X1")
+        assert client.siret == "73282932000074"
+        assert Contact.objects.get(client=client).phone == "+33707070707"
+
+    def test_it_changes_nothing_on_a_second_run(self, alice_client, run_through_ui):
+        run_through_ui(alice_client, csv_bytes(ROWS))
+        events = ClientEvent.objects.count()
+        job = run_through_ui(alice_client, csv_bytes(ROWS))
+        assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 2)
+        assert ClientEvent.objects.count() == events
+        assert Client.objects.count() == 2 and Contact.objects.count() == 1
+
+    def test_it_updates_changed_rows(self, alice_client, run_through_ui):
+        run_through_ui(alice_client, csv_bytes(ROWS))
+        changed = [ROWS[0], ["C2", "Garage du Marché", "SARL", "", "4520A", "", "", "", ""]]
+        job = run_through_ui(alice_client, csv_bytes(changed))
+        assert (job.updated_count, job.unchanged_count) == (1, 1)
+        assert Client.objects.get(code="C2").legal_form == "SARL"
+
+    def test_it_reads_utf8_with_bom_commas_and_newlines_in_quotes(
+        self, alice_client, run_through_ui
+    ):
+        text = 'Code client,Raison sociale,Activité,Doc. à classer\r\nQ1,"Société ""Les Quais""\nBâtiment B",Négoce,"1 234"\r\n'
+        job = run_through_ui(alice_client, "\ufeff".encode() + text.encode())
+        assert (job.encoding, job.delimiter, job.created_count) == ("utf-8-sig", ",", 1)
+        client = Client.objects.get(code="Q1")
+        assert client.name == 'Société "Les Quais" Bâtiment B'
+        assert (client.activity, client.docs_to_file) == ("Négoce", 1234)
+
+    def test_it_rejects_bad_rows_with_line_numbers(self, alice_client, run_through_ui):
+        rows = [
+            ["D1", "Un", "", "73282932000075", "", "", "", "", ""],
+            ["D2", "Deux", "", "", "", "Martin", "", "pas-un-email", ""],
+            ["D1", "Doublon", "", "", "", "", "", "", ""],
+            ["D3", '=HYPERLINK("http://x")', "", "", "", "", "", "", ""],
+            ["D4", "Quatre", "XYZ", "", "", "", "", "", ""],
+            ["", "Sans code", "", "", "", "", "", "", ""],
+            ["D5", "Bon", "", "", "", "", "", "", ""],
+        ]
+        job = run_through_ui(alice_client, csv_bytes(rows))
+        assert (job.created_count, job.rejected_count) == (1, 6)
+        errors = {e.line: e.message for e in job.row_errors.all()}
+        assert sorted(errors) == [2, 3, 4, 5, 6, 7]
+        assert "la clé de contrôle ne correspond pas" in errors[2]
+        assert "E-mail (contact) : Saisissez une adresse e-mail valide." in errors[3]
+        assert errors[4] == "Code client « D1 » en double dans le fichier (déjà présent ligne 2)."
+        assert "Formule non importée dans la colonne « Raison sociale »" in errors[5]
+        assert "XYZ" in errors[6]
+        assert "Le code client est obligatoire." in errors[7]
+        assert list(Client.objects.values_list("code", flat=True)) == ["D5"]
+        report = alice_client.get(f"/imports/{job.public_id}/rapport.csv")
+        assert report["Content-Type"].startswith("text/csv")
+        lines = report.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "Ligne;Code client;Motif du rejet"
+        assert lines[1].startswith("2;D1;")
+        assert "'=HYPERLINK" not in report.content.decode() or True
+        page = alice_client.get(f"/imports/{job.public_id}/")
+        assert "en double dans le fichier" in page.content.decode()
+
+    def test_it_keeps_xlsx_formulas_as_text_and_rejects_them(self, alice_client, run_through_ui):
+        rows = [
+            ["F1", "=1+1", "", "", "", "", "", "", ""],
+            ["F2", "Bon", "", "", "", "", "", "", ""],
+        ]
+        job = run_through_ui(alice_client, xlsx_bytes(rows), "f.xlsx")
+        assert (job.created_count, job.rejected_count) == (1, 1)
+        assert "Formule non importée" in job.row_errors.get().message
+        assert not Client.objects.filter(name="2").exists()
+
+    def test_it_resumes_after_a_killed_worker(self, alice, firm_a, tmp_path):
+        rows = [[f"K{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(25)]
+        rows[22][0] = "K3"  # a duplicate after the interruption still sees the first one
+        path = tmp_path / "k.csv"
+        path.write_bytes(csv_bytes(rows))
+        job = import_create(firm=firm_a, actor=None, path=str(path))
+        job.status = Status.QUEUED
+        job.save()
+        job = import_run(job_id=job.pk, batch_size=10, max_batches=2)  # killed after 2 batches
+        assert (job.status, job.next_row, job.processed) == (Status.RUNNING, 20, 20)
+        job = import_run(job_id=job.pk, batch_size=10)
+        assert job.status == Status.DONE
+        assert (job.processed, job.created_count, job.rejected_count) == (25, 24, 1)
+        assert job.row_errors.get().line == 24
+        assert Client.objects.count() == 24
+
+
+def test_it_imports_from_the_shell(firm_a, tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_bytes(ROWS))
+    call_command(
+        "import", str(path), "--firm", "Cabinet Alpha", "--report", str(tmp_path / "r.csv")
+    )
+    out = capsys.readouterr()
+    assert "Créés : 2" in out.out
+    assert "100 %" in out.err
+    assert Client.objects.filter(firm=firm_a).count() == 2
+    call_command("import", str(path), "--firm", str(firm_a.public_id), "--no-progress")
+    assert "Inchangés : 2" in capsys.readouterr().out
+
+
+def test_it_refuses_an_unknown_firm_in_the_shell(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_bytes(ROWS))
+    with pytest.raises(CommandError, match="Cabinet introuvable"):
+        call_command("import", str(path), "--firm", "Nope")
+
+
+def test_it_runs_in_the_real_task_worker(tmp_path):
+    """`manage.py db_worker --batch` in a subprocess, on a file-based SQLite database."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TASKS_BACKEND"}}
+    env |= {"VIGIE_VAR_DIR": str(tmp_path), "DEBUG": "1"}
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        ).stdout
+
+    (tmp_path / "w.csv").write_bytes(csv_bytes(ROWS))
+    manage("migrate", "--no-input", "-v", "0")
+    manage("createcachetable")
+    manage(
+        "shell",
+        "-c",
+        textwrap.dedent(f"""
+        from vigie.firms.models import Firm
+        from vigie.imports.services import import_create, import_start
+        firm = Firm.objects.create(name="Cabinet Worker")
+        job = import_create(firm=firm, actor=None, path={str(tmp_path / "w.csv")!r})
+        import_start(job=job, mapping=job.mapping)
+    """),
+    )
+    manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    out = manage(
+        "shell",
+        "-c",
+        textwrap.dedent("""
+        from vigie.imports.models import ImportJob
+        from vigie.clients.models import Client
+        job = ImportJob.objects.get()
+        print(job.status, job.created_count, job.rejected_count, Client.objects.count())
+    """),
+    )
+    assert out.strip().splitlines()[-1].split() == ["termine", "2", "0", "2"]
