@@ -1,0 +1,151 @@
+"""The reform dashboard: figures against a known data set, per collaborator, the weekly
+chart read from the history, the links to the portfolio, a constant number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import ClientFactory
+from vigie.clients.models import ClientAssignment, ClientEvent, MandateStatus, PaStatus, ShineStatus
+from vigie.clients.portfolio.query import Params, PortfolioQuery
+from vigie.equipment.models import Equipment, Slot
+from vigie.reform import dashboard, services
+
+
+@pytest.fixture
+def portfolio(firm_a, firm_b, bob, alice, catalogue):
+    """Ten active clients of firm A (and noise that must not count)."""
+    c = [ClientFactory(firm=firm_a, code=f"D{i:03d}") for i in range(10)]
+    for client in c[:4]:
+        client.sensitised = True
+    c[0].mandate_status = c[1].mandate_status = MandateStatus.SIGNED
+    c[2].mandate_status = MandateStatus.SENT
+    c[3].mandate_status = MandateStatus.REVOKED
+    for client in c[4:7]:
+        client.pa_status, client.pa_name = PaStatus.REGISTERED, "PA Exemple"
+    c[7].pa_status = PaStatus.INVITED
+    c[0].shine_status = ShineStatus.ACTIVATED  # equipped
+    for client in c:
+        client.save()
+
+    def equip(client, slug, slot=Slot.VENTE):
+        Equipment.objects.create(firm=firm_a, client=client, solution=catalogue[slug], slot=slot)
+
+    equip(c[0], "shine")
+    equip(c[4], "abby")  # equipped: a declared VENTE solution
+    equip(c[5], "non-concerne")  # not equipped
+    equip(c[6], "shine")  # Shine invited but not activated: not equipped
+    equip(c[7], "abby", Slot.ACHAT)  # ACHAT only: not equipped
+    for client in (c[0], c[2], c[4], c[5]):
+        ClientAssignment.objects.create(firm=firm_a, client=client, user=bob)
+    # Noise: an archived client of firm A and a client of firm B, both "done".
+    ClientFactory(firm=firm_a, sensitised=True, mandate_status="signe", archived_at=timezone.now())
+    ClientFactory(firm=firm_b, sensitised=True, mandate_status="signe", pa_status="inscrit")
+    return c
+
+
+def _by_key(figures):
+    return {f.key: (f.done, f.total, f.percent) for f in figures}
+
+
+def test_it_counts_the_firm(firm_a, portfolio):
+    figures = _by_key(dashboard.firm_figures(firm_a))
+    assert figures == {
+        "sensitised": (4, 10, 40),
+        "mandate": (2, 10, 20),
+        "pa": (3, 10, 30),
+        "equipped": (2, 10, 20),
+    }
+
+
+def test_it_counts_per_collaborator(firm_a, portfolio, alice, bob):
+    people = {p.user: p for p in dashboard.collaborator_figures(firm_a)}
+    assert set(people) == {alice, bob}
+    assert people[bob].total == 4
+    assert _by_key(people[bob].figures) == {
+        "sensitised": (2, 4, 50),
+        "mandate": (1, 4, 25),
+        "pa": (2, 4, 50),
+        "equipped": (2, 4, 50),
+    }
+    assert people[alice].total == 0
+    assert all(f.percent == 0 for f in people[alice].figures)
+
+
+def test_each_link_lists_exactly_the_clients_still_to_act_on(firm_a, portfolio, bob):
+    figures = dashboard.firm_figures(firm_a)
+    for figure in figures:
+        params = Params.from_query(figure.todo_query)
+        assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.todo, figure.key
+        done = {"sensi": "oui", "facturation": "oui"}
+        if figure.key in ("sensitised", "equipped"):
+            key = next(iter(figure.todo_query))
+            params = Params.from_query({key: done[key]})
+            assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.done
+    bob_row = next(p for p in dashboard.collaborator_figures(firm_a) if p.user == bob)
+    for figure in bob_row.figures:
+        params = Params.from_query({**figure.todo_query, "collab": str(bob.id)})
+        assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.todo
+
+
+def test_the_weekly_chart_reads_the_history_backwards(firm_a, portfolio, alice):
+    # Two clients were already informed before any history (imported); two more now.
+    extra = [ClientFactory(firm=firm_a) for _ in range(2)]
+    for client in extra:
+        services.client_sensitise(client=client, actor=alice)
+    # One of them three weeks ago.
+    three_weeks_ago = timezone.now() - timedelta(weeks=3)
+    ClientEvent.objects.filter(client=extra[0]).update(at=three_weeks_ago)
+    figures = dashboard.firm_figures(firm_a)
+    weeks = dashboard.weekly_progress(firm_a, figures, weeks=12)
+    assert len(weeks) == 12
+    assert weeks[-1].start == timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    assert [w.values["sensitised"] for w in weeks] == [4] * 8 + [5, 5, 5] + [6]
+    # A signed then revoked mandate this week: no net change.
+    ClientEvent.objects.create(
+        firm=firm_a, client=portfolio[0], kind="reform.mandate_signed", summary=""
+    )
+    ClientEvent.objects.create(
+        firm=firm_a, client=portfolio[0], kind="reform.mandate_revoked", summary=""
+    )
+    weeks = dashboard.weekly_progress(firm_a, figures, weeks=12)
+    assert [w.values["mandate"] for w in weeks] == [2] * 12
+
+
+def test_days_left():
+    assert dashboard.days_left(date(2027, 8, 31)) == 1
+    assert dashboard.days_left(date(2026, 9, 1)) == 365
+    assert dashboard.days_left(date(2028, 1, 1)) == 0
+
+
+def test_the_page_shows_figures_chart_and_links(alice_client, firm_a, portfolio, bob):
+    response = alice_client.get(reverse("reform_dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Tableau de bord réforme" in html
+    assert "1 septembre 2027" in html and "depuis le 1 septembre 2026" in html
+    assert "<svg" in html and "<polyline" in html and "<script" not in html.split("<main")[1]
+    figures = {f.key: f for f in response.context["figures"]}
+    query = dict(parse_qsl(urlsplit(figures["mandate"].url).query))
+    assert urlsplit(figures["mandate"].url).path == "/" and query == {"mandat": "non_signe"}
+    assert f'href="/?collab={bob.id}&amp;facturation=non"' in html
+    # The link opens the portfolio with exactly those clients.
+    page = alice_client.get(figures["pa"].url)
+    assert page.context["page"].total == 7
+
+
+def test_the_page_costs_a_constant_number_of_queries(
+    alice_client, firm_a, portfolio, django_assert_max_num_queries
+):
+    alice_client.get(reverse("reform_dashboard"))
+    with django_assert_max_num_queries(10):
+        alice_client.get(reverse("reform_dashboard"))
+    ClientFactory.create_batch(20, firm=firm_a, sensitised=True)
+    with django_assert_max_num_queries(10):
+        response = alice_client.get(reverse("reform_dashboard"))
+    assert response.context["figures"][0].done == 24
