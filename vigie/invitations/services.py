@@ -412,7 +412,10 @@ def _follow_outbox(sender, email: OutboundEmail, **kwargs) -> None:
 def firm_test_account_invite(*, firm, actor, email: str) -> Invitation:
     """A free Shine Easy for the firm itself, sent by Vigie to an address that is not
     any collaborator's sign-in address (the guide's « Attention »)."""
-    email = normalize_email(email)
+    try:
+        email = normalize_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from None
     if not email:
         raise ValidationError({"email": "L'adresse e-mail est obligatoire."})
     if User.objects.filter(email__iexact=email).exists():

@@ -74,6 +74,13 @@ def _header_value(value: str, field: str) -> str:
     return value.strip()
 
 
+def _address(value: str, field: str) -> str:
+    try:
+        return normalize_email(_header_value(value, field))
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
 def email_queue(
     *,
     firm,
@@ -92,10 +99,10 @@ def email_queue(
     Raises ValidationError (French messages keyed by field) on a bad address, an
     empty or multi-line subject, an empty text.
     """
-    to = normalize_email(_header_value(to, "to"))
+    to = _address(to, "to")
     if not to:
         raise ValidationError({"to": "L'adresse du destinataire est obligatoire."})
-    reply_to = normalize_email(_header_value(reply_to, "reply_to")) if reply_to else ""
+    reply_to = _address(reply_to, "reply_to") if reply_to else ""
     subject = clean_subject(subject)
     if not text.strip():
         raise ValidationError({"text": TEXT_REQUIRED})
