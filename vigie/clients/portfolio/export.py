@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from vigie.clients.models import MandateStatus, PaStatus
-from vigie.clients.portfolio.query import PortfolioQuery, Row, load_rows
+from vigie.clients.portfolio.query import Lookups, PortfolioQuery, Row, load_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,7 +27,7 @@ def _labels(items) -> str:
 
 
 def _contacts(row: Row) -> str:
-    return ", ".join(c.full_name or c.email for c in row.contacts)
+    return ", ".join(row.contacts)
 
 
 def _collaborators(row: Row) -> str:
@@ -86,11 +86,11 @@ def headers(view: str) -> list[str]:
     return [header for header, _ in COLUMNS[view]]
 
 
-def rows(query: PortfolioQuery, firm) -> Iterator[list[str]]:
+def rows(query: PortfolioQuery, firm, lookups: Lookups) -> Iterator[list[str]]:
     """Every matching row as cells, loaded a chunk of ids at a time."""
     columns = COLUMNS[query.params.view]
     for ids in query.iter_id_chunks():
-        for row in load_rows(firm, ids):
+        for row in load_rows(firm, ids, lookups):
             yield [neutralise(str(value(row))) for _, value in columns]
 
 
@@ -103,12 +103,12 @@ class _Echo:
         return value
 
 
-def csv_response(query: PortfolioQuery, firm) -> StreamingHttpResponse:
+def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttpResponse:
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
 
     def stream() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(headers(query.params.view))
-        for cells in rows(query, firm):
+        for cells in rows(query, firm, lookups):
             yield writer.writerow(cells)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -118,11 +118,11 @@ def csv_response(query: PortfolioQuery, firm) -> StreamingHttpResponse:
     return response
 
 
-def xlsx_response(query: PortfolioQuery, firm) -> FileResponse:
+def xlsx_response(query: PortfolioQuery, firm, lookups: Lookups) -> FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Portefeuille")
     sheet.append(headers(query.params.view))
-    for cells in rows(query, firm):
+    for cells in rows(query, firm, lookups):
         sheet.append(cells)
     output = tempfile.TemporaryFile()
     workbook.save(output)

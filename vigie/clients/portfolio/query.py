@@ -11,12 +11,12 @@ Every statement here is scoped to one firm: `firm_id` is the first condition of 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.db import connection
+from django.urls import reverse
 
 from vigie.clients.models import (
     Client,
@@ -34,7 +34,9 @@ PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_QUERY_LENGTH = 100
 MAX_WORDS = 6
 YES_NO = ("oui", "non")
-MANDATE_FILTERS = ("aucun", *[v for v in MandateStatus.values if v])
+# "non_signe" / "non_inscrit": the clients still to act on (reform dashboard links).
+MANDATE_FILTERS = ("aucun", "non_signe", *[v for v in MandateStatus.values if v])
+PA_FILTERS = ("non_inscrit", *PaStatus.values)
 SHINE_FILTERS = ("aucun", *[v for v in ShineStatus.values if v])
 
 # Sort key (URL) → columns of clients_client, each served by an index (firm_id, col, id).
@@ -84,6 +86,7 @@ class Params:
     mandat: str = ""
     pa: str = ""
     sensi: str = ""
+    facturation: str = ""
 
     @classmethod
     def from_query(cls, data: Mapping[str, str]) -> Params:
@@ -106,8 +109,9 @@ class Params:
             solution=(data.get("solution") or "")[:50],
             shine=_choice(data.get("shine"), SHINE_FILTERS),
             mandat=_choice(data.get("mandat"), MANDATE_FILTERS),
-            pa=_choice(data.get("pa"), PaStatus.values),
+            pa=_choice(data.get("pa"), PA_FILTERS),
             sensi=_choice(data.get("sensi"), YES_NO),
+            facturation=_choice(data.get("facturation"), YES_NO),
         )
 
     def as_query(self) -> dict[str, str]:
@@ -138,7 +142,7 @@ class Params:
     def has_filters(self) -> bool:
         return any(
             (self.mine, self.collab, self.achat, self.vente, self.caisse, self.solution)
-        ) or any((self.shine, self.mandat, self.pa, self.sensi))
+        ) or any((self.shine, self.mandat, self.pa, self.sensi, self.facturation))
 
 
 def search_terms(q: str) -> list[str]:
@@ -205,12 +209,22 @@ class PortfolioQuery:
             )
         if p.shine:
             self._add("c.shine_status = %s", "" if p.shine == "aucun" else p.shine)
-        if p.mandat:
+        if p.mandat == "non_signe":
+            self._add("c.mandate_status <> %s", str(MandateStatus.SIGNED))
+        elif p.mandat:
             self._add("c.mandate_status = %s", "" if p.mandat == "aucun" else p.mandat)
-        if p.pa:
+        if p.pa == "non_inscrit":
+            self._add("c.pa_status <> %s", str(PaStatus.REGISTERED))
+        elif p.pa:
             self._add("c.pa_status = %s", p.pa)
         if p.sensi:
             self._add("c.sensitised = %s", p.sensi == "oui")
+        if p.facturation:
+            # Equipped to issue e-invoices: the rule lives in vigie.reform.rules.
+            from vigie.reform.rules import equipped_sql
+
+            sql, args = equipped_sql(self.firm_id)
+            self._add(sql if p.facturation == "oui" else f"NOT {sql}", *args)
 
     def _search(self) -> None:
         words = search_terms(self.params.q)
@@ -294,34 +308,55 @@ class PortfolioQuery:
 # -- rows ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class Lookups:
+    """Small per-firm tables the page loads anyway (its filter menus), reused to
+    label the rows without joins: the firm's collaborators and the catalogue."""
+
+    users: dict[int, object]
+    solutions: dict[int, object]
+
+    @classmethod
+    def for_firm(cls, firm) -> Lookups:
+        from vigie.accounts.models import User
+        from vigie.equipment.models import Solution
+
+        users = User.objects.filter(membership__firm=firm).order_by("last_name", "first_name", "id")
+        solutions = Solution.objects.only("id", "slug", "name")
+        return cls(users={u.id: u for u in users}, solutions={s.id: s for s in solutions})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One solution in a slot cell."""
+
+    label: str
+    is_shine: bool
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Row:
-    """One client of the list with what its cells need."""
+    """One client of the list with what its cells need, computed once."""
 
-    client: Client
-    contacts: list[Contact] = field(default_factory=list)
-    collaborators: list = field(default_factory=list)
-    equipment: dict[str, list[Equipment]] = field(default_factory=lambda: defaultdict(list))
+    __slots__ = ("client", "url", "contacts", "collaborators", "achat", "vente", "caisse")
 
-    @property
-    def achat(self) -> list[Equipment]:
-        return self.equipment.get(Slot.ACHAT, [])
-
-    @property
-    def vente(self) -> list[Equipment]:
-        return self.equipment.get(Slot.VENTE, [])
+    def __init__(self, client: Client, url: str):
+        self.client = client
+        self.url = url
+        self.contacts: list[str] = []
+        self.collaborators: list = []
+        self.achat: list[Item] = []
+        self.vente: list[Item] = []
+        self.caisse: list[Item] = []
 
     @property
-    def caisse(self) -> list[Equipment]:
-        return self.equipment.get(Slot.CAISSE, [])
-
-    @property
-    def contact_count(self) -> int:
-        return len(self.contacts)
-
-    @property
-    def single_contact(self) -> Contact | None:
-        return self.contacts[0] if len(self.contacts) == 1 else None
+    def contact_label(self) -> str:
+        """The single contact's name, or « N contacts »."""
+        if len(self.contacts) == 1:
+            return self.contacts[0]
+        return f"{len(self.contacts)} contacts" if self.contacts else ""
 
     @property
     def cabinet_shown(self) -> list:
@@ -332,39 +367,69 @@ class Row:
         return max(0, len(self.collaborators) - 2)
 
 
-def load_rows(firm, ids: list[int]) -> list[Row]:
+CLIENT_FIELDS = (
+    "id",
+    "firm_id",
+    "code",
+    "name",
+    "legal_form",
+    "siret",
+    "notes",
+    "collect_email",
+    "reception_flux",
+    "flux_achat",
+    "flux_vente",
+    "flux_banque",
+    "paie",
+    "sensitised",
+    "sensitised_at",
+    "mandate_status",
+    "pa_status",
+    "pa_name",
+    "shine_status",
+)
+
+
+def load_rows(firm, ids: list[int], lookups: Lookups) -> list[Row]:
     """The rows of `ids`, in that order, with contacts, collaborators and equipment:
-    four queries whatever the number of ids."""
+    four queries whatever the number of ids (labels come from `lookups`)."""
     if not ids:
         return []
-    clients = Client.objects.for_firm(firm).filter(id__in=ids).defer("search_text", "sort_name")
-    rows = {c.id: Row(client=c) for c in clients}
+    order = ids
+    url = reverse("client_detail", args=["__code__"])
+    clients = Client.objects.for_firm(firm).filter(id__in=ids).only(*CLIENT_FIELDS)
+    rows = {c.id: Row(c, url.replace("__code__", quote(c.code))) for c in clients}
     contacts = (
         Contact.objects.for_firm(firm)
         .filter(client_id__in=ids)
-        .only("id", "client_id", "first_name", "last_name", "email", "is_principal")
         .order_by("-is_principal", "last_name", "first_name", "id")
+        .values_list("client_id", "first_name", "last_name", "email")
     )
-    for contact in contacts:
-        rows[contact.client_id].contacts.append(contact)
+    for client_id, first, last, email in contacts:
+        rows[client_id].contacts.append(f"{first} {last}".strip() or email)
+    # `ids` are now this firm's clients; the details are looked up by client only, so
+    # that SQLite uses the client_id indexes rather than scanning the firm's rows.
+    ids = list(rows)
     assignments = (
-        ClientAssignment.objects.filter(firm=firm, client_id__in=ids)
-        .select_related("user")
-        .only("client_id", "user__id", "user__first_name", "user__last_name", "user__email")
-        .order_by("user__last_name", "user__first_name", "user_id")
+        ClientAssignment.objects.filter(client_id__in=ids)
+        .order_by("id")
+        .values_list("client_id", "user_id")
     )
-    for assignment in assignments:
-        rows[assignment.client_id].collaborators.append(assignment.user)
+    for client_id, user_id in assignments:
+        if user_id in lookups.users:
+            rows[client_id].collaborators.append(lookups.users[user_id])
     equipment = (
-        Equipment.objects.for_firm(firm)
-        .filter(client_id__in=ids)
-        .select_related("solution")
-        .only("client_id", "slot", "plan", "solution__name", "solution__slug")
+        Equipment.objects.filter(client_id__in=ids)
         .order_by("created_at", "id")
+        .values_list("client_id", "slot", "solution_id", "plan")
     )
-    for item in equipment:
-        rows[item.client_id].equipment[item.slot].append(item)
-    return [rows[i] for i in ids if i in rows]
+    for client_id, slot, solution_id, plan in equipment:
+        solution = lookups.solutions.get(solution_id)
+        if solution is None or slot not in Row.__slots__:
+            continue
+        item = Item(f"{solution.name} {plan}".strip(), solution.slug == "shine")
+        getattr(rows[client_id], slot).append(item)
+    return [rows[i] for i in order if i in rows]
 
 
 @dataclass
@@ -395,10 +460,12 @@ class Page:
         return self.number < self.last
 
 
-def portfolio_page(query: PortfolioQuery, firm) -> Page:
+def portfolio_page(query: PortfolioQuery, firm, lookups: Lookups) -> Page:
     """Count, clamp the page number to the last page, then the page's rows."""
     params = query.params
     total = query.count()
     number = min(params.page, max(1, math.ceil(total / params.per_page)))
     ids = query.ids(offset=(number - 1) * params.per_page, limit=params.per_page) if total else []
-    return Page(rows=load_rows(firm, ids), total=total, number=number, per_page=params.per_page)
+    return Page(
+        rows=load_rows(firm, ids, lookups), total=total, number=number, per_page=params.per_page
+    )

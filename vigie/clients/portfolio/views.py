@@ -7,39 +7,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from vigie.accounts.models import User
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio import export
+from vigie.clients.portfolio.cells import COLUMNS, row_html
 from vigie.clients.portfolio.query import (
     PER_PAGE_CHOICES,
+    Lookups,
     Params,
     PortfolioQuery,
     portfolio_page,
 )
-from vigie.equipment.models import Solution
 from vigie.lib.decorators import firm_required
 
-# (label, sort key or "") per view, after the ENTREPRISE and CONTACT columns.
-COLUMNS = {
-    "equipement": [
-        ("ACHAT", ""),
-        ("VENTE", ""),
-        ("CAISSE", ""),
-        ("MANDAT", "mandat"),
-        ("INSCRIPTION PA", "pa"),
-        ("SENSI. RÉFORME", "sensi"),
-        ("NOTES", ""),
-    ],
-    "collecte": [
-        ("RÉCEPTION FLUX", ""),
-        ("FLUX ACHAT", ""),
-        ("FLUX VENTE", ""),
-        ("FLUX BANQUE", ""),
-        ("PAIE", ""),
-        ("EMAIL DE COLLECTE", ""),
-        ("CABINET", ""),
-    ],
-}
 VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Equipement")]
 
 
@@ -55,20 +34,17 @@ def _headers(params: Params, home: str) -> list[list[dict]]:
         url = home + params.url(sort=f"-{key}" if params.sort == key else key)
         return {"label": label, "url": url, "direction": direction}
 
-    return [
-        [link("ENTREPRISE", "name"), link("code", "code")],
-        [link("CONTACT")],
-        *[[link(label, key)] for label, key in COLUMNS[params.view]],
-    ]
+    headers = [[link(label, key)] for label, key, _css, _cell in COLUMNS[params.view]]
+    headers[0].append(link("code", "code"))
+    return headers
 
 
-def _query(request) -> tuple[PortfolioQuery, dict]:
+def _query(request) -> tuple[PortfolioQuery, Lookups]:
     """The page's state from the URL, checked against this firm's own choices."""
     params = Params.from_query(request.GET)
-    collaborators = list(
-        User.objects.filter(membership__firm=request.firm).order_by("last_name", "first_name", "id")
-    )
-    solutions = list(Solution.objects.only("id", "slug", "name"))
+    lookups = Lookups.for_firm(request.firm)
+    collaborators = list(lookups.users.values())
+    solutions = list(lookups.solutions.values())
     if params.collab and params.collab not in {u.id for u in collaborators}:
         params = replace(params, collab=None)
     solution_id = next((s.id for s in solutions if s.slug == params.solution), None)
@@ -77,20 +53,21 @@ def _query(request) -> tuple[PortfolioQuery, dict]:
     query = PortfolioQuery(
         firm_id=request.firm.id, params=params, user_id=request.user.id, solution_id=solution_id
     )
-    return query, {"collaborators": collaborators, "solutions": solutions}
+    return query, lookups
 
 
 @require_GET
 @firm_required
 def portfolio(request):
-    query, choices = _query(request)
+    query, lookups = _query(request)
     params = query.params
-    page = portfolio_page(query, request.firm)
+    page = portfolio_page(query, request.firm, lookups)
     home = reverse("home")
     context = {
         "params": params,
         "page": page,
         "headers": _headers(params, home),
+        "rows": [(row.client.code, row_html(row, params.view)) for row in page.rows],
         "views": [
             {
                 "label": label,
@@ -108,7 +85,8 @@ def portfolio(request):
         "pa_choices": PaStatus.choices,
         "shine_choices": ShineStatus.choices[1:],
         "export_query": params.url().lstrip("?"),
-        **choices,
+        "collaborators": lookups.users.values(),
+        "solutions": lookups.solutions.values(),
     }
     template = "clients/portfolio.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -121,7 +99,7 @@ def portfolio(request):
 def portfolio_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404("Format inconnu.")
-    query, _ = _query(request)
+    query, lookups = _query(request)
     if fmt == "csv":
-        return export.csv_response(query, request.firm)
-    return export.xlsx_response(query, request.firm)
+        return export.csv_response(query, request.firm, lookups)
+    return export.xlsx_response(query, request.firm, lookups)

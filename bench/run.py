@@ -1,0 +1,351 @@
+"""Portfolio bench: `make bench`.
+
+Builds (once, cached) a SQLite and a PostgreSQL database holding a firm of 100,000
+clients beside 3 other firms of 100,000 (400,000 clients, ~2.3M rows), then times
+portfolio requests through Django's test client, next to two references: Django's
+admin changelist for the same clients and the bare SQL the page needs.
+
+    .venv/bin/python bench/run.py                 # both databases
+    .venv/bin/python bench/run.py --only sqlite   # one
+    BENCH_PG_URL=postgres://root@127.0.0.1:5432/vigie_bench  (the default)
+    --rebuild  drops the cached databases first
+
+Each database is measured in a child process (settings are read at start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench"))
+FIRMS = 4
+CLIENTS_PER_FIRM = int(os.environ.get("BENCH_CLIENTS_PER_FIRM", "100000"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://root@127.0.0.1:5432/vigie_bench")
+RUNS, ADMIN_RUNS, WARMUP = 25, 5, 3
+TARGET_P95_MS = 100.0
+
+
+def _schema_key() -> str:
+    """Changes when a migration is added: the cached databases are rebuilt then."""
+    names = sorted(p.name for p in ROOT.glob("vigie/*/migrations/0*.py"))
+    return f"{FIRMS}x{CLIENTS_PER_FIRM}:" + ",".join(names)
+
+
+# -- orchestrator ------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.worker, rebuild=args.rebuild)
+    VAR.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = {}
+    for db in [args.only] if args.only else ["sqlite", "postgres"]:
+        print(f"\n=== {db} ===", flush=True)
+        if db == "postgres" and not _postgres_reachable():
+            print(f"PostgreSQL unreachable at {PG_URL}: skipped.")
+            continue
+        cmd = [sys.executable, __file__, "--worker", db] + (["--rebuild"] if args.rebuild else [])
+        code = subprocess.call(cmd, cwd=ROOT)
+        out = VAR / f"results-{db}.json"
+        if code == 0 and out.exists():
+            results[db] = json.loads(out.read_text())
+        else:
+            print(f"{db}: the bench failed (exit {code}).")
+    _summary(results)
+    print(f"\nTotal bench time: {time.perf_counter() - started:.0f} s")
+    failed = [c for r in results.values() for c in r["checks"] if not c["ok"]]
+    return 1 if failed or not results else 0
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        base = PG_URL.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(base, connect_timeout=3, autocommit=True) as conn:
+            name = PG_URL.rsplit("/", 1)[1]
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure means "skip PostgreSQL"
+        print(f"({type(exc).__name__}: {exc})")
+        return False
+
+
+def _summary(results: dict) -> None:
+    print("\n=== Summary (server time through Django's test client, ms) ===")
+    head = (
+        f"{'db':9} {'case':30} {'p50':>7} {'p95':>7} {'queries':>7} "
+        f"{'admin p50':>9} {'admin/us':>8} {'sql p50':>8} {'us/sql':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for db, result in results.items():
+        for case in result["cases"]:
+            admin = case.get("admin_p50")
+            print(
+                f"{db:9} {case['name']:30} {case['p50']:7.1f} {case['p95']:7.1f} "
+                f"{case['queries']:7d} {admin if admin is None else round(admin, 1)!s:>9} "
+                f"{(admin / case['p50']) if admin else 0:8.1f} {case['sql_p50']:8.1f} "
+                f"{case['p50'] / case['sql_p50']:7.1f}"
+            )
+    print("\nChecks:")
+    for db, result in results.items():
+        for check in result["checks"]:
+            print(f"  [{'OK' if check['ok'] else 'FAIL'}] {db}: {check['text']}")
+
+
+# -- worker (one database) ---------------------------------------------------------------
+
+
+def _setup(db: str, rebuild: bool):
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+    os.environ["DEBUG"] = "0"
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = PG_URL
+        if rebuild:
+            _recreate_postgres()
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+    from django.conf import settings
+
+    if db == "sqlite":
+        path = VAR / "bench.sqlite3"
+        if rebuild:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        settings.DATABASES["default"]["NAME"] = path
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
+    settings.ROOT_URLCONF = "bench.urls"
+    # No collectstatic for a bench: plain static URLs.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.LOGGING_CONFIG = None
+    django.setup()
+
+
+def _recreate_postgres() -> None:
+    import psycopg
+
+    name = PG_URL.rsplit("/", 1)[1]
+    with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _ensure_built(db: str) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.generate import build
+
+    marker = VAR / f"built-{db}.json"
+    key = _schema_key()
+    if marker.exists() and json.loads(marker.read_text()).get("key") == key:
+        from vigie.firms.models import Firm
+
+        if Firm.objects.filter(name="Bench 0").exists():
+            print("Cached database reused.", flush=True)
+            return
+    if db == "postgres":
+        connection.close()
+        _recreate_postgres()
+    elif db == "sqlite":
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{VAR / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+    print("Building the database (one-off, cached under var/bench/)…", flush=True)
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    made = build(firms=FIRMS, clients_per_firm=CLIENTS_PER_FIRM)
+    print(f"Built in {time.perf_counter() - started:.0f} s: {made}", flush=True)
+    marker.write_text(json.dumps({"key": key, "made": made}))
+
+
+def _time(fn, runs: int) -> list[float]:
+    for _ in range(WARMUP):
+        fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def worker(db: str, rebuild: bool) -> int:
+    _setup(db, rebuild)
+    from django.db import connection
+    from django.test import Client as HttpClient
+
+    from vigie.accounts.models import User
+    from vigie.clients.portfolio.query import SORTS, Params, PortfolioQuery
+    from vigie.firms.models import Firm
+
+    _ensure_built(db)
+    firm = Firm.objects.get(name="Bench 0")
+    user = User.objects.get(email="bench0-0@bench.test")
+    total = firm.clients.count()
+    last = (total + 9) // 10
+    print(
+        f"{db}: firm « {firm.name} » {total} clients; database holds "
+        f"{_count('clients_client')} clients, {_count('clients_contact')} contacts",
+        flush=True,
+    )
+    http = HttpClient()
+    http.force_login(user)
+    surname = "martin"
+    siret_fragment = _siret_fragment(firm)
+    cases = [
+        ("page 1 (10)", {}, {}),
+        ("last page (10)", {"page": last}, {"p": last - 1}),
+        (f"search surname « {surname} »", {"q": surname}, {"q": surname}),
+        (
+            f"search SIRET « {siret_fragment} »",
+            {"q": siret_fragment},
+            {"q": siret_fragment.replace(" ", "")},
+        ),
+        ("search short « bo »", {"q": "bo"}, {"q": "bo"}),
+        ("filter mandat signé", {"mandat": "signe"}, {"mandate_status__exact": "signe"}),
+        ("view collecte", {"view": "collecte"}, {}),
+        ("view equipement", {"view": "equipement"}, {}),
+        ("page size 10", {"per_page": 10, "page": 2}, {"p": 1}),
+        ("page size 100", {"per_page": 100, "page": 2}, {"p": 1}),
+    ]
+    results, checks = [], []
+    for name, query, admin_query in cases:
+        url = "/?" + "&".join(f"{k}={v}" for k, v in query.items())
+        response = http.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        statements = []
+        with connection.execute_wrapper(
+            lambda ex, sql, *a, s=statements: s.append(sql) or ex(sql, *a)
+        ):
+            http.get(url)
+        samples = _time(lambda url=url: http.get(url), RUNS)
+        per_page = query.get("per_page", 10)
+        admin_site = "bench-admin-100" if per_page == 100 else "bench-admin-10"
+        admin_url = f"/{admin_site}/clients/client/?" + "&".join(
+            f"{k}={v}" for k, v in admin_query.items()
+        )
+        admin_response = http.get(admin_url)
+        assert admin_response.status_code == 200, (admin_url, admin_response.status_code)
+        admin_samples = _time(lambda u=admin_url: http.get(u), ADMIN_RUNS)
+        params = Params.from_query({k: str(v) for k, v in query.items()})
+        pq = PortfolioQuery(firm_id=firm.id, params=params, user_id=user.id)
+        sql_samples = _time(lambda pq=pq: _bare_sql(pq, SORTS), RUNS)
+        case = {
+            "name": name,
+            "p50": statistics.median(samples),
+            "p95": _p95(samples),
+            "queries": len(statements),
+            "admin_p50": statistics.median(admin_samples),
+            "sql_p50": statistics.median(sql_samples),
+        }
+        results.append(case)
+        print(
+            f"  {name:30} p50 {case['p50']:6.1f} p95 {case['p95']:6.1f} ms, "
+            f"{case['queries']} queries | admin {case['admin_p50']:7.1f} | sql {case['sql_p50']:5.1f}",
+            flush=True,
+        )
+    by_name = {c["name"]: c for c in results}
+    worst = max(results, key=lambda c: c["p95"])
+    checks.append(
+        {
+            "ok": worst["p95"] <= TARGET_P95_MS,
+            "text": f"p95 ≤ {TARGET_P95_MS:.0f} ms in every case (worst: {worst['name']}, {worst['p95']:.1f} ms)",
+        }
+    )
+    ratio = by_name["last page (10)"]["p50"] / by_name["page 1 (10)"]["p50"]
+    checks.append({"ok": ratio <= 2, "text": f"last page ≤ 2× page 1 ({ratio:.2f}×)"})
+    q10, q100 = by_name["page size 10"]["queries"], by_name["page size 100"]["queries"]
+    checks.append(
+        {"ok": q10 == q100, "text": f"queries constant with page size ({q10} at 10, {q100} at 100)"}
+    )
+    for label, q in (("surname", surname), ("SIRET fragment", siret_fragment)):
+        pq = PortfolioQuery(firm_id=firm.id, params=Params(q=q), user_id=user.id)
+        used, plan = _search_uses_index(pq)
+        checks.append(
+            {"ok": used, "text": f"{label} search goes through the trigram index ({plan})"}
+        )
+    (VAR / f"results-{db}.json").write_text(json.dumps({"cases": results, "checks": checks}))
+    return 0
+
+
+def _count(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM {table}")
+        return cur.fetchone()[0]
+
+
+def _siret_fragment(firm) -> str:
+    """Seven digits from the middle of some client's SIRET, typed with a space."""
+    siret = firm.clients.exclude(siret="").order_by("id").values_list("siret", flat=True)[500]
+    return f"{siret[3:6]} {siret[6:10]}"
+
+
+def _bare_sql(pq, sorts) -> None:
+    """What the page needs at the least: the count and one page of rows."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        where = " AND ".join(pq.where)
+        cur.execute(f"SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
+        cur.fetchone()
+        p = pq.params
+        direction = " DESC" if p.descending else ""
+        cur.execute(
+            "SELECT c.id, c.code, c.name, c.legal_form, c.mandate_status, c.pa_status, "
+            f"c.sensitised, c.notes FROM clients_client c WHERE {where} "
+            f"ORDER BY c.{sorts[p.sort_key]}{direction}, c.id{direction} LIMIT %s OFFSET %s",
+            [*pq.args, p.per_page, (p.page - 1) * p.per_page],
+        )
+        cur.fetchall()
+
+
+def _search_uses_index(pq) -> tuple[bool, str]:
+    from django.db import connection
+
+    where = " AND ".join(pq.where)
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(
+                f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args
+            )
+            plan = " | ".join(str(row[-1]) for row in cur.fetchall())
+            used = "VIRTUAL TABLE INDEX" in plan and "fts" in plan
+            return used, "FTS5 trigram" if used else plan
+        cur.execute(f"EXPLAIN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
+        plan = " | ".join(row[0].strip() for row in cur.fetchall())
+        used = "pf_client_trgm" in plan and "pf_contact_trgm" in plan
+        return used, "pg_trgm GIN on clients and contacts" if used else plan
+
+
+if __name__ == "__main__":
+    sys.exit(main())

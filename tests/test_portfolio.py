@@ -1,0 +1,433 @@
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.factories import ClientFactory, ContactFactory
+from vigie.clients.models import ClientAssignment, MandateStatus, PaStatus, ShineStatus
+from vigie.equipment.models import Equipment, Slot
+
+HOME = "/"
+# session, user, collaborators, catalogue, count, page ids, clients, contacts,
+# assignments, equipment
+QUERIES = 10
+
+
+def equip(client, solution, slot, plan=""):
+    return Equipment.objects.create(
+        firm=client.firm, client=client, solution=solution, slot=slot, plan=plan
+    )
+
+
+def assign(client, *users):
+    for user in users:
+        ClientAssignment.objects.create(firm=client.firm, client=client, user=user)
+
+
+def row_of(response, code: str) -> str:
+    html = response.content.decode()
+    match = re.search(rf'<tr data-code="{re.escape(code)}">(.*?)</tr>', html, re.S)
+    assert match, f"no row {code}"
+    return match.group(1)
+
+
+def codes(response) -> list[str]:
+    return re.findall(r'<tr data-code="([^"]+)">', response.content.decode())
+
+
+def page_range(response) -> str:
+    return re.search(r'data-testid="page-range">([^<]*)<', response.content.decode()).group(1)
+
+
+@pytest.fixture
+def portfolio(firm_a, alice, bob, catalogue):
+    """Three clients of firm A shaped like the guide's rows."""
+    eck = ClientFactory(
+        firm=firm_a,
+        code="000003",
+        name="ECKHOUT Pascal Et Frères",
+        legal_form="SARL",
+        siret="84523656100013",
+        shine_status=ShineStatus.ACTIVATED,
+        pa_status=PaStatus.INVITED,
+        mandate_status=MandateStatus.SENT,
+        sensitised=False,
+        notes="Relancer en mars",
+        collect_email="invoice-fb7ca51e-9838-4c2d-a1b0-1234567890ab@collecte.test",
+        reception_flux="Shine Plus",
+        flux_banque="Qonto",
+        paie="Silae",
+    )
+    for i in range(9):
+        ContactFactory(client=eck, first_name="Jean", last_name=f"Martin{i}")
+    assign(eck, alice, bob)
+    equip(eck, catalogue["shine"], Slot.ACHAT, "Plus")
+    equip(eck, catalogue["shine"], Slot.VENTE, "Plus")
+
+    tcs = ClientFactory(
+        firm=firm_a,
+        code="00000A",
+        name="T.C.S. BERENGER",
+        siret="",
+        sensitised=True,
+        mandate_status=MandateStatus.SIGNED,
+        pa_status=PaStatus.REGISTERED,
+        pa_name="Cegid Flow",
+    )
+    ContactFactory(client=tcs, first_name="THOMAS", last_name="BERENGER", email="berenger@tcs.fr")
+    assign(tcs, bob)
+    equip(tcs, catalogue["cegid-quadra"], Slot.ACHAT)
+    equip(tcs, catalogue["abby"], Slot.ACHAT)
+    equip(tcs, catalogue["apisoft"], Slot.CAISSE)
+
+    mon = ClientFactory(firm=firm_a, code="000006", name="Mon client", siret="80826415400010")
+    return {"eck": eck, "tcs": tcs, "mon": mon}
+
+
+class TestColumns:
+    def test_it_renders_the_equipement_view(self, alice_client, portfolio, alice):
+        response = alice_client.get(HOME)
+        assert response.status_code == 200
+        html = response.content.decode()
+        for header in (
+            "ENTREPRISE",
+            "CONTACT",
+            "ACHAT",
+            "VENTE",
+            "CAISSE",
+            "MANDAT",
+            "INSCRIPTION PA",
+            "SENSI. RÉFORME",
+            "NOTES",
+        ):
+            assert header in html
+        assert "+ Nouveau client" in html
+        eck = row_of(response, "000003")
+        assert "ECKHOUT Pascal Et Frères" in eck and "SARL 000003" in eck
+        assert "AA" in eck and "BB" in eck  # alice's and bob's initials
+        assert "9 contacts" in eck
+        assert eck.count("Shine Plus") >= 2 and "Activé" in eck
+        assert "Mandat envoyé" in eck and "Invitation envoyée" in eck and "Non ❌" in eck
+        assert "Relancer en mars" in eck
+        assert "+ Ajouter" in eck  # empty CAISSE
+        assert "Ouvrir" in eck and "/clients/000003/" in eck
+        tcs = row_of(response, "00000A")
+        assert "THOMAS BERENGER" in tcs
+        assert "Cegid Quadra" in tcs and "+1" in tcs and "Apisoft" in tcs
+        assert "Télécharger" in tcs and "Cegid Flow" in tcs and "Oui ✅" in tcs
+        mon = row_of(response, "000006")
+        assert "Pas dans l&#x27;annuaire" in mon or "Pas dans l'annuaire" in mon
+        assert mon.count("+ Ajouter") == 3
+
+    def test_it_renders_the_collecte_view(self, alice_client, portfolio, alice, bob, firm_a):
+        extra = [
+            type(alice).objects.create(
+                email=f"x{i}@alpha.fr", first_name="Xavier", last_name=f"Z{i}"
+            )
+            for i in range(2)
+        ]
+        assign(portfolio["eck"], *extra)
+        response = alice_client.get(HOME + "?view=collecte")
+        html = response.content.decode()
+        for header in (
+            "RÉCEPTION FLUX",
+            "FLUX ACHAT",
+            "FLUX VENTE",
+            "FLUX BANQUE",
+            "PAIE",
+            "EMAIL DE COLLECTE",
+            "CABINET",
+        ):
+            assert header in html
+        assert "<th>ACHAT</th>" not in html
+        eck = row_of(response, "000003")
+        assert "Shine Plus" in eck and "Qonto" in eck and "Silae" in eck
+        email = portfolio["eck"].collect_email
+        assert f'data-copy="{email}"' in eck and f'title="{email}"' in eck
+        assert "invoice-fb7ca51e-9838-4…" in eck  # shortened
+        # Extra users are not members of the firm: they are not shown. Alice and Bob are.
+        assert 'class="avatar more"' not in eck
+
+    def test_it_shows_plus_n_beyond_two_collaborators(self, alice_client, firm_a, alice, bob):
+        from tests.factories import MembershipFactory
+
+        dave = MembershipFactory(
+            firm=firm_a, user__first_name="Dave", user__last_name="Durand"
+        ).user
+        eve = MembershipFactory(firm=firm_a, user__first_name="Eve", user__last_name="Evrard").user
+        client = ClientFactory(firm=firm_a, code="C1")
+        assign(client, alice, bob, dave, eve)
+        row = row_of(alice_client.get(HOME + "?view=collecte"), "C1")
+        cabinet = row.split('class="col-cabinet"')[1]
+        assert cabinet.count('class="avatar"') == 2 and "+2" in cabinet
+
+
+class TestSearch:
+    @pytest.mark.parametrize(
+        "q",
+        [
+            "eckhout",
+            "ECKHOUT",
+            "Frères",
+            "freres",
+            "000003",
+            "845 236 561",
+            "84523656100013",
+            "martin3",
+            "contact",
+        ],
+    )
+    def test_it_finds_by_name_code_siret_and_contact(self, alice_client, portfolio, q):
+        response = alice_client.get(HOME, {"q": q})
+        assert codes(response) == ["000003"], q
+
+    def test_it_finds_contact_emails_and_short_prefixes(self, alice_client, portfolio):
+        assert codes(alice_client.get(HOME, {"q": "berenger@tcs"})) == ["00000A"]
+        assert codes(alice_client.get(HOME, {"q": "mo"})) == ["000006"]
+        assert codes(alice_client.get(HOME, {"q": "t."})) == ["00000A"]
+
+    def test_it_requires_every_word(self, alice_client, portfolio):
+        assert codes(alice_client.get(HOME, {"q": "pascal freres"})) == ["000003"]
+        assert codes(alice_client.get(HOME, {"q": "pascal berenger"})) == []
+
+    @pytest.mark.parametrize(
+        "q", ["%", "_", "\\", "'", '"', "<script>alert(1)</script>", "a" * 10_000, "--", "%%%"]
+    )
+    def test_it_survives_odd_input(self, alice_client, portfolio, q):
+        response = alice_client.get(HOME, {"q": q})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "<script>alert(1)</script>" not in html
+        if q.startswith("<script>"):
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert codes(response) == []
+
+
+class TestFilters:
+    def test_it_filters(self, alice_client, portfolio, alice, catalogue):
+        cases = {
+            "mine=1": ["000003"],
+            f"collab={alice.id}": ["000003"],
+            "achat=oui": ["000003", "00000A"],
+            "achat=non": ["000006"],
+            "caisse=oui": ["00000A"],
+            "solution=shine": ["000003"],
+            "solution=apisoft": ["00000A"],
+            "shine=active": ["000003"],
+            "shine=aucun": ["000006", "00000A"],
+            "mandat=signe": ["00000A"],
+            "mandat=aucun": ["000006"],
+            "pa=inscrit": ["00000A"],
+            "pa=absent": ["000006"],
+            "sensi=oui": ["00000A"],
+            "sensi=non": ["000003", "000006"],
+            "achat=oui&sensi=non": ["000003"],
+        }
+        for query, expected in cases.items():
+            assert codes(alice_client.get(HOME + "?" + query)) == expected, query
+
+    def test_it_ignores_unknown_filter_values(self, alice_client, portfolio, charlie):
+        for query in (
+            f"collab={charlie.id}",
+            "solution=nope",
+            "mandat=x",
+            "achat=peut-etre",
+            "view=x",
+        ):
+            response = alice_client.get(HOME + "?" + query)
+            assert response.status_code == 200
+            assert len(codes(response)) == 3, query
+
+    def test_mine_is_per_collaborator(self, bob_client, portfolio):
+        assert codes(bob_client.get(HOME + "?mine=1")) == ["000003", "00000A"]
+
+
+class TestSortAndPagination:
+    @pytest.fixture
+    def many(self, firm_a):
+        return [
+            ClientFactory(
+                firm=firm_a, code=f"K{i:03d}", name=f"Société {chr(65 + (i * 7) % 26)}{i:03d}"
+            )
+            for i in range(30)
+        ]
+
+    def test_it_sorts_by_name_then_code_both_ways(self, alice_client, many):
+        by_name = sorted(many, key=lambda c: (c.sort_name, c.id))
+        assert codes(alice_client.get(HOME + "?per_page=50")) == [c.code for c in by_name]
+        assert codes(alice_client.get(HOME + "?per_page=50&sort=-name")) == [
+            c.code for c in reversed(by_name)
+        ]
+        assert codes(alice_client.get(HOME + "?per_page=50&sort=code")) == sorted(
+            c.code for c in many
+        )
+        assert codes(alice_client.get(HOME + "?per_page=50&sort=-code")) == sorted(
+            (c.code for c in many), reverse=True
+        )
+
+    def test_it_breaks_ties_on_id(self, alice_client, firm_a):
+        same = [ClientFactory(firm=firm_a, name="Même nom") for _ in range(5)]
+        assert codes(alice_client.get(HOME)) == [c.code for c in same]
+
+    def test_it_pages(self, alice_client, many):
+        response = alice_client.get(HOME + "?per_page=25")
+        assert page_range(response) == "1-25 sur 30"
+        assert len(codes(response)) == 25
+        second = alice_client.get(HOME + "?per_page=25&page=2")
+        assert page_range(second) == "26-30 sur 30"
+        assert set(codes(response)).isdisjoint(codes(second))
+        assert page_range(alice_client.get(HOME)) == "1-10 sur 30"
+        html = response.content.decode()
+        assert (
+            'href="/?page=2&amp;per_page=25"' in html
+            and 'hx-get="/?page=2&amp;per_page=25"' in html
+        )
+
+    @pytest.mark.parametrize(
+        "query,expected",
+        [
+            ("page=999", "21-30 sur 30"),
+            ("page=-3", "1-10 sur 30"),
+            ("page=abc", "1-10 sur 30"),
+            ("per_page=1000000", "1-10 sur 30"),
+            ("per_page=0", "1-10 sur 30"),
+            ("sort=password", "1-10 sur 30"),
+            ("sort=-id;DROP TABLE", "1-10 sur 30"),
+        ],
+    )
+    def test_it_tolerates_bad_paging(self, alice_client, many, query, expected):
+        response = alice_client.get(HOME + "?" + query)
+        assert response.status_code == 200
+        assert page_range(response) == expected
+
+    def test_htmx_gets_only_the_results(self, alice_client, many):
+        response = alice_client.get(HOME + "?page=2", headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert "<html" not in html and 'data-testid="portfolio-table"' in html
+        assert page_range(response) == "11-20 sur 30"
+        restore = alice_client.get(
+            HOME + "?page=2", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+        )
+        assert "<html" in restore.content.decode()
+
+    def test_the_state_lives_in_the_links(self, alice_client, many):
+        html = alice_client.get(
+            HOME + "?view=collecte&q=soc&per_page=25&sort=-code"
+        ).content.decode()
+        assert (
+            'href="/?q=soc&amp;sort=-code&amp;per_page=25"' in html
+        )  # Equipement tab keeps the rest
+        assert 'name="view" value="collecte" form="portfolio-filters"' in html
+        assert 'name="sort" value="-code" form="portfolio-filters"' in html
+
+
+class TestQueries:
+    @pytest.fixture
+    def hundred(self, firm_a, alice, bob, catalogue):
+        for i in range(100):
+            client = ClientFactory(firm=firm_a, code=f"Q{i:03d}")
+            ContactFactory(client=client)
+            ContactFactory(client=client)
+            assign(client, alice if i % 2 else bob)
+            equip(client, catalogue["abby"], Slot.ACHAT)
+            equip(client, catalogue["bim"], Slot.VENTE)
+
+    @pytest.mark.parametrize("view", ["equipement", "collecte"])
+    def test_the_query_count_does_not_grow_with_the_page(
+        self, alice_client, hundred, django_assert_num_queries, view
+    ):
+        alice_client.get(HOME)  # warm caches (content types, session)
+        with django_assert_num_queries(QUERIES) as ten:
+            assert len(codes(alice_client.get(f"{HOME}?per_page=10&view={view}"))) == 10
+        with django_assert_num_queries(QUERIES) as hundred_rows:
+            assert len(codes(alice_client.get(f"{HOME}?per_page=100&view={view}"))) == 100
+        assert len(ten.captured_queries) == len(hundred_rows.captured_queries)
+
+
+class TestTenancy:
+    def test_charlie_never_sees_firm_a(self, charlie_client, portfolio, firm_b):
+        ClientFactory(firm=firm_b, code="B001", name="Bravo Boulangerie")
+        for query in (
+            "",
+            "?view=collecte",
+            "?q=eckhout",
+            "?q=000003",
+            "?q=martin",
+            "?q=845236",
+            "?mine=1",
+            "?solution=shine",
+            "?per_page=100",
+            "?q=ec",
+        ):
+            response = charlie_client.get(HOME + query)
+            assert response.status_code == 200
+            assert "000003" not in codes(response) and "ECKHOUT" not in response.content.decode()
+        assert codes(charlie_client.get(HOME)) == ["B001"]
+        for fmt in ("csv", "xlsx"):
+            response = charlie_client.get(reverse("portfolio_export", args=[fmt]))
+            content = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            assert b"ECKHOUT" not in content and b"000003" not in content
+
+    def test_charlie_cannot_filter_by_alices_id(self, charlie_client, portfolio, alice, firm_b):
+        ClientFactory(firm=firm_b, code="B001")
+        assert codes(charlie_client.get(HOME + f"?collab={alice.id}")) == ["B001"]
+
+    def test_it_needs_a_signed_in_collaborator(self, client, portfolio):
+        response = client.get(HOME)
+        assert response.status_code == 302 and "/compte/login/" in response["Location"]
+        assert client.get(reverse("portfolio_export", args=["csv"])).status_code == 302
+
+    def test_it_refuses_other_methods(self, alice_client, portfolio):
+        assert alice_client.post(HOME).status_code == 405
+        assert alice_client.post(reverse("portfolio_export", args=["csv"])).status_code == 405
+
+    def test_an_unknown_export_format_is_a_404(self, alice_client, portfolio):
+        assert alice_client.get(reverse("portfolio_export", args=["pdf"])).status_code == 404
+
+
+class TestExport:
+    def test_it_exports_csv_with_bom_and_semicolons(self, alice_client, portfolio):
+        response = alice_client.get(reverse("portfolio_export", args=["csv"]))
+        assert response["Content-Type"].startswith("text/csv")
+        assert "attachment" in response["Content-Disposition"]
+        raw = b"".join(response.streaming_content).decode("utf-8")
+        assert raw.startswith("\ufeffENTREPRISE;FORME JURIDIQUE;CODE CLIENT;SIRET;CONTACT;")
+        rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+        assert [r[2] for r in rows[1:]] == ["000003", "000006", "00000A"]
+        eck = rows[1]
+        assert eck[0] == "ECKHOUT Pascal Et Frères" and "Shine Plus" in eck and "Activé" in eck
+
+    def test_it_exports_the_current_view_and_every_matching_row(self, alice_client, firm_a):
+        for i in range(25):
+            ClientFactory(firm=firm_a, code=f"E{i:03d}", name=f"Export {i:03d}")
+        ClientFactory(firm=firm_a, code="OTHER", name="Autre")
+        response = alice_client.get(
+            reverse("portfolio_export", args=["csv"]) + "?q=export&view=collecte&per_page=10&page=2"
+        )
+        raw = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+        assert "EMAIL DE COLLECTE" in rows[0] and "ACHAT" not in rows[0]
+        assert len(rows) == 26 and "OTHER" not in raw
+
+    def test_it_neutralises_formulas(self, alice_client, firm_a, catalogue):
+        for i, evil in enumerate(['=HYPERLINK("http://x")', "+33 6", "-2+3", "@SUM(A1)"]):
+            ClientFactory(firm=firm_a, code=f"F{i}", name=evil, notes=evil)
+        raw = b"".join(
+            alice_client.get(reverse("portfolio_export", args=["csv"])).streaming_content
+        ).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(raw), delimiter=";"))[1:]
+        names = {r[0] for r in rows}
+        assert names == {'\'=HYPERLINK("http://x")', "'+33 6", "'-2+3", "'@SUM(A1)"}
+        response = alice_client.get(reverse("portfolio_export", args=["xlsx"]))
+        sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        values = [row for row in sheet.iter_rows(values_only=True)]
+        assert values[0][0] == "ENTREPRISE" and values[0][-1] == "NOTES"
+        assert {v[0] for v in values[1:]} == names
+        assert all(not str(v[-1]).startswith(("=", "+", "-", "@")) for v in values[1:])
