@@ -356,6 +356,10 @@ class TestUpdate:
         assert first.email == "contact1@email.com"
         assert not first.is_principal
 
+    def test_it_refuses_put(self, bob_client, client_a, two_contacts):
+        url = reverse("contact_update", args=[client_a.code, two_contacts[0].public_id])
+        assert bob_client.put(url).status_code == 405
+
 
 class TestDelete:
     def test_deleting_the_principal_leaves_none_and_says_so(
