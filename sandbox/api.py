@@ -50,14 +50,14 @@ def _fault() -> HttpResponse | None:
     return _error(500, "server_error", "Erreur interne du partenaire.")
 
 
-def api_view(view):
-    """Bearer auth, JSON body, and the fault hook, for every API endpoint."""
+def api_view(view, *, faults: bool = True):
+    """Bearer auth, JSON body, and (for the contract's endpoints) the fault hook."""
 
     @csrf_exempt
     def wrapper(request, *args, **kwargs):
         if not _authorised(request):
             return _error(401, "unauthorized", "Clé d'API invalide.")
-        if (faulty := _fault()) is not None:
+        if faults and (faulty := _fault()) is not None:
             return faulty
         try:
             request.json = json.loads(request.body or b"{}")
@@ -187,10 +187,15 @@ def _is_uuid(value) -> bool:
 
 
 # --- Test hooks (same bearer key): faults, state, and events the real partner sends on its own.
+# They never fail on purpose themselves.
+
+
+def hook_view(view):
+    return api_view(view, faults=False)
 
 
 @require_POST
-@api_view
+@hook_view
 def sandbox_faults(request):
     mode = request.json.get("mode")
     if mode not in {"500", "timeout", "malformed", "none"}:
@@ -201,8 +206,18 @@ def sandbox_faults(request):
     return JsonResponse({"mode": mode})
 
 
+@require_POST
+@hook_view
+def sandbox_reset(request):
+    """Forget everything (tests start from an empty partner)."""
+    with transaction.atomic():
+        for model in (AccessLink, Account, PartnerInvitation, webhooks.WebhookDelivery, Fault):
+            model.objects.all().delete()
+    return JsonResponse({"reset": True})
+
+
 @require_GET
-@api_view
+@hook_view
 def sandbox_state(request):
     return JsonResponse(
         {
@@ -217,7 +232,7 @@ def sandbox_state(request):
 
 
 @require_POST
-@api_view
+@hook_view
 def sandbox_expire(request, invitation_id):
     invitation = PartnerInvitation.objects.filter(
         id=invitation_id, status=PartnerInvitation.PENDING
@@ -235,7 +250,7 @@ def sandbox_expire(request, invitation_id):
 
 
 @require_POST
-@api_view
+@hook_view
 def sandbox_close(request, account_id):
     account = Account.objects.filter(id=account_id, status=Account.ACTIVE).first()
     if account is None:

@@ -4,7 +4,6 @@ from django.urls import path
 
 from sandbox import api, views
 
-app_name = "sandbox"
 urlpatterns = [
     path("api/v1/invitations", api.invitations, name="invitations"),
     path(
@@ -15,6 +14,7 @@ urlpatterns = [
     path("api/v1/access-links", api.access_links, name="access_links"),
     path("_sandbox/faults", api.sandbox_faults),
     path("_sandbox/state", api.sandbox_state),
+    path("_sandbox/reset", api.sandbox_reset),
     path("_sandbox/invitations/<uuid:invitation_id>/expire", api.sandbox_expire),
     path("_sandbox/accounts/<uuid:account_id>/close", api.sandbox_close),
     path("onboarding/<str:token>/", views.onboarding, name="onboarding"),

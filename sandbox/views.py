@@ -76,7 +76,7 @@ def onboarding(request, token: str):
             )
         else:
             request.session["account_id"] = str(account.id)
-            return redirect("sandbox:account")
+            return redirect("account")
     return render(request, "sandbox/onboarding.html", {**context, "form": form})
 
 

@@ -151,3 +151,26 @@ def sign_in(page, live_server, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+# --- Sandbox partner ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory, live_server):
+    """The sandbox partner, running for real; its webhooks reach the test console."""
+    from tests.sandbox import SandboxServer
+
+    server = SandboxServer(
+        tmp_path_factory.mktemp("sandbox"), live_server.url + "/partenaires/shine/webhooks/"
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shine(sandbox, settings):
+    """The console pointed at an empty sandbox."""
+    settings.SHINE_API_URL = sandbox.url
+    sandbox.reset()
+    return sandbox

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "vigie.integrations",
     "vigie.imports",
     "vigie.api",
+    "vigie.partners",
     "vigie.mail",
     "vigie.reform",
 ]
@@ -202,6 +203,16 @@ globals().update(_email_settings())
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Vigie <no-reply@vigie.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COLLECT_EMAIL_DOMAIN = envstr("COLLECT_EMAIL_DOMAIN", "collecte.vigie.localhost")
+
+# The invoicing partner (docs/partner-api.md). Defaults point at the sandbox of `make run`.
+SANDBOX_PORT = envint("SANDBOX_PORT", 8001, minimum=1)
+SHINE_API_URL = envstr("SHINE_API_URL", f"http://localhost:{SANDBOX_PORT}")
+SHINE_API_KEY = envstr("SHINE_API_KEY", "sandbox-api-key" if DEBUG else "")
+SHINE_WEBHOOK_SECRET = envstr("SHINE_WEBHOOK_SECRET", "sandbox-webhook-secret" if DEBUG else "")
+if not (SHINE_API_KEY and SHINE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured("SHINE_API_KEY and SHINE_WEBHOOK_SECRET are required when DEBUG is off.")
+SHINE_TIMEOUT = envint("SHINE_TIMEOUT", 5, minimum=1)
+SHINE_RETRIES = envint("SHINE_RETRIES", 2, minimum=0)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]

@@ -14,5 +14,6 @@ urlpatterns = [
     path("dev/mail/", include("vigie.mail.urls")),
     path("equipement/", include("vigie.equipment.urls")),
     path("invitations/", include("vigie.invitations.urls")),
+    path("", include("vigie.partners.urls")),
     path("", include("vigie.clients.urls")),
 ]

@@ -11,3 +11,5 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")  # no collectstatic before tests
+os.environ.setdefault("SHINE_API_KEY", "sandbox-api-key")
+os.environ.setdefault("SHINE_WEBHOOK_SECRET", "sandbox-webhook-secret")

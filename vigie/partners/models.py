@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class PartnerState(models.TextChoices):
+    PENDING = "en_attente", "En attente partenaire"
+    CREATED = "creee", "Créée chez le partenaire"
+    REFUSED = "refusee", "Refusée par le partenaire"
+    CANCELLED = "annulee", "Annulée chez le partenaire"
+
+
+class PartnerLink(models.Model):
+    """The partner's side of one invitation: durable state of the calls made for it.
+
+    Creating the partner invitation is retried from this row (attempts, next attempt)
+    with the invitation's public id as the idempotency key, so a crash between the call
+    and this record can never create a second invitation at the partner.
+    """
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    invitation = models.OneToOneField(
+        "invitations.Invitation", on_delete=models.CASCADE, related_name="partner"
+    )
+    state = models.CharField(
+        max_length=12, choices=PartnerState.choices, default=PartnerState.PENDING
+    )
+    partner_invitation_id = models.CharField(max_length=100, blank=True)
+    onboarding_url = models.URLField(max_length=500, blank=True)
+    account_id = models.CharField(max_length=100, blank=True)
+    account_active = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    # `created` of the last webhook applied: older events change nothing.
+    last_event_at = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="partnerlink_due")]
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id} ({self.state})"
+
+
+class WebhookEvent(models.Model):
+    """Every webhook event received once: a second delivery of the same id is a no-op."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=40)
+    created = models.BigIntegerField()
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"

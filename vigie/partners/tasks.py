@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django_tasks import task
+
+from vigie.partners.services import partner_invitation_create
+
+
+@task()
+def create_partner_invitation(invitation_id: int) -> None:
+    partner_invitation_create(invitation_id=invitation_id)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from vigie.clients.access import get_client
+from vigie.lib.decorators import firm_required
+from vigie.partners import services
+from vigie.partners.shine import PartnerRefused, PartnerUnavailable
+from vigie.partners.signatures import verify
+
+EVENT_TYPES = {"account.activated", "invitation.expired", "account.closed"}
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status)
+
+
+@csrf_exempt  # authenticated by its HMAC signature, not by a session
+@require_POST
+def shine_webhook(request):
+    if not verify(
+        settings.SHINE_WEBHOOK_SECRET, request.headers.get("Shine-Signature", ""), request.body
+    ):
+        return _error(401, "bad_signature", "Signature absente, invalide ou périmée.")
+    try:
+        event = json.loads(request.body)
+    except ValueError:
+        return _error(400, "invalid_json", "Le corps n'est pas du JSON valide.")
+    if (
+        not isinstance(event, dict)
+        or event.get("type") not in EVENT_TYPES
+        or not isinstance(event.get("id"), str)
+        or not event["id"]
+        or len(event["id"]) > 100
+        or not isinstance(event.get("created"), int)
+        or not isinstance(event.get("data"), dict)
+    ):
+        return _error(400, "invalid_event", "Ce n'est pas un événement reconnu.")
+    try:
+        result = services.webhook_apply(event)
+    except services.UnknownInvitation:
+        return _error(404, "unknown_invitation", "Invitation inconnue.")
+    return JsonResponse({"result": result})
+
+
+@require_POST
+@firm_required
+def shine_access(request, code: str):
+    client = get_client(request, code)
+    link = services.active_link_for(client)
+    if link is None:
+        raise Http404("Aucun compte Shine activé pour ce client.")
+    try:
+        url = services.shine_access_url(client=client, link=link, user=request.user)
+    except (PartnerUnavailable, PartnerRefused):
+        messages.error(request, "Shine ne répond pas pour le moment. Réessayez dans un instant.")
+        return redirect("client_detail", code=client.code)
+    return redirect(url)
