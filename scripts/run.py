@@ -13,9 +13,18 @@ PYTHON = sys.executable
 
 def main() -> int:
     port = os.environ.get("PORT", "8000")
+    sandbox_port = os.environ.get("SANDBOX_PORT", "8001")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "vigie.settings"}
     env.setdefault("DEBUG", "1")
     env.setdefault("SITE_URL", f"http://localhost:{port}")
+    env.setdefault("SHINE_API_URL", f"http://localhost:{sandbox_port}")
+    sandbox_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "sandbox.settings",
+        "SANDBOX_BASE_URL": f"http://localhost:{sandbox_port}",
+        "SANDBOX_WEBHOOK_URL": f"http://localhost:{port}/partenaires/shine/webhooks/",
+    }
+    subprocess.run([PYTHON, "-m", "sandbox", "migrate", "-v", "0"], env=sandbox_env, check=True)
     procs = {
         "web": subprocess.Popen(
             [
@@ -39,9 +48,21 @@ def main() -> int:
         "worker": subprocess.Popen(
             [PYTHON, "-m", "vigie", "db_worker", "--interval", "0.5"], env=env
         ),
+        "sweep": subprocess.Popen([PYTHON, "-m", "vigie", "sweep", "--every", "15"], env=env),
+        "sandbox": subprocess.Popen(
+            [
+                *(PYTHON, "-m", "gunicorn", "sandbox.wsgi", "--bind", f"127.0.0.1:{sandbox_port}"),
+                *("--workers", "1", "--threads", "4", "--log-level", "warning"),
+            ],
+            env=sandbox_env,
+        ),
+        "sandbox-webhooks": subprocess.Popen(
+            [PYTHON, "-m", "sandbox", "sandbox_webhooks", "--interval", "2"], env=sandbox_env
+        ),
     }
     print(
         f"\n  Vigie is running: http://localhost:{port}/\n"
+        f"  Sandbox partner (Shine): http://localhost:{sandbox_port}/ · mail: http://localhost:{port}/dev/mail/\n"
         "  Sign in as demo@cabinet-demo.fr (Cabinet Démonstration) "
         "or temoin@cabinet-temoin.fr (Cabinet Témoin), password: demo-vigie\n"
         "  Ctrl-C stops everything.\n",

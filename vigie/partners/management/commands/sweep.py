@@ -1,0 +1,33 @@
+"""`vigie sweep [--every SECONDS]`: the periodic upkeep `make run` keeps running.
+
+The task backend does not retry a task whose worker died; our rows know what is due, and
+this command puts it back in the queue: outbound emails and partner calls.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from vigie.mail.services import mail_sweep
+from vigie.partners.services import partners_sweep
+
+SWEEPS = [("e-mails", mail_sweep), ("appels partenaire", partners_sweep)]
+
+
+class Command(BaseCommand):
+    help = "Requeue work that a dead worker left behind (emails, partner calls)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--every", type=float, default=0, help="Run forever, every N seconds.")
+
+    def handle(self, *args, every: float = 0, **options):
+        while True:
+            for label, sweep in SWEEPS:
+                count = sweep()
+                if count or not every:
+                    self.stdout.write(f"{label} : {count} remis en file d'attente")
+            if not every:
+                return
+            time.sleep(every)
