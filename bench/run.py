@@ -117,6 +117,10 @@ def _setup(db: str, rebuild: bool):
     os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
     os.environ["DEBUG"] = "0"
+    # Production-like settings need these; the bench never calls the partner.
+    os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
+    os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
+    os.environ.setdefault("STATIC_MANIFEST", "0")
     if db == "postgres":
         os.environ["DATABASE_URL"] = PG_URL
         if rebuild:
