@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -79,3 +80,71 @@ def test_charlie_cannot_touch_firm_a_collaborators(charlie_client, bob):
 def test_role_and_active_accept_only_post(alice_client, bob):
     assert alice_client.get(reverse("collaborator_role", args=[bob.public_id])).status_code == 405
     assert alice_client.get(reverse("collaborator_active", args=[bob.public_id])).status_code == 405
+
+
+SETTINGS_URL = reverse("invitation_settings")
+
+
+def test_an_admin_sets_the_invitation_lifecycle(alice_client, firm_a):
+    response = alice_client.post(
+        SETTINGS_URL,
+        {"invitation_expiry_days": 45, "first_reminder_days": 5, "second_reminder_days": 20},
+    )
+    assert response.status_code == 302
+    firm_a.refresh_from_db()
+    assert (
+        firm_a.invitation_expiry_days,
+        firm_a.first_reminder_days,
+        firm_a.second_reminder_days,
+    ) == (
+        45,
+        5,
+        20,
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"invitation_expiry_days": 30, "first_reminder_days": 14, "second_reminder_days": 7},
+            "après la première",
+        ),
+        (
+            {"invitation_expiry_days": 10, "first_reminder_days": 7, "second_reminder_days": 14},
+            "après la seconde relance",
+        ),
+        (
+            {"invitation_expiry_days": 30, "first_reminder_days": 0, "second_reminder_days": 14},
+            "au moins 1 jour",
+        ),
+        (
+            {
+                "invitation_expiry_days": "trente",
+                "first_reminder_days": 7,
+                "second_reminder_days": 14,
+            },
+            "Saisissez un nombre entier",
+        ),
+    ],
+)
+def test_it_refuses_a_lifecycle_out_of_order(alice_client, firm_a, data, message):
+    response = alice_client.post(SETTINGS_URL, data)
+    assert message in response.content.decode()
+    firm_a.refresh_from_db()
+    assert firm_a.invitation_expiry_days == 30 and firm_a.first_reminder_days == 7
+
+
+def test_only_admins_set_the_lifecycle(bob_client, charlie_client, firm_a):
+    assert bob_client.get(SETTINGS_URL).status_code == 404
+    # charlie edits his own firm only
+    charlie_client.post(
+        SETTINGS_URL,
+        {"invitation_expiry_days": 60, "first_reminder_days": 7, "second_reminder_days": 14},
+    )
+    firm_a.refresh_from_db()
+    assert firm_a.invitation_expiry_days == 30
+
+
+def test_the_lifecycle_page_accepts_get_and_post_only(alice_client):
+    assert alice_client.delete(SETTINGS_URL).status_code == 405

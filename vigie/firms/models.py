@@ -13,8 +13,24 @@ class Firm(models.Model):
     name = models.CharField("nom", max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Lifecycle of Shine invitations (Paramètres > Invitations).
+    invitation_expiry_days = models.PositiveSmallIntegerField(
+        "expiration des invitations (jours)", default=30
+    )
+    first_reminder_days = models.PositiveSmallIntegerField("première relance (jours)", default=7)
+    second_reminder_days = models.PositiveSmallIntegerField("seconde relance (jours)", default=14)
+
     class Meta:
         verbose_name = "cabinet"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(invitation_expiry_days__gte=1)
+                & models.Q(first_reminder_days__gte=1)
+                & models.Q(second_reminder_days__gt=models.F("first_reminder_days"))
+                & models.Q(invitation_expiry_days__gt=models.F("second_reminder_days")),
+                name="firm_invitation_lifecycle_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

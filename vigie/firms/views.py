@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigie.firms import services
-from vigie.firms.forms import CollaboratorForm, RoleForm
+from vigie.firms.forms import CollaboratorForm, InvitationSettingsForm, RoleForm
 from vigie.firms.models import Membership
 from vigie.lib.decorators import admin_required
 
@@ -70,3 +70,14 @@ def collaborator_active(request, user_id):
         state = "réactivé" if active else "désactivé"
         messages.success(request, f"{membership.user.email} a été {state}.")
     return redirect("collaborators")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def invitation_settings(request):
+    form = InvitationSettingsForm(request.POST or None, instance=request.firm)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Paramètres des invitations enregistrés.")
+        return redirect("invitation_settings")
+    return render(request, "firms/invitation_settings.html", {"form": form})
