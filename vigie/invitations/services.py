@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from vigie.accounts.models import User
 from vigie.clients import history
-from vigie.clients.models import Client, Contact, ShineStatus
+from vigie.clients.models import Client, ClientEvent, Contact, ShineStatus
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.invitations import emails
@@ -537,13 +537,19 @@ def bulk_invitation_run(bulk_id: int) -> BulkInvitation:
             )
             ready, blocked = preflight(clients)
             done = 0
-            for client in ready:
-                try:
-                    with transaction.atomic():
-                        _bulk_invite_one(bulk, client, actor)
-                    done += 1
-                except ValidationError as exc:
-                    blocked.append((client, " ; ".join(exc.messages)))
+            try:
+                with transaction.atomic():
+                    _bulk_invite_chunk(bulk, ready, actor)
+                done = len(ready)
+            except (IntegrityError, ValidationError):
+                # An address was taken meanwhile: one by one, so the others still go.
+                for client in ready:
+                    try:
+                        with transaction.atomic():
+                            _bulk_invite_one(bulk, client, actor)
+                        done += 1
+                    except ValidationError as exc:
+                        blocked.append((client, " ; ".join(exc.messages)))
             missing = set(ids) - {c.pk for c in clients}
             reasons = dict(bulk.skipped_reasons)
             skipped_ids = list(reasons.pop("_ids", []))
@@ -560,6 +566,106 @@ def bulk_invitation_run(bulk_id: int) -> BulkInvitation:
     bulk.finished_at = timezone.now()
     bulk.save(update_fields=["status", "finished_at"])
     return bulk
+
+
+def _bulk_invite_chunk(bulk: BulkInvitation, clients: list[Client], actor) -> None:
+    """The same as `_bulk_invite_one` for each client, in a few statements."""
+    if not clients:
+        return
+    shine = Solution.objects.get(slug="shine")
+    now = timezone.now()
+    principals = [principal_of(c.contacts.all()) for c in clients]
+    invitations = [
+        Invitation(
+            firm_id=client.firm_id,
+            client=client,
+            contact=principal,
+            email=principal.email,
+            plan=bulk.plan,
+            billing_mode=bulk.billing_mode,
+            status=Status.PENDING,
+            send_method=SendMethod.VIGIE,
+            created_by=actor,
+            sent_by=actor,
+            bulk=bulk,
+        )
+        for client, principal in zip(clients, principals, strict=True)
+    ]
+    Invitation.objects.bulk_create(invitations)
+    items = []
+    for invitation, client, principal in zip(invitations, clients, principals, strict=True):
+        link = invitation_link(invitation)
+        values = emails.values_for(
+            firm=bulk.firm,
+            client=client,
+            contact=principal,
+            actor=actor,
+            plan=bulk.plan,
+            billing_mode=bulk.billing_mode,
+            link=link,
+        )
+        invitation.subject = emails.fill(bulk.subject, values)[:200].replace("\n", " ")
+        invitation.body = emails.fill(bulk.body, values)
+        text = invitation.body
+        if link not in text:
+            text = f"{text.rstrip()}\n\n{link}\n"
+        items.append(
+            {
+                "firm": bulk.firm,
+                "client": client,
+                "kind": "invitation",
+                "to": invitation.email,
+                "subject": invitation.subject,
+                "text": text,
+                "html": emails.render_html(
+                    body=text, link=link, firm_name=bulk.firm.name, plan=bulk.plan
+                ),
+                "reply_to": getattr(actor, "email", "") or "",
+                "from_name": bulk.firm.name,
+            }
+        )
+    outbound = mail.email_queue_many(items)
+    for invitation, email in zip(invitations, outbound, strict=True):
+        invitation.outbound = email
+        invitation.message_id = email.message_id
+        invitation.next_attempt_at = email.next_attempt_at
+    Invitation.objects.bulk_update(
+        invitations, ["subject", "body", "outbound", "message_id", "next_attempt_at"]
+    )
+    label = Plan(bulk.plan).label
+    Equipment.objects.bulk_create(
+        [
+            Equipment(
+                firm_id=c.firm_id, client=c, solution=shine, slot=slot, plan=label, created_by=actor
+            )
+            for c in clients
+            for slot in (Slot.ACHAT, Slot.VENTE)
+        ],
+        ignore_conflicts=True,
+    )
+    Client.objects.filter(pk__in=[c.pk for c in clients]).update(
+        shine_status=ShineStatus.PENDING, updated_at=now
+    )
+    ClientEvent.objects.bulk_create(
+        [
+            ClientEvent(
+                firm_id=c.firm_id,
+                client=c,
+                actor=actor,
+                kind="invitation.sent",
+                summary=f"Invitation Shine {label} à {i.email} (Envoyer par Vigie, envoi groupé)"[
+                    :300
+                ],
+                changes={
+                    "Shine": ["", label],
+                    "Mode de facturation": ["", BillingMode(bulk.billing_mode).label],
+                    "Objet": ["", i.subject],
+                    "Message": ["", i.body],
+                },
+            )
+            for c, i in zip(clients, invitations, strict=True)
+        ]
+    )
 
 
 def _bulk_invite_one(bulk: BulkInvitation, client: Client, actor) -> Invitation:

@@ -81,24 +81,19 @@ def _address(value: str, field: str) -> str:
         raise ValidationError({field: exc.messages}) from None
 
 
-def email_queue(
+def _validated(
     *,
     firm,
-    to: str,
-    subject: str,
-    text: str,
-    html: str = "",
-    reply_to: str = "",
-    from_name: str = "",
+    to,
+    subject,
+    text,
+    html="",
+    reply_to="",
+    from_name="",
     client=None,
-    kind: str = "",
-    attachments: list[tuple[str, bytes, str]] = (),
+    kind="",
+    attachments=(),
 ) -> OutboundEmail:
-    """Store the email and send it from the task worker once the transaction commits.
-
-    Raises ValidationError (French messages keyed by field) on a bad address, an
-    empty or multi-line subject, an empty text.
-    """
     to = _address(to, "to")
     if not to:
         raise ValidationError({"to": "L'adresse du destinataire est obligatoire."})
@@ -108,7 +103,7 @@ def email_queue(
         raise ValidationError({"text": TEXT_REQUIRED})
     from_name = _header_value(from_name, "from_name")
     domain = no_reply_address().rpartition("@")[2] or "vigie.localhost"
-    email = OutboundEmail.objects.create(
+    return OutboundEmail(
         firm=firm,
         client=client,
         kind=kind,
@@ -129,8 +124,58 @@ def email_queue(
         message_id=make_msgid(domain=domain),
         next_attempt_at=timezone.now(),
     )
+
+
+def email_queue(
+    *,
+    firm,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    reply_to: str = "",
+    from_name: str = "",
+    client=None,
+    kind: str = "",
+    attachments: list[tuple[str, bytes, str]] = (),
+) -> OutboundEmail:
+    """Store the email and send it from the task worker once the transaction commits.
+
+    Raises ValidationError (French messages keyed by field) on a bad address, an
+    empty or multi-line subject, an empty text.
+    """
+    email = _validated(
+        firm=firm,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        reply_to=reply_to,
+        from_name=from_name,
+        client=client,
+        kind=kind,
+        attachments=attachments,
+    )
+    email.save()
     enqueue_on_commit(email.pk)
     return email
+
+
+BATCH_SIZE = 50
+
+
+def email_queue_many(items: list[dict]) -> list[OutboundEmail]:
+    """`email_queue` for many emails at once (each dict holds its keyword arguments):
+    one INSERT, and one task per BATCH_SIZE emails that reuses one SMTP connection."""
+    emails = [_validated(**item) for item in items]
+    OutboundEmail.objects.bulk_create(emails, batch_size=500)
+    from vigie.mail.tasks import send_outbound_batch
+
+    ids = [e.pk for e in emails]
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        transaction.on_commit(lambda batch=batch: send_outbound_batch.enqueue(batch))
+    return emails
 
 
 def enqueue_on_commit(email_id: int, *, run_after: datetime | None = None) -> None:
@@ -216,19 +261,42 @@ def _describe(exc: Exception) -> str:
     return text[:500]
 
 
-def email_deliver(email_id: int, *, now: datetime | None = None) -> OutboundEmail | None:
-    """Send one queued email (the task's body). Safe to run twice or concurrently."""
-    now = now or timezone.now()
-    email = _claim(email_id, now)
+def email_deliver(
+    email_id: int, *, now: datetime | None = None, connection=None
+) -> OutboundEmail | None:
+    """Send one queued email (the task's body). Safe to run twice or concurrently.
+    Pass an open `connection` to reuse it (a batch); it is closed after an error."""
+    email = _claim(email_id, now or timezone.now())
     if email is None:
         return None
     try:
-        connection = get_connection(fail_silently=False)
-        build_message(email, connection).send()
+        build_message(email, connection or get_connection(fail_silently=False)).send()
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("mail %s attempt %s failed: %s", email.pk, email.attempts, exc)
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - the next send opens a fresh one
+                pass
         return _record_failure(email.pk, exc)
     return _record_sent(email.pk)
+
+
+def email_deliver_many(email_ids: list[int]) -> None:
+    """Send a batch over one SMTP connection (reopened after an error)."""
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError):
+        pass  # each send below retries the connection and records its own failure
+    try:
+        for email_id in email_ids:
+            email_deliver(email_id, connection=connection)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 @transaction.atomic
