@@ -1,7 +1,7 @@
 """Portfolio bench: `make bench`.
 
 Builds (once, cached) a SQLite and a PostgreSQL database holding a firm of 100,000
-clients beside 3 other firms of 100,000 (400,000 clients, ~2.3M rows), then times
+clients beside 2 other firms of 100,000 (300,000 clients, ~1.7M rows), then times
 portfolio requests through Django's test client, next to two references: Django's
 admin changelist for the same clients and the bare SQL the page needs.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench"))
-FIRMS = 4
+FIRMS = 3
 CLIENTS_PER_FIRM = int(os.environ.get("BENCH_CLIENTS_PER_FIRM", "100000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://root@127.0.0.1:5432/vigie_bench")
 RUNS, ADMIN_RUNS, WARMUP = 25, 5, 3
