@@ -48,6 +48,10 @@ def main() -> int:
         "worker": subprocess.Popen(
             [PYTHON, "-m", "vigie", "db_worker", "--interval", "0.5"], env=env
         ),
+        # Requeues outbound emails a killed worker left behind (see vigie/mail/services.py).
+        "mail_sweep": subprocess.Popen(
+            [PYTHON, "-m", "vigie", "mail_sweep", "--every", "30"], env=env
+        ),
         "sweep": subprocess.Popen([PYTHON, "-m", "vigie", "sweep", "--every", "15"], env=env),
         "sandbox": subprocess.Popen(
             [
