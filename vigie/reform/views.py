@@ -23,13 +23,9 @@ from vigie.reform.models import Mandate
 from vigie.reform.panel import ReformPanel
 
 
-def _back(client, message: str):
-    return redirect(reverse("client_detail", args=[client.code]) + "#reforme")
-
-
 def _done(request, client, message: str):
     messages.success(request, message)
-    return _back(client, message)
+    return redirect(reverse("client_detail", args=[client.code]) + "#reforme")
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
