@@ -313,12 +313,20 @@ class UpsertResult:
     errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
+_CHOICE_LOOKUP: dict[tuple, dict[str, str]] = {}
+
+
 def _choice_value(raw, choices) -> str | None:
-    key = fold(str(raw))
-    for value, label in choices:
-        if key in (fold(value), fold(str(label))):
-            return value
-    return None
+    """A choice by value or label, accents and case ignored (`sarl`, `Micro-entreprise`)."""
+    key = tuple(value for value, _ in choices)
+    lookup = _CHOICE_LOOKUP.get(key)
+    if lookup is None:
+        lookup = {}
+        for value, label in choices:
+            lookup.setdefault(fold(str(label)), value)
+            lookup[fold(value)] = value
+        _CHOICE_LOOKUP[key] = lookup
+    return lookup.get(fold(str(raw)))
 
 
 def _too_long(limit: int, value: str) -> str:
