@@ -17,6 +17,12 @@ from vigie.equipment.models import Solution
 from vigie.firms.models import Role
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs ~0.3 s per user created; tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def firm_a(db):
     return FirmFactory(name="Cabinet Alpha")
