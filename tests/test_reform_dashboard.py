@@ -117,6 +117,20 @@ def test_the_weekly_chart_reads_the_history_backwards(firm_a, portfolio, alice):
     assert [w.values["mandate"] for w in weeks] == [2] * 12
 
 
+def test_the_chart_axis_has_four_even_steps():
+    from vigie.reform.chart import _nice_max
+
+    assert [_nice_max(v) for v in (0, 3, 5, 9, 37, 4537, 100_000)] == [
+        4,
+        4,
+        8,
+        20,
+        40,
+        8000,
+        100_000,
+    ]
+
+
 def test_days_left():
     assert dashboard.days_left(date(2027, 8, 31)) == 1
     assert dashboard.days_left(date(2026, 9, 1)) == 365
@@ -128,7 +142,9 @@ def test_the_page_shows_figures_chart_and_links(alice_client, firm_a, portfolio,
     assert response.status_code == 200
     html = response.content.decode()
     assert "Tableau de bord réforme" in html
-    assert "1 septembre 2027" in html and "depuis le 1 septembre 2026" in html
+    assert "jours avant le 1er septembre 2027" in html
+    assert "obligatoire pour toutes les entreprises depuis le 1er septembre 2026" in html
+    assert ",5" not in html.split("<svg")[1].split("</svg>")[0]  # SVG numbers use a dot
     assert "<svg" in html and "<polyline" in html and "<script" not in html.split("<main")[1]
     figures = {f.key: f for f in response.context["figures"]}
     query = dict(parse_qsl(urlsplit(figures["mandate"].url).query))

@@ -23,10 +23,19 @@ class Series:
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    step = 10 ** (len(str(value)) - 1)
-    return ((value + step - 1) // step) * step
+    """The smallest 4 × (1, 2, 2.5 or 5 × 10^k) at or above `value`: four even ticks."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 2.5, 5):
+            step = int(factor * magnitude)
+            if step and 4 * step >= value:
+                return 4 * step
+        magnitude *= 10
+
+
+def _n(value: float) -> str:
+    # SVG wants a dot, whatever the page's locale formats numbers with.
+    return f"{value:g}"
 
 
 def build(weeks: list[Week], total: int) -> dict:
@@ -34,11 +43,11 @@ def build(weeks: list[Week], total: int) -> dict:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(weeks) - 1)
 
-    def x(i: int) -> float:
-        return round(LEFT + i * step, 1)
+    def x(i: int) -> str:
+        return _n(round(LEFT + i * step, 1))
 
-    def y(v: int) -> float:
-        return round(TOP + plot_h - plot_h * v / top, 1)
+    def y(v: int) -> str:
+        return _n(round(TOP + plot_h - plot_h * v / top, 1))
 
     series = [
         Series(
@@ -60,8 +69,9 @@ def build(weeks: list[Week], total: int) -> dict:
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,
+        "axis_x": LEFT - 6,
         "right": WIDTH - RIGHT,
-        "bottom": TOP + plot_h,
+        "label_y": HEIGHT - 8,
         "series": series,
         "ticks": ticks,
         "labels": labels,
