@@ -152,7 +152,7 @@ def webhook_apply(event: dict) -> str:
     except (KeyError, TypeError, ValueError):
         raise UnknownInvitation from None
     link = (
-        PartnerLink.objects.select_for_update()
+        PartnerLink.objects.select_for_update(of=("self",))
         .select_related("invitation__client")
         .filter(invitation__public_id=external_id)
         .first()
