@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from functools import cached_property
 
 from django import forms
@@ -28,12 +29,14 @@ from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
 from vigie.clients.models import Client
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot
+from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
 
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
 PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
 HISTORY_LIMIT = 50
+_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def _shown(value) -> str:
@@ -67,7 +70,19 @@ class ClientPage:
 
     @cached_property
     def contacts(self):
-        return list(self.client.contacts.all())
+        contacts = list(self.client.contacts.all())
+        # Three links per row: reverse each once, then fill in the contact (a client can
+        # have dozens of contacts and `{% url %}` is a large part of the row's cost).
+        patterns = {
+            name: reverse(f"contact_{name}", args=[self.client.code, _PLACEHOLDER])
+            for name in ("update", "set_principal", "delete")
+        }
+        for contact in contacts:
+            contact.urls = {
+                name: url.replace(str(_PLACEHOLDER), str(contact.public_id))
+                for name, url in patterns.items()
+            }
+        return contacts
 
     @cached_property
     def principal(self):
@@ -236,7 +251,10 @@ def contact_update(request, code: str, contact_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return _changed(request, client, "contacts", f"Contact modifié : {contact.full_name}")
+            message = f"Contact modifié : {contact.full_name}."
+            for invitation in contact.voided_invitations:
+                message += " " + EMAIL_CHANGED.format(email=invitation.email)
+            return _changed(request, client, "contacts", message)
     return _contact_form(request, client, form, contact)
 
 
