@@ -27,6 +27,9 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
     os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ["DEBUG"] = "0"
+    # Production-like settings need these; the bench never calls the partner.
+    os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
+    os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
     import django
     from django.conf import settings
 
