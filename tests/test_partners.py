@@ -199,7 +199,7 @@ def test_an_activation_shows_the_client_activated(client, firm_a):
         == ShineStatus.ACTIVATED
     )
     assert ClientEvent.objects.filter(
-        client=invitation.client, kind="shine.account.activated"
+        client=invitation.client, kind="invitation.activated"
     ).exists()
 
 
@@ -209,7 +209,7 @@ def test_the_same_event_twice_has_one_effect(client, firm_a):
     assert post_event(client, activated).json() == {"result": "applied"}
     assert post_event(client, activated).json() == {"result": "duplicate"}
     assert (
-        ClientEvent.objects.filter(client=invitation.client, kind="shine.account.activated").count()
+        ClientEvent.objects.filter(client=invitation.client, kind="invitation.activated").count()
         == 1
     )
     assert WebhookEvent.objects.count() == 1

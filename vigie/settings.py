@@ -210,7 +210,9 @@ SHINE_API_URL = envstr("SHINE_API_URL", f"http://localhost:{SANDBOX_PORT}")
 SHINE_API_KEY = envstr("SHINE_API_KEY", "sandbox-api-key" if DEBUG else "")
 SHINE_WEBHOOK_SECRET = envstr("SHINE_WEBHOOK_SECRET", "sandbox-webhook-secret" if DEBUG else "")
 if not (SHINE_API_KEY and SHINE_WEBHOOK_SECRET):
-    raise ImproperlyConfigured("SHINE_API_KEY and SHINE_WEBHOOK_SECRET are required when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SHINE_API_KEY and SHINE_WEBHOOK_SECRET are required when DEBUG is off."
+    )
 SHINE_TIMEOUT = envint("SHINE_TIMEOUT", 5, minimum=1)
 SHINE_RETRIES = envint("SHINE_RETRIES", 2, minimum=0)
 

@@ -160,6 +160,7 @@ def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
     contact = Contact.objects.get(pk=contact.pk)  # fresh, under the lock
     before = history.snapshot(contact, CONTACT_FIELDS)
     was_principal = contact.is_principal
+    old_email = contact.email
     for field, value in data.items():
         setattr(contact, field, value)
     contact.email = (contact.email or "").strip().lower()
@@ -182,6 +183,13 @@ def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
             _record_principal(client, actor, previous, contact)
         else:
             _record_principal(client, actor, contact, None)
+    contact.voided_invitations = []
+    if old_email and contact.email != old_email:
+        from vigie.invitations.lifecycle import invitations_void_for_contact
+
+        contact.voided_invitations = invitations_void_for_contact(
+            contact=contact, old_email=old_email, actor=actor
+        )
     return contact
 
 

@@ -93,6 +93,9 @@ class Invitation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Automatic reminders already sent (0, 1 or 2): each step at most once.
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -105,7 +108,10 @@ class Invitation(models.Model):
                 name="invitation_one_live_per_email",
             ),
         ]
-        indexes = [models.Index(fields=["firm", "status"], name="invitation_firm_status")]
+        indexes = [
+            models.Index(fields=["firm", "status"], name="invitation_firm_status"),
+            models.Index(fields=["status", "sent_at"], name="invitation_status_sent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_status_display()})"

@@ -41,6 +41,11 @@ from vigie.lib.validators import normalize_email
 from vigie.mail import services as mail
 from vigie.mail.models import EmailStatus, OutboundEmail
 from vigie.mail.signals import email_status_changed
+from vigie.partners.services import (
+    partner_invitation_cancel_queue,
+    partner_invitation_queue,
+    partner_invitations_queue_many,
+)
 
 EMAIL_TAKEN = (
     "Cette adresse e-mail est déjà utilisée pour un compte Shine. "
@@ -230,10 +235,17 @@ def _equip_shine(invitation: Invitation, actor) -> None:
         )
 
 
+def link_in(invitation: Invitation, text: str) -> str | None:
+    """The invitation's own link already in `text` (the collaborator kept it), if any."""
+    match = re.search(rf"\S*/invitations/{invitation.public_id.hex}-[\w-]+/", text)
+    return match.group(0) if match else None
+
+
 def _queue_email(invitation: Invitation, actor) -> OutboundEmail:
-    link = invitation_link(invitation)
     body = invitation.body
-    if link not in body:
+    link = link_in(invitation, body)
+    if link is None:
+        link = invitation_link(invitation)
         body = f"{body.rstrip()}\n\n{link}\n"
     return mail.email_queue(
         firm=invitation.firm,
@@ -288,6 +300,7 @@ def invitation_send(
         invitation.save(update_fields=["outbound", "message_id", "next_attempt_at"])
     _equip_shine(invitation, actor)
     _sync_client(invitation.client, invitation.status)
+    partner_invitation_queue(invitation)
     if invitation.client is not None:
         how = SendMethod(method).label
         history.record(
@@ -325,6 +338,7 @@ def invitation_cancel(*, invitation: Invitation, actor) -> Invitation:
     invitation.status = Status.CANCELLED
     invitation.next_attempt_at = None
     invitation.save(update_fields=["status", "next_attempt_at", "updated_at"])
+    partner_invitation_cancel_queue(invitation)
     if invitation.outbound_id:
         # Not sent yet: it never will be.
         OutboundEmail.objects.filter(
@@ -632,6 +646,7 @@ def _bulk_invite_chunk(bulk: BulkInvitation, clients: list[Client], actor) -> No
     Invitation.objects.bulk_update(
         invitations, ["subject", "body", "outbound", "message_id", "next_attempt_at"]
     )
+    partner_invitations_queue_many(invitations)
     label = Plan(bulk.plan).label
     Equipment.objects.bulk_create(
         [

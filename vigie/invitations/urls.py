@@ -11,5 +11,6 @@ urlpatterns = [
     path("i/<uuid:public_id>/envoyer/", views.invitation_send, name="invitation_send"),
     path("i/<uuid:public_id>/renvoyer/", views.invitation_resend, name="invitation_resend"),
     path("i/<uuid:public_id>/annuler/", views.invitation_cancel, name="invitation_cancel"),
+    path("i/<uuid:public_id>/relancer/", views.invitation_remind, name="invitation_remind"),
     path("<str:token>/", views.invitation_landing, name="invitation_landing"),
 ]

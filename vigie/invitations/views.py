@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vigie.invitations import emails, services
+from vigie.invitations import emails, lifecycle, services
 from vigie.invitations.forms import ComposeForm, TemplateForm, TestAccountForm
 from vigie.invitations.models import (
     PLAN_FEATURES,
@@ -22,6 +24,8 @@ from vigie.invitations.models import (
 )
 from vigie.invitations.tokens import check_token, parse_token
 from vigie.lib.decorators import admin_required, firm_required
+from vigie.partners.models import PartnerState
+from vigie.partners.services import partner_onboarding
 
 COMPOSE = "invitations/compose.html"
 
@@ -73,33 +77,51 @@ def invitation_send(request, public_id):
     return _changed(render(request, f"{COMPOSE}#sent", context), message)
 
 
+def _act(request, public_id, action, done: str) -> HttpResponse:
+    """Run an action on one invitation; htmx gets a toast, a plain form a redirect."""
+    invitation = _get_invitation(request, public_id)
+    try:
+        action(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        if not request.htmx:
+            messages.error(request, error)
+            return _back(invitation)
+        return HttpResponse(f'<p class="banner err" role="alert">{escape(error)}</p>')
+    if not request.htmx:
+        messages.success(request, done)
+        return _back(invitation)
+    return _changed(HttpResponse(""), done)
+
+
+def _back(invitation: Invitation) -> HttpResponse:
+    if invitation.client is not None:
+        return redirect("client_detail", code=invitation.client.code)
+    return redirect("invitation_test_account")
+
+
 @require_POST
 @firm_required
 def invitation_resend(request, public_id):
-    invitation = _get_invitation(request, public_id)
-    try:
-        services.invitation_resend(invitation=invitation, actor=request.user)
-    except ValidationError as exc:
-        return HttpResponse(
-            f'<p class="banner err" role="alert">{" ".join(exc.messages)}</p>', status=200
-        )
-    return _changed(HttpResponse(""), "Invitation renvoyée")
+    return _act(request, public_id, services.invitation_resend, "Invitation renvoyée")
 
 
 @require_POST
 @firm_required
 def invitation_cancel(request, public_id):
-    invitation = _get_invitation(request, public_id)
-    try:
-        services.invitation_cancel(invitation=invitation, actor=request.user)
-    except ValidationError as exc:
-        return HttpResponse(f'<p class="banner err" role="alert">{" ".join(exc.messages)}</p>')
-    return _changed(HttpResponse(""), "Invitation annulée")
+    return _act(request, public_id, services.invitation_cancel, "Invitation annulée")
+
+
+@require_POST
+@firm_required
+def invitation_remind(request, public_id):
+    return _act(request, public_id, lifecycle.invitation_remind, "Relance envoyée")
 
 
 @require_GET
 def invitation_landing(request, token: str):
-    """Where the email's link leads until the partner's onboarding page takes over."""
+    """The email's link: checks our token, then hands over to the partner's onboarding
+    page (creating the partner's invitation now if the worker has not yet)."""
     parsed = parse_token(token)
     invitation = None
     if parsed is not None:
@@ -109,6 +131,10 @@ def invitation_landing(request, token: str):
     valid = invitation is not None and check_token(invitation, token)
     context = {"invitation": invitation if valid else None}
     if valid:
+        link = partner_onboarding(invitation)
+        if link.state == PartnerState.CREATED and link.onboarding_url:
+            return redirect(link.onboarding_url)
+        context["partner"] = link
         context["features"] = PLAN_FEATURES[Plan(invitation.plan)]
         context["mode"] = emails.mode_text(invitation.billing_mode)
     return render(request, "invitations/landing.html", context, status=200 if valid else 404)

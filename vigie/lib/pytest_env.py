@@ -13,3 +13,6 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")  # no collectstatic before tests
 os.environ.setdefault("SHINE_API_KEY", "sandbox-api-key")
 os.environ.setdefault("SHINE_WEBHOOK_SECRET", "sandbox-webhook-secret")
+os.environ.setdefault("SHINE_RETRIES", "0")  # tests that want retries ask for them
+# No partner unless a test starts the sandbox (port 9 is closed): never a developer's own.
+os.environ.setdefault("SHINE_API_URL", "http://127.0.0.1:9")

@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -37,6 +38,62 @@ def partner_invitation_queue(invitation: Invitation) -> PartnerLink:
     )
     if link.state == PartnerState.PENDING:
         transaction.on_commit(lambda: create_partner_invitation.enqueue(invitation.pk))
+    return link
+
+
+def partner_invitations_queue_many(invitations: list[Invitation]) -> None:
+    """The same for a bulk run: one row each, one task for the lot."""
+    from vigie.partners.tasks import create_partner_invitations
+
+    now = timezone.now()
+    PartnerLink.objects.bulk_create(
+        [PartnerLink(firm_id=i.firm_id, invitation=i, next_attempt_at=now) for i in invitations],
+        ignore_conflicts=True,
+    )
+    ids = [i.pk for i in invitations]
+    transaction.on_commit(lambda: create_partner_invitations.enqueue(ids))
+
+
+def partner_invitation_cancel_queue(invitation: Invitation) -> None:
+    """The invitation is over here (cancelled, expired): close it at the partner too."""
+    from vigie.partners.tasks import cancel_partner_invitation
+
+    link = PartnerLink.objects.filter(invitation=invitation).first()
+    if link is None:
+        return
+    if link.state == PartnerState.PENDING:
+        # Never created there: the pending call will see the invitation is over.
+        PartnerLink.objects.filter(pk=link.pk).update(state=PartnerState.CANCELLED)
+    elif link.state == PartnerState.CREATED and not link.account_active:
+        link.next_attempt_at = timezone.now()
+        link.save(update_fields=["next_attempt_at", "updated_at"])
+        transaction.on_commit(lambda: cancel_partner_invitation.enqueue(invitation.pk))
+
+
+def partner_invitation_cancel(
+    *, invitation_id: int, client: ShineClient | None = None
+) -> PartnerLink:
+    link = PartnerLink.objects.select_related("invitation").get(invitation_id=invitation_id)
+    if link.state != PartnerState.CREATED or link.account_active:
+        return link
+    try:
+        (client or ShineClient()).cancel_invitation(link.partner_invitation_id)
+    except PartnerUnavailable as exc:
+        delay = RETRY_DELAYS[min(link.attempts, len(RETRY_DELAYS) - 1)]
+        PartnerLink.objects.filter(pk=link.pk).update(
+            attempts=link.attempts + 1,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            last_error=str(exc)[:300],
+        )
+    except PartnerRefused as exc:  # unknown there: nothing left to cancel
+        PartnerLink.objects.filter(pk=link.pk).update(
+            state=PartnerState.CANCELLED, next_attempt_at=None, last_error=exc.code[:300]
+        )
+    else:
+        PartnerLink.objects.filter(pk=link.pk).update(
+            state=PartnerState.CANCELLED, next_attempt_at=None, last_error=""
+        )
+    link.refresh_from_db()
     return link
 
 
@@ -116,21 +173,40 @@ def partner_invitation_create(
     return link
 
 
+def partner_onboarding(invitation: Invitation) -> PartnerLink:
+    """The partner's side of an invitation someone is opening now: created if it can be."""
+    link, _ = PartnerLink.objects.get_or_create(
+        invitation=invitation,
+        defaults={"firm_id": invitation.firm_id, "next_attempt_at": timezone.now()},
+    )
+    if link.state == PartnerState.PENDING:
+        link = partner_invitation_create(
+            invitation_id=invitation.pk, client=ShineClient(retries=0, timeout=3)
+        )
+    return link
+
+
 def partners_sweep() -> int:
     """Requeue partner calls whose next attempt is due (a killed worker leaves them so)."""
-    from vigie.partners.tasks import create_partner_invitation
+    from vigie.partners.tasks import cancel_partner_invitation, create_partner_invitation
 
-    due = PartnerLink.objects.filter(
-        state=PartnerState.PENDING, next_attempt_at__lte=timezone.now() - SWEEP_GRACE
-    ).values_list("invitation_id", flat=True)
+    due = PartnerLink.objects.filter(next_attempt_at__lte=timezone.now() - SWEEP_GRACE)
+    to_create = due.filter(state=PartnerState.PENDING)
+    to_cancel = due.filter(state=PartnerState.CREATED, account_active=False).exclude(
+        invitation__status__in=LIVE_STATUSES
+    )
     count = 0
-    for invitation_id in due:
-        # Push the next attempt forward first so two sweeps don't queue it twice.
-        PartnerLink.objects.filter(invitation_id=invitation_id).update(
-            next_attempt_at=timezone.now() + timedelta(minutes=5)
-        )
-        create_partner_invitation.enqueue(invitation_id)
-        count += 1
+    for task, rows in (
+        (create_partner_invitation, to_create),
+        (cancel_partner_invitation, to_cancel),
+    ):
+        for invitation_id in list(rows.values_list("invitation_id", flat=True)):
+            # Push the next attempt forward first so two sweeps don't queue it twice.
+            PartnerLink.objects.filter(invitation_id=invitation_id).update(
+                next_attempt_at=timezone.now() + timedelta(minutes=5)
+            )
+            task.enqueue(invitation_id)
+            count += 1
     return count
 
 
@@ -142,6 +218,34 @@ def _set_client_shine(invitation: Invitation, status: str) -> None:
     if client is not None and client.shine_status != status:
         client.shine_status = status
         client.save(update_fields=["shine_status"])
+
+
+def _activate(invitation: Invitation) -> None:
+    """The account exists at the partner: that is a fact, whatever our invitation said."""
+    from vigie.invitations.services import invitation_accept
+
+    if invitation.is_open:
+        try:
+            invitation_accept(invitation=invitation)
+            return
+        except ValidationError:  # its address is held by another invitation meanwhile
+            pass
+    try:
+        with transaction.atomic():
+            Invitation.objects.filter(pk=invitation.pk).update(
+                status=Status.ACTIVATED, activated_at=timezone.now(), updated_at=timezone.now()
+            )
+    except IntegrityError:  # another invitation holds the address; the link says active
+        pass
+    _set_client_shine(invitation, ShineStatus.ACTIVATED)
+    if invitation.client_id:
+        history.record(
+            invitation.client,
+            actor=None,
+            kind="invitation.activated",
+            summary=f"Compte Shine activé chez le partenaire ({invitation.email}), "
+            f"alors que l'invitation était {invitation.get_status_display().lower()}",
+        )
 
 
 @transaction.atomic
@@ -175,26 +279,27 @@ def webhook_apply(event: dict) -> str:
         link.account_id = str(data.get("account_id", ""))[:100]
         link.account_active = True
         link.state = PartnerState.CREATED
-        invitation.status = Status.ACTIVATED
-        invitation.activated_at = timezone.now()
-        invitation.save(update_fields=["status", "activated_at", "updated_at"])
-        _set_client_shine(invitation, ShineStatus.ACTIVATED)
-        summary = f"Compte Shine activé par le client ({invitation.email})"
+        link.save()
+        _activate(invitation)
     elif kind == "invitation.expired":
-        if invitation.status in LIVE_STATUSES:
-            invitation.status = Status.EXPIRED
-            invitation.save(update_fields=["status", "updated_at"])
-            _set_client_shine(invitation, ShineStatus.EXPIRED)
-        summary = f"Invitation Shine expirée chez le partenaire ({invitation.email})"
+        link.save()
+        from vigie.invitations.lifecycle import invitation_expire
+
+        invitation_expire(invitation=invitation)
     else:  # account.closed
         link.account_active = False
+        link.save()
         _set_client_shine(invitation, ShineStatus.NONE)
-        summary = f"Compte Shine fermé ({invitation.email})"
-    link.save()
+        if invitation.client_id:
+            history.record(
+                invitation.client,
+                actor=None,
+                kind="shine.account.closed",
+                summary=f"Compte Shine fermé ({invitation.email})",
+                changes={"Shine": ["Activé", ""]},
+            )
     record.applied = True
     record.save(update_fields=["applied"])
-    if invitation.client_id:
-        history.record(invitation.client, actor=None, kind=f"shine.{kind}", summary=summary)
     return "applied"
 
 

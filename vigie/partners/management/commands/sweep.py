@@ -1,7 +1,8 @@
 """`vigie sweep [--every SECONDS]`: the periodic upkeep `make run` keeps running.
 
 The task backend does not retry a task whose worker died; our rows know what is due, and
-this command puts it back in the queue: outbound emails and partner calls.
+this command puts it back in the queue: outbound emails and partner calls. It also
+sends the invitations' automatic reminders and expires the overdue ones.
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
 
-SWEEPS = [("e-mails", mail_sweep), ("appels partenaire", partners_sweep)]
+SWEEPS = [
+    ("e-mails", mail_sweep),
+    ("appels partenaire", partners_sweep),
+    ("invitations relancées ou expirées", invitations_lifecycle),
+]
 
 
 class Command(BaseCommand):
@@ -27,7 +33,7 @@ class Command(BaseCommand):
             for label, sweep in SWEEPS:
                 count = sweep()
                 if count or not every:
-                    self.stdout.write(f"{label} : {count} remis en file d'attente")
+                    self.stdout.write(f"{label} : {count}")
             if not every:
                 return
             time.sleep(every)
