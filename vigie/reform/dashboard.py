@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from vigie.accounts.models import User
@@ -125,21 +124,29 @@ def weekly_progress(firm, figures: list[Figure], *, weeks: int = 12) -> list[Wee
     for key, _label, plus, minus in CHART_SERIES:
         sign.update({kind: (key, 1) for kind in plus})
         sign.update({kind: (key, -1) for kind in minus})
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    bounds = [timezone.make_aware(datetime.combine(s, time.min)) for s in starts]
+    # One conditional count per week, grouped by kind: plain comparisons on `at`,
+    # no per-row date function (SQLite evaluates those in Python).
+    buckets = {
+        f"w{i}": Count(
+            "id",
+            filter=Q(at__gte=start, **({"at__lt": bounds[i + 1]} if i + 1 < weeks else {})),
+        )
+        for i, start in enumerate(bounds)
+    }
     rows = (
         ClientEvent.objects.filter(firm=firm, kind__in=list(sign), at__gte=since)
-        .annotate(day=TruncDate("at"))
-        .values("kind", "day")
-        .annotate(n=Count("id"))
+        .values("kind")
+        .annotate(**buckets)
         .order_by()
     )
-    # Net change per series and week.
     net: dict[tuple[str, date], int] = {}
     for row in rows:
         key, direction = sign[row["kind"]]
-        week = _week_start(row["day"])
-        net[(key, week)] = net.get((key, week), 0) + direction * row["n"]
+        for i, start in enumerate(starts):
+            net[(key, start)] = net.get((key, start), 0) + direction * row[f"w{i}"]
     current = {f.key: f.done for f in figures}
-    starts = [first + timedelta(weeks=i) for i in range(weeks)]
     out = [Week(start=s, values={}) for s in starts]
     for key, *_ in CHART_SERIES:
         value = current.get(key, 0)
