@@ -193,6 +193,15 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
 
     dropped = _secondary_indexes(tables)
     _drop(dropped)
+    if sqlite:
+        # Random UUIDs in unique indexes: with SQLite's default 2 MB page cache every
+        # insert spills pages to the WAL and the load slows to a crawl.
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size = -1000000")
+            cur.execute("PRAGMA synchronous = OFF")
+            # Deferred foreign keys make each parent insert search the child tables,
+            # whose indexes are dropped during the load: quadratic. Checked by design.
+            cur.execute("PRAGMA foreign_keys = OFF")
     clients, contacts, assignments, equipment = (
         Loader(Client),
         Loader(Contact),
@@ -330,6 +339,9 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
             )
         for loader in (clients, contacts, assignments, equipment):
             loader.flush()
+    if sqlite:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys = ON")
     log(f"  rows written in {time.perf_counter() - started:.0f} s; rebuilding indexes")
     _create(dropped)
     with connection.cursor() as cur:
