@@ -97,7 +97,8 @@ def partner_invitation_cancel(
     return link
 
 
-def _payload(invitation: Invitation) -> dict:
+def invitation_payload(invitation: Invitation) -> dict:
+    """The body of the partner call for this invitation (docs/partner-api.md §1)."""
     client, contact = invitation.client, invitation.contact
     return {
         "external_id": str(invitation.public_id),
@@ -133,7 +134,7 @@ def partner_invitation_create(
         return link
     try:
         answer = (client or ShineClient()).create_invitation(
-            _payload(invitation), idempotency_key=str(invitation.public_id)
+            invitation_payload(invitation), idempotency_key=str(invitation.public_id)
         )
     except PartnerUnavailable as exc:
         delay = RETRY_DELAYS[min(link.attempts, len(RETRY_DELAYS) - 1)]
