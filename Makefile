@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
+# On SQLite, tests use a file database so that real worker processes can open it too.
+export VIGIE_TEST_SQLITE_NAME ?= $(CURDIR)/var/test.sqlite3
 
 .PHONY: run test chromium install install-test migrate demo bench lint format lock vendor clean
 
