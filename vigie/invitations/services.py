@@ -10,6 +10,7 @@ settles a race, and both give the same message, which names no firm.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -543,6 +544,19 @@ def bulk_invitation_run(bulk_id: int) -> BulkInvitation:
     for start in range(0, len(todo), BULK_CHUNK):
         ids = todo[start : start + BULK_CHUNK]
         with transaction.atomic():
+            # A requeued run may overlap one taken for dead: the lock makes them take
+            # turns, and each chunk skips the clients the other has done meanwhile.
+            locked = BulkInvitation.objects.select_for_update().get(pk=bulk.pk)
+            bulk.done, bulk.skipped = locked.done, locked.skipped
+            bulk.skipped_reasons = locked.skipped_reasons
+            taken = set(
+                Invitation.objects.filter(bulk=bulk, client_id__in=ids).values_list(
+                    "client_id", flat=True
+                )
+            ) | {int(k) for k in locked.skipped_reasons.get("_ids", [])}
+            ids = [pk for pk in ids if pk not in taken]
+            if not ids:
+                continue
             clients = list(
                 Client.objects.for_firm(bulk.firm)
                 .filter(pk__in=ids)
@@ -580,6 +594,39 @@ def bulk_invitation_run(bulk_id: int) -> BulkInvitation:
     bulk.finished_at = timezone.now()
     bulk.save(update_fields=["status", "finished_at"])
     return bulk
+
+
+BULK_LEASE = 10 * 60
+
+
+def bulk_invitations_sweep(*, now=None) -> int:
+    """Requeue the bulk runs whose worker died: the task backend never retries a task
+    left RUNNING, so a run with no waiting task and no task started within the lease
+    (settings.BULK_INVITATION_LEASE seconds) is put back in the queue. Returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    from vigie.invitations.tasks import run_bulk_invitation
+
+    now = now or timezone.now()
+    lease = timedelta(seconds=getattr(settings, "BULK_INVITATION_LEASE", BULK_LEASE))
+    running = set(
+        BulkInvitation.objects.filter(
+            status=BulkStatus.RUNNING, created_at__lte=now - lease
+        ).values_list("pk", flat=True)
+    )
+    if not running:
+        return 0
+    alive = set()
+    tasks = DBTaskResult.objects.filter(
+        task_path=run_bulk_invitation.module_path, status__in=["READY", "RUNNING"]
+    ).values_list("status", "started_at", "args_kwargs")
+    for status, started_at, args_kwargs in tasks:
+        if status == "READY" or (started_at is not None and started_at > now - lease):
+            alive.update((args_kwargs or {}).get("args", [])[:1])
+    dead = sorted(running - alive)
+    for pk in dead:
+        run_bulk_invitation.enqueue(pk)
+    return len(dead)
 
 
 def _bulk_invite_chunk(bulk: BulkInvitation, clients: list[Client], actor) -> None:

@@ -7,17 +7,23 @@ sends the invitations' automatic reminders and expires the overdue ones.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, InterfaceError, connections
 
 from vigie.invitations.lifecycle import invitations_lifecycle
+from vigie.invitations.services import bulk_invitations_sweep
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
+
+log = logging.getLogger(__name__)
 
 SWEEPS = [
     ("e-mails", mail_sweep),
     ("appels partenaire", partners_sweep),
+    ("invitations groupées reprises", bulk_invitations_sweep),
     ("invitations relancées ou expirées", invitations_lifecycle),
 ]
 
@@ -31,7 +37,15 @@ class Command(BaseCommand):
     def handle(self, *args, every: float = 0, **options):
         while True:
             for label, sweep in SWEEPS:
-                count = sweep()
+                try:
+                    count = sweep()
+                except (DatabaseError, InterfaceError):
+                    if not every:
+                        raise
+                    # The database is away (restart, failover): try again next round.
+                    log.exception("sweep %s failed", label)
+                    connections.close_all()
+                    continue
                 if count or not every:
                     self.stdout.write(f"{label} : {count}")
             if not every:

@@ -1,0 +1,1 @@
+"""Fault drills: real worker processes, PostgreSQL, an SMTP server and the sandbox partner."""
