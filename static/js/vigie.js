@@ -42,6 +42,12 @@
     }
   });
 
+  // <form data-confirm="Question ?">: asks before submitting (no inline handlers: CSP).
+  document.addEventListener("submit", function (e) {
+    var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) e.preventDefault();
+  }, true);
+
   // Page-load toasts fade out too.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (el) {
