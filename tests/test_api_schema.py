@@ -29,6 +29,21 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI app closes "old" connections at each request's start and end, which
+    would close the test's own (a file SQLite database, or PostgreSQL, inside the test's
+    transaction). Django's test client does the same as this."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def bearer(db, alice, catalogue, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000

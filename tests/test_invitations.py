@@ -257,7 +257,7 @@ def test_failed_sends_are_visible_and_resendable(alice_client, ready_client, sin
     assert invitation.status == Status.PENDING and invitation.attempts == 1
     assert invitation.next_attempt_at and "451" in invitation.last_error
     panel = alice_client.get("/equipement/clients/A001/shine-statut/", **HX).content.decode()
-    assert "Envoi en attente" in panel and "tentatives : 1" in panel
+    assert "Envoi en attente" in panel and "Tentatives : 1" in panel
     sink.refuse_next("550 5.1.1 Unknown user")
     _deliver_all()
     invitation.refresh_from_db()
