@@ -451,3 +451,15 @@ def test_it_serves_the_schema_and_docs(client):
     assert schema.status_code == 200
     assert "/api/v1/clients/{code}" in schema.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_reform_changes_through_the_api_feed_the_reform_chart(api, client_a):
+    api(
+        "patch",
+        "/clients/A001/reform",
+        {"sensitised": True, "pa_status": "inscrit", "pa_name": "Shine", "mandate_status": "signe"},
+    )
+    kinds = set(ClientEvent.objects.filter(client=client_a).values_list("kind", flat=True))
+    assert {"reform.sensitised", "reform.pa_registered", "reform.mandate_signed"} <= kinds
+    api("patch", "/clients/A001/reform", {"pa_status": "absent"})
+    assert ClientEvent.objects.filter(client=client_a, kind="reform.pa_unregistered").exists()

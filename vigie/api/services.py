@@ -89,11 +89,39 @@ def reform_update(*, client: Client, data: dict, source: str) -> Client:
     changes = history.diff(before, client)
     if changes:
         client.save()
-        history.record(
-            client,
-            actor=None,
-            kind="reform.updated",
-            summary=f"{source} : réforme : " + ", ".join(changes),
-            changes=changes,
-        )
+        # The same event kinds as the console's reform services, so the reform
+        # dashboard's progress chart counts what arrives through the API too.
+        for kind in _reform_kinds(before, client):
+            history.record(
+                client,
+                actor=None,
+                kind=kind,
+                summary=f"{source} : réforme : " + ", ".join(changes),
+                changes=changes,
+            )
     return client
+
+
+def _reform_kinds(before: dict, client: Client) -> list[str]:
+    after = history.snapshot(client, REFORM_FIELDS)
+    kinds = []
+    if before["sensitised"] != after["sensitised"]:
+        kinds.append("reform.sensitised" if client.sensitised else "reform.unsensitised")
+    if before["mandate_status"] != after["mandate_status"]:
+        kinds.append(
+            {
+                MandateStatus.SENT: "reform.mandate_sent",
+                MandateStatus.SIGNED: "reform.mandate_signed",
+                MandateStatus.REVOKED: "reform.mandate_revoked",
+            }.get(client.mandate_status, "reform.mandate_withdrawn")
+        )
+    if before["pa_status"] != after["pa_status"]:
+        if client.pa_status == PaStatus.REGISTERED:
+            kinds.append("reform.pa_registered")
+        elif before["pa_status"] == PaStatus(PaStatus.REGISTERED).label:
+            kinds.append("reform.pa_unregistered")
+        else:
+            kinds.append(
+                "reform.pa_invited" if client.pa_status == PaStatus.INVITED else "reform.pa_absent"
+            )
+    return kinds or ["reform.updated"]
