@@ -164,10 +164,18 @@ def _ensure_built(db: str) -> None:
 
     marker = VAR / f"built-{db}.json"
     key = _schema_key()
-    if marker.exists() and json.loads(marker.read_text()).get("key") == key:
+    if marker.exists():
         from vigie.firms.models import Firm
 
-        if Firm.objects.filter(name="Bench 0").exists():
+        built = json.loads(marker.read_text())
+        if built.get("key") != key and Firm.objects.filter(name="Bench 0").exists():
+            # New migrations (indexes, columns with defaults): migrate the cached data
+            # rather than generating it again; `--rebuild` starts from scratch.
+            print("Migrating the cached database…", flush=True)
+            call_command("migrate", verbosity=0, interactive=False)
+            marker.write_text(json.dumps({**built, "key": key}))
+            built["key"] = key
+        if built.get("key") == key and Firm.objects.filter(name="Bench 0").exists():
             print("Cached database reused.", flush=True)
             return
     if db == "postgres":
@@ -315,20 +323,18 @@ def _siret_fragment(firm) -> str:
 
 
 def _bare_sql(pq, sorts) -> None:
-    """What the page needs at the least: the count and one page of rows."""
+    """What the page needs at the least: the count, the page's ids (the statements
+    PortfolioQuery writes, through a bare cursor) and that page's client rows."""
     from django.db import connection
 
+    p = pq.params
+    _total, _number, ids = pq.page_ids(page=p.page, per_page=p.per_page)
     with connection.cursor() as cur:
-        where = " AND ".join(pq.where)
-        cur.execute(f"SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
-        cur.fetchone()
-        p = pq.params
-        direction = " DESC" if p.descending else ""
+        marks = ", ".join(["%s"] * len(ids)) or "NULL"
         cur.execute(
             "SELECT c.id, c.code, c.name, c.legal_form, c.mandate_status, c.pa_status, "
-            f"c.sensitised, c.notes FROM clients_client c WHERE {where} "
-            f"ORDER BY c.{sorts[p.sort_key]}{direction}, c.id{direction} LIMIT %s OFFSET %s",
-            [*pq.args, p.per_page, (p.page - 1) * p.per_page],
+            f"c.sensitised, c.notes FROM clients_client c WHERE c.id IN ({marks})",
+            ids,
         )
         cur.fetchall()
 
@@ -347,8 +353,8 @@ def _search_uses_index(pq) -> tuple[bool, str]:
             return used, "FTS5 trigram" if used else plan
         cur.execute(f"EXPLAIN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
         plan = " | ".join(row[0].strip() for row in cur.fetchall())
-        used = "pf_client_trgm" in plan and "pf_contact_trgm" in plan
-        return used, "pg_trgm GIN on clients and contacts" if used else plan
+        used = "pf_client_firm_trgm" in plan and "pf_contact_firm_trgm" in plan
+        return used, "pg_trgm GIN on firm:search_text of clients and contacts" if used else plan
 
 
 if __name__ == "__main__":

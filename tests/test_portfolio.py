@@ -6,11 +6,14 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientAssignment, MandateStatus, PaStatus, ShineStatus
 from vigie.equipment.models import Equipment, Slot
+from vigie.invitations.models import Invitation
+from vigie.invitations.models import Status as InvitationStatus
 
 HOME = "/"
 # session, user, collaborators, catalogue, count, page ids, clients, contacts,
@@ -42,6 +45,18 @@ def codes(response) -> list[str]:
 
 def page_range(response) -> str:
     return re.search(r'data-testid="page-range">([^<]*)<', response.content.decode()).group(1)
+
+
+def activated_invitation(client, billing_mode: str):
+    return Invitation.objects.create(
+        firm=client.firm,
+        client=client,
+        email=f"{client.code.lower()}@tpe.fr",
+        plan="start",
+        billing_mode=billing_mode,
+        status=InvitationStatus.ACTIVATED,
+        activated_at=timezone.now(),
+    )
 
 
 @pytest.fixture
@@ -167,6 +182,61 @@ class TestColumns:
         assert cabinet.count('class="avatar"') == 2 and "+2" in cabinet
 
 
+class TestShineCard:
+    def card(self, response, code):
+        match = re.search(r'<div class="shine-card".*?</form></div>', row_of(response, code), re.S)
+        return match.group(0) if match else ""
+
+    def test_it_shows_the_card_with_revente_in_achat_and_vente(self, alice_client, portfolio):
+        activated_invitation(portfolio["eck"], "cabinet")
+        response = alice_client.get(HOME)
+        eck = row_of(response, "000003")
+        assert eck.count('data-testid="shine-card"') == 2  # ACHAT and VENTE
+        assert eck.count('<div class="shine-cell" tabindex="0">') == 2
+        card = self.card(response, "000003")
+        assert "<strong>Shine</strong>" in card and ">Revente<" in card and ">Activé<" in card
+        action = reverse("shine_access", args=["000003"])
+        assert f'<form method="post" action="{action}" target="_blank"' in card
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', card).group(1)
+        assert len(token) >= 32
+        assert '<button type="submit" class="button small primary">Accéder à Shine</button>' in card
+
+    def test_it_shows_no_revente_when_shine_bills_the_client(self, alice_client, portfolio):
+        activated_invitation(portfolio["eck"], "shine")
+        card = self.card(alice_client.get(HOME), "000003")
+        assert ">Activé<" in card and "Accéder à Shine" in card and "Revente" not in card
+
+    def test_it_shows_no_card_until_activated(self, alice_client, portfolio):
+        eck = portfolio["eck"]
+        eck.shine_status = ShineStatus.SENT
+        eck.save()
+        response = alice_client.get(HOME)
+        assert "shine-card" not in response.content.decode()
+        assert "Invitation envoyée" in row_of(response, "000003")
+
+    def test_it_shows_no_card_where_shine_is_not(self, alice_client, portfolio, catalogue):
+        tcs = portfolio["tcs"]  # Cegid Quadra in ACHAT, Apisoft in CAISSE
+        tcs.shine_status = ShineStatus.ACTIVATED
+        tcs.save()
+        assert "shine-card" not in row_of(alice_client.get(HOME), "00000A")
+        assert "shine-card" not in alice_client.get(HOME + "?view=collecte").content.decode()
+
+    def test_it_escapes_the_code_in_the_action(self, alice_client, firm_a, catalogue):
+        client = ClientFactory(
+            firm=firm_a, code='A"<b>&', name="Code étrange", shine_status=ShineStatus.ACTIVATED
+        )
+        equip(client, catalogue["shine"], Slot.ACHAT, "Easy")
+        html = alice_client.get(HOME).content.decode()
+        assert "<b>&" not in html and 'A"' not in html.split("shine-card", 1)[1][:400]
+
+    def test_charlie_never_gets_firm_as_card(self, charlie_client, portfolio, firm_b):
+        activated_invitation(portfolio["eck"], "cabinet")
+        html = charlie_client.get(HOME).content.decode()
+        assert "shine-card" not in html
+        url = reverse("shine_access", args=["000003"])
+        assert charlie_client.post(url).status_code == 404
+
+
 class TestSearch:
     @pytest.mark.parametrize(
         "q",
@@ -190,6 +260,18 @@ class TestSearch:
         assert codes(alice_client.get(HOME, {"q": "berenger@tcs"})) == ["00000A"]
         assert codes(alice_client.get(HOME, {"q": "mo"})) == ["000006"]
         assert codes(alice_client.get(HOME, {"q": "t."})) == ["00000A"]
+
+    def test_it_mixes_long_and_short_words(self, alice_client, portfolio):
+        assert codes(alice_client.get(HOME, {"q": "eckhout et"})) == ["000003"]
+        assert codes(alice_client.get(HOME, {"q": "jean martin"})) == ["000003"]
+        assert codes(alice_client.get(HOME, {"q": "eckhout zz"})) == []
+
+    def test_it_never_matches_another_firms_rows(self, alice_client, portfolio, firm_b):
+        # The search key starts with the firm id: firm 1's "1:" must not match "11:".
+        other = ClientFactory(firm=firm_b, code="B001", name="Eckhout Bis")
+        ContactFactory(client=other, first_name="Jean", last_name="Martin3")
+        assert codes(alice_client.get(HOME, {"q": "eckhout"})) == ["000003"]
+        assert codes(alice_client.get(HOME, {"q": "martin3"})) == ["000003"]
 
     def test_it_requires_every_word(self, alice_client, portfolio):
         assert codes(alice_client.get(HOME, {"q": "pascal freres"})) == ["000003"]
@@ -305,6 +387,37 @@ class TestSortAndPagination:
         assert response.status_code == 200
         assert page_range(response) == expected
 
+    @pytest.mark.parametrize("sort", ["name", "-name", "code", "-code", "mandat", "-shine"])
+    @pytest.mark.parametrize("per_page", [10, 25])
+    def test_every_page_is_a_slice_of_the_whole_order(self, alice_client, many, sort, per_page):
+        # Pages past the middle are read from the other end of the index.
+        whole = codes(alice_client.get(f"{HOME}?per_page=100&sort={sort}"))
+        assert len(whole) == 30
+        pages = []
+        for number in range(1, 5):
+            pages += codes(
+                alice_client.get(f"{HOME}?per_page={per_page}&sort={sort}&page={number}")
+            )
+        last = -(-30 // per_page)
+        assert pages[:30] == whole and len(pages) == 30 + (4 - last) * (30 - (last - 1) * per_page)
+
+    @pytest.mark.parametrize("sort", ["name", "-code"])
+    def test_a_search_pages_and_clamps_in_one_statement(
+        self, alice_client, many, firm_a, sort, django_assert_num_queries
+    ):
+        ClientFactory(firm=firm_a, code="Z999", name="Autre chose")
+        whole = codes(alice_client.get(f"{HOME}?q=societe&per_page=100&sort={sort}"))
+        assert len(whole) == 30 and "Z999" not in whole
+        third = alice_client.get(f"{HOME}?q=societe&page=3&sort={sort}")
+        assert page_range(third) == "21-30 sur 30" and codes(third) == whole[20:]
+        beyond = alice_client.get(f"{HOME}?q=societe&page=99&sort={sort}")
+        assert page_range(beyond) == "21-30 sur 30" and codes(beyond) == whole[20:]
+        # The count and the page's ids come from one statement.
+        with django_assert_num_queries(QUERIES - 1):
+            alice_client.get(f"{HOME}?q=societe&page=2&sort={sort}")
+        nothing = alice_client.get(f"{HOME}?q=introuvable&page=4")
+        assert page_range(nothing) == "0-0 sur 0" and codes(nothing) == []
+
     def test_htmx_gets_only_the_results(self, alice_client, many):
         response = alice_client.get(HOME + "?page=2", headers={"HX-Request": "true"})
         html = response.content.decode()
@@ -336,6 +449,11 @@ class TestQueries:
             assign(client, alice if i % 2 else bob)
             equip(client, catalogue["abby"], Slot.ACHAT)
             equip(client, catalogue["bim"], Slot.VENTE)
+            if i % 3 == 0:  # an activated Shine: its hover card needs the billing mode
+                client.shine_status = ShineStatus.ACTIVATED
+                client.save()
+                equip(client, catalogue["shine"], Slot.VENTE, "Start")
+                activated_invitation(client, "cabinet" if i % 2 else "shine")
 
     @pytest.mark.parametrize("view", ["equipement", "collecte"])
     def test_the_query_count_does_not_grow_with_the_page(
@@ -347,6 +465,9 @@ class TestQueries:
         with django_assert_num_queries(QUERIES) as hundred_rows:
             assert len(codes(alice_client.get(f"{HOME}?per_page=100&view={view}"))) == 100
         assert len(ten.captured_queries) == len(hundred_rows.captured_queries)
+        if view == "equipement":
+            html = alice_client.get(f"{HOME}?per_page=100&view={view}").content.decode()
+            assert html.count('data-testid="shine-card"') == 34
 
 
 class TestTenancy:

@@ -17,6 +17,7 @@ from django.utils.timezone import localtime
 
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Item, Row
+from vigie.invitations.models import BillingMode
 
 SHINE_LABELS = dict(ShineStatus.choices)
 MANDATE_LABELS = dict(MandateStatus.choices)
@@ -68,7 +69,25 @@ def _slot(row: Row, items: list[Item]) -> str:
             f' <span class="badge shine-{escape(status)}" data-testid="shine-status">'
             f"{escape(SHINE_LABELS.get(status, status))}</span>"
         )
-    return html + "</span>"
+    html += "</span>"
+    if status == ShineStatus.ACTIVATED and any(i.is_shine for i in items):
+        # Hover (or keyboard focus) shows the card: .shine-cell in vigie.css.
+        return f'<div class="shine-cell" tabindex="0">{html}{shine_card(row)}</div>'
+    return html
+
+
+def shine_card(row: Row) -> str:
+    """Shine, its mode, Activé and « Accéder à Shine » (a POST in a new tab), as on the
+    client page (templates/invitations/status.html)."""
+    url = reverse("shine_access", args=[row.client.code])
+    mode = ' · <span class="badge">Revente</span>' if row.shine_mode == BillingMode.CABINET else ""
+    return (
+        f'<div class="shine-card" data-testid="shine-card"><strong>Shine</strong>{mode}'
+        f' · <span class="badge ok">{escape(SHINE_LABELS[ShineStatus.ACTIVATED])}</span>'
+        f'<form method="post" action="{escape(url)}" target="_blank" class="inline">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(row.csrf_token)}">'
+        '<button type="submit" class="button small primary">Accéder à Shine</button></form></div>'
+    )
 
 
 def mandate(row: Row) -> str:

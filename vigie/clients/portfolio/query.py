@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from urllib.parse import quote, urlencode
 
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
 from vigie.clients.models import (
@@ -54,6 +55,9 @@ CONTACT_TABLE = Contact._meta.db_table
 ASSIGNMENT_TABLE = ClientAssignment._meta.db_table
 EQUIPMENT_TABLE = Equipment._meta.db_table
 MAX_CODE_POINT = "\U0010ffff"
+# PostgreSQL: the indexed search key of clients and contacts, `<firm_id>:<search_text>`
+# (migration clients.0003); a pattern `'<firm_id>:%word%'` matches one firm's rows.
+FIRM_SEARCH_SQL = "(firm_id::text || ':' || search_text)"
 
 
 def _choice(value: str | None, allowed, default: str = "") -> str:
@@ -173,6 +177,10 @@ class PortfolioQuery:
     where: list[str] = field(default_factory=list)
     args: list = field(default_factory=list)
 
+    # True when the words go through the trigram indexes: the matches are then few
+    # enough to count and sort in one statement (`page_ids`).
+    text_search: bool = False
+
     def __post_init__(self) -> None:
         self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]
         self.args = [self.firm_id]
@@ -242,6 +250,7 @@ class PortfolioQuery:
                 prefix.upper() + MAX_CODE_POINT,
             )
             return
+        self.text_search = True
         client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
         contact_sql, contact_args = self._text_match(CONTACT_TABLE, "client_id", words, long_words)
         self._add(
@@ -254,14 +263,18 @@ class PortfolioQuery:
         self, table: str, column: str, words: list[str], long_words: list[str]
     ) -> tuple[str, list]:
         """`SELECT <column> FROM <table>` of this firm's rows whose search_text has every word."""
-        conditions, args = ["firm_id = %s"], [self.firm_id]
         if connection.vendor == "sqlite":
+            conditions, args = ["firm_id = %s"], [self.firm_id]
             conditions.append(f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s)")
             args.append(_fts_phrase(long_words))
-            residual = [w for w in words if w not in long_words]
         else:
-            residual = words
-        for word in residual:
+            # The firm is the pattern's prefix (migration clients.0003): only the firm's
+            # trigram index can answer, whatever the planner thinks of `LIKE`.
+            conditions, args = [], []
+            for word in long_words:
+                conditions.append(f"{FIRM_SEARCH_SQL} LIKE %s ESCAPE '\\'")
+                args.append(f"{self.firm_id}:%{_like_escape(word)}%")
+        for word in (w for w in words if w not in long_words):
             conditions.append("search_text LIKE %s ESCAPE '\\'")
             args.append(f"%{_like_escape(word)}%")
         return f"SELECT {column} FROM {table} WHERE {' AND '.join(conditions)}", args
@@ -271,9 +284,10 @@ class PortfolioQuery:
     def _where_sql(self) -> str:
         return " AND ".join(self.where)
 
-    def _order_sql(self) -> str:
-        direction = " DESC" if self.params.descending else ""
-        return f"c.{SORTS[self.params.sort_key]}{direction}, c.id{direction}"
+    def _order_sql(self, *, reverse: bool = False, alias: str = "c", key: str = "") -> str:
+        direction = " DESC" if self.params.descending != reverse else ""
+        key = key or SORTS[self.params.sort_key]
+        return f"{alias}.{key}{direction}, {alias}.id{direction}"
 
     def count(self) -> int:
         with connection.cursor() as cursor:
@@ -282,14 +296,51 @@ class PortfolioQuery:
             )
             return cursor.fetchone()[0]
 
-    def ids(self, *, offset: int, limit: int) -> list[int]:
+    def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
+        """One page of ids. Given the total, a page past the middle is read from the
+        other end of the index (the last page costs what the first one does)."""
+        reverse = total is not None and offset > total - offset - limit
+        if reverse:
+            offset, limit = max(0, total - offset - limit), min(limit, total - offset)
+            if limit <= 0:
+                return []
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT c.id FROM {CLIENT_TABLE} c WHERE {self._where_sql} "
-                f"ORDER BY {self._order_sql()} LIMIT %s OFFSET %s",
+                f"ORDER BY {self._order_sql(reverse=reverse)} LIMIT %s OFFSET %s",
                 [*self.args, limit, offset],
             )
-            return [row[0] for row in cursor.fetchall()]
+            ids = [row[0] for row in cursor.fetchall()]
+        return ids[::-1] if reverse else ids
+
+    def page_ids(self, *, page: int, per_page: int) -> tuple[int, int, list[int]]:
+        """(number of matches, page number clamped to the last page, that page's ids)."""
+        if self.text_search:
+            return self._search_page_ids(page, per_page)
+        total = self.count()
+        number = min(page, max(1, math.ceil(total / per_page)))
+        offset = (number - 1) * per_page
+        return total, number, self.ids(offset=offset, limit=per_page, total=total) if total else []
+
+    def _search_page_ids(self, page: int, per_page: int) -> tuple[int, int, list[int]]:
+        """A text search in one statement: its matches (a few thousand at most for a
+        common surname, found through the trigram indexes) are collected once, then
+        counted and sorted; the offset is clamped to the last page in SQL."""
+        offset = (page - 1) * per_page
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT c.id, c.{SORTS[self.params.sort_key]} AS k "
+            f"FROM {CLIENT_TABLE} c WHERE {self._where_sql}), "
+            "t AS (SELECT COUNT(*) AS n FROM m) "
+            f"SELECT m.id, t.n FROM m CROSS JOIN t ORDER BY {self._order_sql(alias='m', key='k')} "
+            "LIMIT %s OFFSET (SELECT CASE WHEN n = 0 OR %s < n THEN %s "
+            "ELSE (n - 1) / %s * %s END FROM t)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.args, per_page, offset, offset, per_page, per_page])
+            rows = cursor.fetchall()
+        total = rows[0][1] if rows else 0
+        number = min(page, max(1, math.ceil(total / per_page)))
+        return total, number, [row[0] for row in rows]
 
     def iter_id_chunks(self, size: int = 2000) -> Iterator[list[int]]:
         """Every matching id in page order, in chunks (keyset pagination would need
@@ -340,11 +391,25 @@ class Item:
 class Row:
     """One client of the list with what its cells need, computed once."""
 
-    __slots__ = ("client", "url", "contacts", "collaborators", "achat", "vente", "caisse")
+    __slots__ = (
+        "client",
+        "url",
+        "contacts",
+        "collaborators",
+        "achat",
+        "vente",
+        "caisse",
+        "shine_mode",
+        "csrf_token",
+    )
 
-    def __init__(self, client: Client, url: str):
+    def __init__(self, client: Client, url: str, shine_mode: str = ""):
         self.client = client
         self.url = url
+        # The billing mode of the activated Shine invitation ("cabinet": Revente).
+        self.shine_mode = shine_mode
+        # Set by the page (not the export): the « Accéder à Shine » form posts with it.
+        self.csrf_token = ""
         self.contacts: list[str] = []
         self.collaborators: list = []
         self.achat: list[Item] = []
@@ -390,15 +455,35 @@ CLIENT_FIELDS = (
 )
 
 
-def load_rows(firm, ids: list[int], lookups: Lookups) -> list[Row]:
+def _shine_mode():
+    """The billing mode of the client's latest activated Shine invitation."""
+    from vigie.invitations.models import Invitation, Status
+
+    return Subquery(
+        Invitation.objects.filter(
+            firm_id=OuterRef("firm_id"), client_id=OuterRef("pk"), status=Status.ACTIVATED
+        )
+        .order_by("-activated_at", "-id")
+        .values("billing_mode")[:1]
+    )
+
+
+def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True) -> list[Row]:
     """The rows of `ids`, in that order, with contacts, collaborators and equipment:
-    four queries whatever the number of ids (labels come from `lookups`)."""
+    four queries whatever the number of ids (labels come from `lookups`). The Shine
+    billing mode (its hover card) comes with the clients, as a subquery over the
+    page's ids only."""
     if not ids:
         return []
     order = ids
     url = reverse("client_detail", args=["__code__"])
     clients = Client.objects.for_firm(firm).filter(id__in=ids).only(*CLIENT_FIELDS)
-    rows = {c.id: Row(c, url.replace("__code__", quote(c.code))) for c in clients}
+    if shine_mode:
+        clients = clients.annotate(shine_mode=_shine_mode())
+    rows = {
+        c.id: Row(c, url.replace("__code__", quote(c.code)), getattr(c, "shine_mode", "") or "")
+        for c in clients
+    }
     contacts = (
         Contact.objects.for_firm(firm)
         .filter(client_id__in=ids)
@@ -463,9 +548,7 @@ class Page:
 def portfolio_page(query: PortfolioQuery, firm, lookups: Lookups) -> Page:
     """Count, clamp the page number to the last page, then the page's rows."""
     params = query.params
-    total = query.count()
-    number = min(params.page, max(1, math.ceil(total / params.per_page)))
-    ids = query.ids(offset=(number - 1) * params.per_page, limit=params.per_page) if total else []
+    total, number, ids = query.page_ids(page=params.page, per_page=params.per_page)
     return Page(
         rows=load_rows(firm, ids, lookups), total=total, number=number, per_page=params.per_page
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -62,6 +63,9 @@ def portfolio(request):
     query, lookups = _query(request)
     params = query.params
     page = portfolio_page(query, request.firm, lookups)
+    csrf_token = get_token(request)
+    for row in page.rows:
+        row.csrf_token = csrf_token
     home = reverse("home")
     context = {
         "params": params,
