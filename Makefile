@@ -8,7 +8,8 @@ export DJANGO_SETTINGS_MODULE := vigie.settings
 # On SQLite, tests use a file database so that real worker processes can open it too.
 export VIGIE_TEST_SQLITE_NAME ?= $(CURDIR)/var/test.sqlite3
 
-.PHONY: run test chromium install install-test migrate demo bench lint format lock vendor clean
+.PHONY: run test chromium install install-test migrate demo bench lint format lock vendor clean \
+	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,27 @@ test: install-test chromium
 
 bench: install-test
 	$(PY) bench/run.py
+
+# Fault drills on PostgreSQL with real workers, an SMTP server and the sandbox partner
+# (docs/RELIABILITY.md). The full run stops and starts the local PostgreSQL for 5 s.
+faults: install-test
+	$(PY) -m faults.run $(FAULTS_ARGS)
+
+faults-quick: install-test
+	$(PY) -m faults.run --quick
+
+# docs/DEPLOY.md on one machine: PgBouncer, 2 web nodes, 2 workers, 1 sweep.
+faults-multi: install-test pgbouncer
+	$(PY) -m faults.multi_node
+
+# 60 s at 50 connections against a firm of 100,000 clients (docs/RELIABILITY.md).
+load: install-test wrk
+	$(PY) -m load.run $(LOAD_ARGS)
+
+wrk pgbouncer:
+	@command -v $@ >/dev/null 2>&1 || [ -x /usr/sbin/$@ ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $@; \
+	  else echo "Needs Debian's $@: sudo apt-get install $@"; exit 1; fi; }
 
 lint: install-test
 	$(BIN)/ruff check --fix .

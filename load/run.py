@@ -1,0 +1,272 @@
+"""Load test: `make load` (`.venv/bin/python -m load.run [--duration 60] [--users 50]`).
+
+gunicorn (production settings, PostgreSQL database vigie_load, created here once and
+reused) serves a firm of 100,000 clients built by bench/generate.py; wrk (Debian's
+package) replays a realistic mix for 60 s with 50 connections, signed in as one of the
+firm's collaborators: portfolio pages (both views, every page size, every sort, deep
+pages), searches, client pages and contact edits. Loopback only.
+
+Targets: ≥ 150 portfolio requests/s, p95 < 200 ms, 0 errors. Exits 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_NAME = "vigie_load"
+DB_URL = f"postgres://root@127.0.0.1:5432/{DB_NAME}"
+CLIENTS = int(os.environ.get("LOAD_CLIENTS", "100000"))
+TARGET_RPS, TARGET_P95 = 150.0, 200.0
+SORTS = ["name", "code", "mandat", "pa", "sensi", "shine"]
+# share of each kind in the mix (out of 100)
+MIX = {"portfolio": 60, "search": 15, "client": 20, "edit": 5}
+
+
+def _env() -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "vigie.settings",
+        "DATABASE_URL": DB_URL,
+        "DEBUG": "0",
+        "SECRET_KEY": "load-only-" + "l" * 40,
+        "SHINE_API_KEY": "load-only",
+        "SHINE_WEBHOOK_SECRET": "load-only",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_MANIFEST": "0",
+        "VIGIE_VAR_DIR": str(ROOT / "var" / "load"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _ensure_data(rebuild: bool) -> None:
+    from faults.stack import recreate_database
+
+    os.environ.update(_env())
+    marker = ROOT / "var" / "load" / "built.json"
+    if rebuild or not marker.exists():
+        recreate_database(DB_NAME)
+        marker.unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    if marker.exists():
+        return
+    from django.core.management import call_command
+
+    from bench.generate import build
+
+    print(f"Building a firm of {CLIENTS} clients (bench/generate.py, once)…", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+    made = build(firms=1, clients_per_firm=CLIENTS)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(made))
+
+
+def _session() -> tuple[str, str, str]:
+    """Sign in as a collaborator of the firm: (session cookie, CSRF token, email)."""
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    from bench.generate import BENCH_PASSWORD
+    from vigie.firms.models import Membership, Role
+
+    member = Membership.objects.filter(role=Role.COLLABORATOR).select_related("user").first()
+    http = Client()
+    assert http.login(email=member.user.email, password=BENCH_PASSWORD)
+    return (
+        http.cookies[settings.SESSION_COOKIE_NAME].value,
+        _get_new_csrf_string(),
+        member.user.email,
+    )
+
+
+def _requests(path: Path, count: int = 6000) -> None:
+    """Write the mix: `count` requests in a shuffled order."""
+    from vigie.clients.models import Client, Contact
+
+    rng = random.Random(42)
+    codes = list(Client.objects.values_list("code", flat=True).order_by("?")[:2000])
+    names = list(Client.objects.values_list("name", flat=True).order_by("?")[:500])
+    contacts = list(
+        Contact.objects.filter(is_principal=True)
+        .order_by("?")
+        .values("client__code", "id", "last_name", "first_name", "email", "access")[:300]
+    )
+    lines = []
+    for kind, share in MIX.items():
+        for n in range(count * share // 100):
+            if kind == "portfolio":
+                query = {
+                    "view": rng.choice(["equipement", "collecte"]),
+                    "per_page": rng.choice([10, 25, 50, 100]),
+                    "sort": rng.choice(["", "-"]) + rng.choice(SORTS),
+                    "page": rng.choice([1, 1, 1, 2, 3, 10, 100, 1000]),
+                }
+                lines.append(f"GET\t/?{urlencode(query)}\t")
+            elif kind == "search":
+                word = rng.choice(names).split()[-1] if rng.random() < 0.7 else rng.choice(codes)
+                query = {"q": word, "view": rng.choice(["equipement", "collecte"])}
+                lines.append(f"GET\t/?{urlencode(query)}\t")
+            elif kind == "client":
+                lines.append(f"GET\t/clients/{rng.choice(codes)}/\t")
+            else:
+                c = contacts[n % len(contacts)]
+                body = urlencode(
+                    {
+                        "last_name": c["last_name"],
+                        "first_name": c["first_name"],
+                        "email": c["email"],
+                        "phone": f"06 12 34 {n % 100:02d} {rng.randint(10, 99)}",
+                        "access": c["access"] or "admin",
+                        "is_principal": "on",
+                    }
+                )
+                lines.append(f"POST\t/clients/{c['client__code']}/contacts/{c['id']}/\t{body}")
+    rng.shuffle(lines)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _category(path: str) -> str:
+    if path.startswith("/clients/") and path.rstrip("/").count("/") > 2:
+        return "edit"
+    if path.startswith("/clients/"):
+        return "client"
+    return "search" if "q=" in path else "portfolio"
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install wrk (make load installs it as root)")
+        return 2
+    _ensure_data(args.rebuild)
+    tmp = Path(tempfile.mkdtemp(prefix="vigie-load-"))
+    requests_file = tmp / "requests.tsv"
+    _requests(requests_file)
+    session, csrf, email = _session()
+    from django.db import connection
+
+    connection.close()
+    port = _free_port()
+    access_log = tmp / "access.log"
+    gunicorn = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", str(args.workers), "--threads", str(args.threads)),
+            *("--access-logfile", str(access_log), "--log-level", "warning"),
+            *("--access-logformat", "%(m)s %(U)s?%(q)s %(s)s %(D)s"),
+        ],
+        env=_env(),
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        headers = [
+            "-H", f"Cookie: sessionid={session}; csrftoken={csrf}",
+            "-H", f"X-CSRFToken: {csrf}",
+        ]  # fmt: skip
+        # Warm-up: every worker opens its connection and fills its caches.
+        subprocess.run(
+            ["wrk", "-t2", "-c8", "-d5s", "-s", str(ROOT / "load/mix.lua"), *headers, base],
+            env={**os.environ, "LOAD_REQUESTS": str(requests_file)},
+            capture_output=True,
+            timeout=60,
+        )
+        access_log.write_text("")
+        run = subprocess.run(
+            [
+                *("wrk", "-t2", f"-c{args.users}", f"-d{args.duration}s", "--timeout", "10s"),
+                *("-s", str(ROOT / "load/mix.lua"), *headers, base),
+            ],
+            env={**os.environ, "LOAD_REQUESTS": str(requests_file)},
+            capture_output=True,
+            text=True,
+            timeout=args.duration + 120,
+        )
+    finally:
+        gunicorn.terminate()
+        try:
+            gunicorn.wait(20)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    seconds = summary["duration_us"] / 1e6
+    by_kind: dict[str, list[float]] = {k: [] for k in MIX}
+    statuses: dict[str, int] = {}
+    for line in access_log.read_text().splitlines():
+        method, path, status, micros = line.split(" ")
+        by_kind[_category(path.rstrip("?"))].append(int(micros) / 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+    bad = sum(n for s, n in statuses.items() if not s.startswith(("2", "3")))
+    errors = bad + sum(summary[k] for k in ("connect", "read", "write", "timeout"))
+    print(
+        f"\nLoad: {args.users} connections for {seconds:.0f} s against a firm of {CLIENTS} "
+        f"clients (gunicorn {args.workers}×{args.threads} threads, PostgreSQL, 2 cores), "
+        f"signed in as {email}\n"
+    )
+    print("| requests | count | per second | p50 ms (server) | p95 ms (server) |")
+    print("|---|---|---|---|---|")
+    for kind, times in by_kind.items():
+        print(
+            f"| {kind} | {len(times)} | {len(times) / seconds:.1f} | "
+            f"{_p(times, 0.5):.1f} | {_p(times, 0.95):.1f} |"
+        )
+    total = summary["requests"]
+    print(
+        f"| all (client side, wrk) | {total} | {total / seconds:.1f} | "
+        f"{summary['p50_ms']:.1f} | {summary['p95_ms']:.1f} |"
+    )
+    print(f"\nstatuses: {dict(sorted(statuses.items()))}; errors: {errors}")
+    portfolio_rps = (len(by_kind["portfolio"]) + len(by_kind["search"])) / seconds
+    checks = [
+        (portfolio_rps >= TARGET_RPS, f"portfolio requests/s (pages + searches) {portfolio_rps:.1f} ≥ {TARGET_RPS:.0f}"),
+        (summary["p95_ms"] < TARGET_P95, f"p95 {summary['p95_ms']:.1f} ms < {TARGET_P95:.0f} ms"),
+        (errors == 0, f"errors {errors} = 0"),
+    ]  # fmt: skip
+    for ok, text in checks:
+        print(f"  [{'OK' if ok else 'FAIL'}] {text}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
