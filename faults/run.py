@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from faults.stack import Stack, pg_stop_start  # noqa: E402
 
-PG_OUTAGE = 5.0  # seconds; other people's tests share this cluster: keep it short
+PG_OUTAGE = 3.0  # seconds asleep; stop + start add ~5 s. Others share this cluster: ≤ 10 s
 
 
 @dataclass

@@ -13,7 +13,8 @@ end
 function init(args)
   for line in io.lines(os.getenv("LOAD_REQUESTS")) do
     local method, path, body = line:match("^(%S+)\t(%S+)\t?(.*)$")
-    local headers = {}
+    local headers = {}  -- wrk.format replaces wrk.headers (-H) when given a table
+    for name, value in pairs(wrk.headers) do headers[name] = value end
     if method == "POST" then
       headers["Content-Type"] = "application/x-www-form-urlencoded"
       headers["HX-Request"] = "true"

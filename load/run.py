@@ -105,7 +105,7 @@ def _requests(path: Path, count: int = 6000) -> None:
     contacts = list(
         Contact.objects.filter(is_principal=True)
         .order_by("?")
-        .values("client__code", "id", "last_name", "first_name", "email", "access")[:300]
+        .values("client__code", "public_id", "last_name", "first_name", "email", "access")[:300]
     )
     lines = []
     for kind, share in MIX.items():
@@ -136,7 +136,9 @@ def _requests(path: Path, count: int = 6000) -> None:
                         "is_principal": "on",
                     }
                 )
-                lines.append(f"POST\t/clients/{c['client__code']}/contacts/{c['id']}/\t{body}")
+                lines.append(
+                    f"POST\t/clients/{c['client__code']}/contacts/{c['public_id']}/\t{body}"
+                )
     rng.shuffle(lines)
     path.write_text("\n".join(lines) + "\n")
 
