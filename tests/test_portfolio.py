@@ -184,22 +184,36 @@ class TestColumns:
 
 class TestShineCard:
     def card(self, response, code):
-        match = re.search(r'<div class="shine-card".*?</form></div>', row_of(response, code), re.S)
+        match = re.search(
+            r'<div class="shine-card".*?</button></div>', row_of(response, code), re.S
+        )
         return match.group(0) if match else ""
 
     def test_it_shows_the_card_with_revente_in_achat_and_vente(self, alice_client, portfolio):
-        activated_invitation(portfolio["eck"], "cabinet")
+        eck = portfolio["eck"]
+        activated_invitation(eck, "cabinet")
         response = alice_client.get(HOME)
-        eck = row_of(response, "000003")
-        assert eck.count('data-testid="shine-card"') == 2  # ACHAT and VENTE
-        assert eck.count('<div class="shine-cell" tabindex="0">') == 2
+        row = row_of(response, "000003")
+        assert row.count('data-testid="shine-card"') == 2  # ACHAT and VENTE
+        assert row.count('<div class="shine-cell" tabindex="0">') == 2
         card = self.card(response, "000003")
         assert "<strong>Shine</strong>" in card and ">Revente<" in card and ">Activé<" in card
+        assert (
+            f'<button type="submit" form="shine-access-{eck.id}" '
+            'class="button small primary">Accéder à Shine</button>'
+        ) in card
+        # Its form: a POST with the CSRF token, in a new tab, outside the selection form
+        # (forms do not nest), once per client.
+        html = response.content.decode()
         action = reverse("shine_access", args=["000003"])
-        assert f'<form method="post" action="{action}" target="_blank"' in card
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', card).group(1)
-        assert len(token) >= 32
-        assert '<button type="submit" class="button small primary">Accéder à Shine</button>' in card
+        form = re.search(
+            rf'</table>\s*</form>\s*<form id="shine-access-{eck.id}" method="post" '
+            rf'action="{re.escape(action)}" target="_blank" hidden>'
+            r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"></form>',
+            html,
+        )
+        assert form and len(form.group(1)) >= 32
+        assert html.count(f'id="shine-access-{eck.id}"') == 1
 
     def test_it_shows_no_revente_when_shine_bills_the_client(self, alice_client, portfolio):
         activated_invitation(portfolio["eck"], "shine")
@@ -219,7 +233,9 @@ class TestShineCard:
         tcs.shine_status = ShineStatus.ACTIVATED
         tcs.save()
         assert "shine-card" not in row_of(alice_client.get(HOME), "00000A")
-        assert "shine-card" not in alice_client.get(HOME + "?view=collecte").content.decode()
+        activated_invitation(portfolio["eck"], "cabinet")
+        collecte = alice_client.get(HOME + "?view=collecte").content.decode()
+        assert "shine-card" not in collecte and "shine-access" not in collecte
 
     def test_it_escapes_the_code_in_the_action(self, alice_client, firm_a, catalogue):
         client = ClientFactory(
@@ -227,7 +243,11 @@ class TestShineCard:
         )
         equip(client, catalogue["shine"], Slot.ACHAT, "Easy")
         html = alice_client.get(HOME).content.decode()
-        assert "<b>&" not in html and 'A"' not in html.split("shine-card", 1)[1][:400]
+        assert "<b>&" not in html
+        assert (
+            f'id="shine-access-{client.id}" method="post" action="/clients/A%22%3Cb%3E&amp;/'
+            in html
+        )
 
     def test_charlie_never_gets_firm_as_card(self, charlie_client, portfolio, firm_b):
         activated_invitation(portfolio["eck"], "cabinet")

@@ -58,3 +58,62 @@ def test_it_browses_the_demo_portfolio(live_server, page, catalogue):
     first.hover()
     first.get_by_role("link", name="Ouvrir").click()
     page.wait_for_url(re.compile(rf"/clients/{re.escape(code)}/$"))
+
+
+def test_hovering_an_activated_shine_shows_the_access_card(
+    live_server, page, firm_a, bob, catalogue
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.factories import PASSWORD, ClientFactory
+    from vigie.clients.models import ShineStatus
+    from vigie.equipment.models import Equipment, Slot
+    from vigie.invitations.models import Invitation, Status
+
+    firm = firm_a
+    client = ClientFactory(
+        firm=firm, code="000246", name="Oasis", shine_status=ShineStatus.ACTIVATED
+    )
+    for slot in (Slot.ACHAT, Slot.VENTE):
+        Equipment.objects.create(
+            firm=firm, client=client, solution=catalogue["shine"], slot=slot, plan="Start"
+        )
+    Invitation.objects.create(
+        firm=firm,
+        client=client,
+        email="oasis@tpe.fr",
+        plan="start",
+        billing_mode="cabinet",
+        status=Status.ACTIVATED,
+        activated_at=timezone.now(),
+    )
+    sign_in(page, live_server, bob.email, PASSWORD)
+    row = page.locator('tr[data-code="000246"]')
+    achat = row.locator("td").nth(3)  # checkbox, ENTREPRISE, CONTACT, ACHAT
+    card = achat.get_by_test_id("shine-card")
+    expect(card).to_be_hidden()
+    achat.locator(".shine-cell").hover()
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Shine")
+    expect(card).to_contain_text("Revente")
+    expect(card).to_contain_text("Activé")
+    button = card.get_by_role("button", name="Accéder à Shine")
+    expect(button).to_be_visible()
+    # The button submits its own form (the rows sit inside the selection form).
+    method, action, target, token = button.evaluate(
+        "b => [b.form.method, new URL(b.form.action).pathname, b.form.target,"
+        " b.form.elements.csrfmiddlewaretoken.value]"
+    )
+    assert (method, target) == ("post", "_blank") and token
+    assert action == reverse("shine_access", args=["000246"])
+    # A click posts it in a new tab; the CSRF check passes, and without a partner
+    # account the view answers 404 (the whole access: tests/test_partner_browser.py).
+    with page.context.expect_event("response", lambda r: r.url.endswith(action)) as answer:
+        with page.context.expect_page() as opened:
+            button.click()
+    assert answer.value.request.method == "POST" and answer.value.status == 404
+    opened.value.close()
+    # Moving away (pointer and focus) hides it again.
+    page.get_by_role("heading", name="Portefeuille clients").click()
+    expect(card).to_be_hidden()

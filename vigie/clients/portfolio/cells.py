@@ -70,23 +70,33 @@ def _slot(row: Row, items: list[Item]) -> str:
             f"{escape(SHINE_LABELS.get(status, status))}</span>"
         )
     html += "</span>"
-    if status == ShineStatus.ACTIVATED and any(i.is_shine for i in items):
+    if has_shine_card(row) and any(i.is_shine for i in items):
         # Hover (or keyboard focus) shows the card: .shine-cell in vigie.css.
         return f'<div class="shine-cell" tabindex="0">{html}{shine_card(row)}</div>'
     return html
 
 
+def has_shine_card(row: Row) -> bool:
+    return row.client.shine_status == ShineStatus.ACTIVATED and any(
+        i.is_shine for i in (*row.achat, *row.vente)
+    )
+
+
+def shine_access_form_id(row: Row) -> str:
+    return f"shine-access-{row.client.id}"
+
+
 def shine_card(row: Row) -> str:
-    """Shine, its mode, Activé and « Accéder à Shine » (a POST in a new tab), as on the
-    client page (templates/invitations/status.html)."""
-    url = reverse("shine_access", args=[row.client.code])
+    """Shine, its mode, Activé and « Accéder à Shine », as on the client page
+    (templates/invitations/status.html). The rows sit inside the selection form and
+    forms do not nest: the button submits its own form (POST, CSRF token, new tab),
+    rendered by the template after the table (`shine_forms` of the view)."""
     mode = ' · <span class="badge">Revente</span>' if row.shine_mode == BillingMode.CABINET else ""
     return (
         f'<div class="shine-card" data-testid="shine-card"><strong>Shine</strong>{mode}'
         f' · <span class="badge ok">{escape(SHINE_LABELS[ShineStatus.ACTIVATED])}</span>'
-        f'<form method="post" action="{escape(url)}" target="_blank" class="inline">'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(row.csrf_token)}">'
-        '<button type="submit" class="button small primary">Accéder à Shine</button></form></div>'
+        f'<button type="submit" form="{shine_access_form_id(row)}" '
+        'class="button small primary">Accéder à Shine</button></div>'
     )
 
 

@@ -400,7 +400,6 @@ class Row:
         "vente",
         "caisse",
         "shine_mode",
-        "csrf_token",
     )
 
     def __init__(self, client: Client, url: str, shine_mode: str = ""):
@@ -408,8 +407,6 @@ class Row:
         self.url = url
         # The billing mode of the activated Shine invitation ("cabinet": Revente).
         self.shine_mode = shine_mode
-        # Set by the page (not the export): the « Accéder à Shine » form posts with it.
-        self.csrf_token = ""
         self.contacts: list[str] = []
         self.collaborators: list = []
         self.achat: list[Item] = []

@@ -3,14 +3,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.http import Http404
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio import export
-from vigie.clients.portfolio.cells import COLUMNS, row_html
+from vigie.clients.portfolio.cells import (
+    COLUMNS,
+    has_shine_card,
+    row_html,
+    shine_access_form_id,
+)
 from vigie.clients.portfolio.query import (
     PER_PAGE_CHOICES,
     Lookups,
@@ -63,15 +67,18 @@ def portfolio(request):
     query, lookups = _query(request)
     params = query.params
     page = portfolio_page(query, request.firm, lookups)
-    csrf_token = get_token(request)
-    for row in page.rows:
-        row.csrf_token = csrf_token
     home = reverse("home")
     context = {
         "params": params,
         "page": page,
         "headers": _headers(params, home),
         "rows": [(row.client.code, row_html(row, params.view)) for row in page.rows],
+        # « Accéder à Shine » of the hover cards: one form each, outside the table's form.
+        "shine_forms": [
+            (shine_access_form_id(row), reverse("shine_access", args=[row.client.code]))
+            for row in page.rows
+            if params.view == "equipement" and has_shine_card(row)
+        ],
         "views": [
             {
                 "label": label,
