@@ -151,13 +151,14 @@ class Stack:
         self.sandbox.start()
         os.environ.update({k: v for k, v in self.env().items() if k not in ("PYTHONPATH",)})
         os.environ["DATABASE_URL"] = self.db_url  # the drill itself checks the primary
-        subprocess.run(
-            [sys.executable, "-m", "vigie", "migrate", "--no-input", "-v", "0"],
-            env=self.env(DATABASE_URL=self.db_url),
-            cwd=ROOT,
-            check=True,
-            timeout=300,
-        )
+        for command in (["migrate", "--no-input", "-v", "0"], ["createcachetable"]):
+            subprocess.run(
+                [sys.executable, "-m", "vigie", *command],
+                env=self.env(DATABASE_URL=self.db_url),
+                cwd=ROOT,
+                check=True,
+                timeout=300,
+            )
         import django
 
         django.setup()
