@@ -438,6 +438,29 @@ class TestSortAndPagination:
         nothing = alice_client.get(f"{HOME}?q=introuvable&page=4")
         assert page_range(nothing) == "0-0 sur 0" and codes(nothing) == []
 
+    def test_a_short_prefix_unites_names_and_codes(self, alice_client, many, firm_a):
+        both = ClientFactory(firm=firm_a, code="KA1", name="Kappa")  # name and code match
+        ClientFactory(firm=firm_a, code="X1", name="Autre")
+        whole = codes(alice_client.get(f"{HOME}?q=k&per_page=100&sort=-name"))
+        assert len(whole) == 31 and whole.count("KA1") == 1 and "X1" not in whole
+        last = alice_client.get(f"{HOME}?q=k&per_page=25&page=2&sort=-name")
+        assert page_range(last) == "26-31 sur 31" and codes(last) == whole[25:]
+        assert codes(alice_client.get(f"{HOME}?q=ka")) == [both.code]
+        csv_codes = [
+            r[2]
+            for r in csv.reader(
+                io.StringIO(
+                    b"".join(
+                        alice_client.get(
+                            reverse("portfolio_export", args=["csv"]) + "?q=k&sort=-name"
+                        ).streaming_content
+                    ).decode("utf-8-sig")
+                ),
+                delimiter=";",
+            )
+        ][1:]
+        assert csv_codes == whole
+
     def test_htmx_gets_only_the_results(self, alice_client, many):
         response = alice_client.get(HOME + "?page=2", headers={"HX-Request": "true"})
         html = response.content.decode()

@@ -180,6 +180,8 @@ class PortfolioQuery:
     # True when the words go through the trigram indexes: the matches are then few
     # enough to count and sort in one statement (`page_ids`).
     text_search: bool = False
+    # Alternatives (SQL, args), each ANDed with `where`, their rows united.
+    branches: list[tuple[str, list]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]
@@ -241,14 +243,14 @@ class PortfolioQuery:
         long_words = [w for w in words if len(w) >= 3]
         if not long_words:
             # Too short for trigrams: a prefix of the name or of the code (index ranges).
+            # Written as two branches (UNION), each a range of one index: an `OR` made
+            # PostgreSQL read every row of the firm.
             prefix = " ".join(words)
-            self._add(
-                "((c.sort_name >= %s AND c.sort_name < %s) OR (c.code >= %s AND c.code < %s))",
-                prefix,
-                prefix + MAX_CODE_POINT,
-                prefix.upper(),
-                prefix.upper() + MAX_CODE_POINT,
-            )
+            self.branches = [
+                ("c.sort_name >= %s AND c.sort_name < %s", [prefix, prefix + MAX_CODE_POINT]),
+                ("c.code >= %s AND c.code < %s", [prefix.upper(), prefix.upper() + MAX_CODE_POINT]),
+            ]
+            self.text_search = True
             return
         self.text_search = True
         client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
@@ -289,11 +291,21 @@ class PortfolioQuery:
         key = key or SORTS[self.params.sort_key]
         return f"{alias}.{key}{direction}, {alias}.id{direction}"
 
+    def matches_sql(self, columns: str = "c.id") -> tuple[str, list]:
+        """`SELECT <columns>` of the matching clients (a UNION when there are branches)."""
+        base = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE {self._where_sql}"
+        if not self.branches:
+            return base, list(self.args)
+        parts, args = [], []
+        for condition, branch_args in self.branches:
+            parts.append(f"{base} AND {condition}")
+            args += [*self.args, *branch_args]
+        return " UNION ".join(parts), args
+
     def count(self) -> int:
+        sql, args = self.matches_sql()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {CLIENT_TABLE} c WHERE {self._where_sql}", self.args
-            )
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) u", args)
             return cursor.fetchone()[0]
 
     def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
@@ -304,12 +316,14 @@ class PortfolioQuery:
             offset, limit = max(0, total - offset - limit), min(limit, total - offset)
             if limit <= 0:
                 return []
+        if self.branches:
+            sql, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
+            sql = f"SELECT u.id FROM ({sql}) u ORDER BY {self._order_sql(reverse=reverse, alias='u', key='k')}"
+        else:
+            sql, args = self.matches_sql()
+            sql += f" ORDER BY {self._order_sql(reverse=reverse)}"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT c.id FROM {CLIENT_TABLE} c WHERE {self._where_sql} "
-                f"ORDER BY {self._order_sql(reverse=reverse)} LIMIT %s OFFSET %s",
-                [*self.args, limit, offset],
-            )
+            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*args, limit, offset])
             ids = [row[0] for row in cursor.fetchall()]
         return ids[::-1] if reverse else ids
 
@@ -327,16 +341,16 @@ class PortfolioQuery:
         common surname, found through the trigram indexes) are collected once, then
         counted and sorted; the offset is clamped to the last page in SQL."""
         offset = (page - 1) * per_page
+        matches, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
         sql = (
-            f"WITH m AS MATERIALIZED (SELECT c.id, c.{SORTS[self.params.sort_key]} AS k "
-            f"FROM {CLIENT_TABLE} c WHERE {self._where_sql}), "
+            f"WITH m AS MATERIALIZED ({matches}), "
             "t AS (SELECT COUNT(*) AS n FROM m) "
             f"SELECT m.id, t.n FROM m CROSS JOIN t ORDER BY {self._order_sql(alias='m', key='k')} "
             "LIMIT %s OFFSET (SELECT CASE WHEN n = 0 OR %s < n THEN %s "
             "ELSE (n - 1) / %s * %s END FROM t)"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.args, per_page, offset, offset, per_page, per_page])
+            cursor.execute(sql, [*args, per_page, offset, offset, per_page, per_page])
             rows = cursor.fetchall()
         total = rows[0][1] if rows else 0
         number = min(page, max(1, math.ceil(total / per_page)))
