@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vigie.clients.portfolio.export import neutralise
 from vigie.imports import services
 from vigie.imports.forms import MappingForm, UploadForm
 from vigie.imports.models import ImportJob, Status
@@ -122,15 +123,10 @@ def report(request, job_id):
     writer = csv.writer(response, delimiter=";")
     writer.writerow(["Ligne", "Code client", "Motif du rejet"])
     for error in job.row_errors.all().iterator():
-        writer.writerow([error.line, _safe(error.code), _safe(error.message)])
+        writer.writerow([error.line, neutralise(error.code), neutralise(error.message)])
     writer.writerow([])
     writer.writerow(["Créés", job.created_count])
     writer.writerow(["Mis à jour", job.updated_count])
     writer.writerow(["Inchangés", job.unchanged_count])
     writer.writerow(["Rejetés", job.rejected_count])
     return response
-
-
-def _safe(value: str) -> str:
-    """Spreadsheets must not read a cell of ours as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
