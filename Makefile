@@ -12,7 +12,10 @@ export VIGIE_TEST_SQLITE_NAME ?= $(CURDIR)/var/test.sqlite3
 	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Vigie needs Python 3.11 or newer (PYTHON=$(PYTHON))."; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Cannot create a virtualenv: on Debian, sudo apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: $(BIN)/activate requirements/runtime.lock pyproject.toml
