@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := vigie.settings
 # On SQLite, tests use a file database so that real worker processes can open it too.
 export VIGIE_TEST_SQLITE_NAME ?= $(CURDIR)/var/test.sqlite3
 
-.PHONY: run test chromium install install-test migrate demo bench lint format lock vendor clean \
+.PHONY: bench-demo bench-portfolio bench-invite bench-import run test chromium install install-test migrate demo bench lint format lock vendor clean \
 	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
@@ -51,8 +51,23 @@ test: install-test chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: install-test
+# Every benchmark prints its figures; each can also run alone.
+bench: bench-demo bench-portfolio bench-invite bench-import
+
+bench-demo: install-test
+	$(PY) bench/demo_bench.py
+
+bench-portfolio: install-test
 	$(PY) bench/run.py
+
+bench-invite: install-test
+	$(PY) bench/invite_bench.py --clients 1000
+
+bench-import: install-test
+	$(PY) bench/import_bench.py --rows 100000
+	-createdb -h 127.0.0.1 -U root vigie_bench_import 2>/dev/null
+	DATABASE_URL=$${BENCH_PG_URL:-postgres://root@127.0.0.1:5432/vigie_bench_import} \
+	  $(PY) bench/import_bench.py --rows 100000 || echo "PostgreSQL import bench skipped"
 
 # Fault drills on PostgreSQL with real workers, an SMTP server and the sandbox partner
 # (docs/RELIABILITY.md). The full run stops and starts the local PostgreSQL for 5 s.
