@@ -303,9 +303,13 @@ class PortfolioQuery:
         return " UNION ".join(parts), args
 
     def count(self) -> int:
-        sql, args = self.matches_sql()
+        if self.branches:
+            sql, args = self.matches_sql()
+            sql = f"SELECT COUNT(*) FROM ({sql}) u"
+        else:
+            sql, args = self.matches_sql("COUNT(*)")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) u", args)
+            cursor.execute(sql, args)
             return cursor.fetchone()[0]
 
     def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
