@@ -67,8 +67,15 @@ def main() -> int:
             print(f"{db}: the bench failed (exit {code}).")
     _summary(results)
     print(f"\nTotal bench time: {time.perf_counter() - started:.0f} s")
+    for db, result in results.items():
+        start, end = result.get("load", ([], []))
+        print(f"Load average (1, 5, 15 min), {db}: {_loads(start)} at start, {_loads(end)} at end")
     failed = [c for r in results.values() for c in r["checks"] if not c["ok"]]
     return 1 if failed or not results else 0
+
+
+def _loads(values) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
 
 
 def _postgres_reachable() -> bool:
@@ -219,6 +226,7 @@ def worker(db: str, rebuild: bool) -> int:
     from vigie.firms.models import Firm
 
     _ensure_built(db)
+    load_at_start = os.getloadavg()
     firm = Firm.objects.get(name="Bench 0")
     user = User.objects.get(email="bench0-0@bench.test")
     total = firm.clients.count()
@@ -294,6 +302,23 @@ def worker(db: str, rebuild: bool) -> int:
     )
     ratio = by_name["last page (10)"]["p50"] / by_name["page 1 (10)"]["p50"]
     checks.append({"ok": ratio <= 2, "text": f"last page ≤ 2× page 1 ({ratio:.2f}×)"})
+    for case in results:
+        # Medians: the admin is timed over fewer runs.
+        wanted = 10 if case["name"].startswith("search") else 5
+        ratio = case["admin_p50"] / case["p50"]
+        checks.append(
+            {
+                "ok": ratio >= wanted,
+                "text": f"{case['name']}: ≥ {wanted}× faster than the admin ({ratio:.1f}×)",
+            }
+        )
+        ceiling = 3 * case["sql_p50"] + 5
+        checks.append(
+            {
+                "ok": case["p50"] <= ceiling,
+                "text": f"{case['name']}: ≤ 3× bare SQL + 5 ms ({case['p50']:.1f} vs {ceiling:.1f} ms)",
+            }
+        )
     q10, q100 = by_name["page size 10"]["queries"], by_name["page size 100"]["queries"]
     checks.append(
         {"ok": q10 == q100, "text": f"queries constant with page size ({q10} at 10, {q100} at 100)"}
@@ -304,7 +329,10 @@ def worker(db: str, rebuild: bool) -> int:
         checks.append(
             {"ok": used, "text": f"{label} search goes through the trigram index ({plan})"}
         )
-    (VAR / f"results-{db}.json").write_text(json.dumps({"cases": results, "checks": checks}))
+    load = [load_at_start, os.getloadavg()]
+    (VAR / f"results-{db}.json").write_text(
+        json.dumps({"cases": results, "checks": checks, "load": load})
+    )
     return 0
 
 
