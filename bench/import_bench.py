@@ -72,7 +72,13 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
     os.environ.setdefault("VIGIE_VAR_DIR", str(tmp))
-    os.environ.setdefault("DEBUG", "1")
+    # Production settings, as the task worker runs: DEBUG keeps every SQL statement
+    # (with its parameters) in memory and formats it, which is not what we measure.
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+    os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
+    os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
+    os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
     import django
 

@@ -7,9 +7,9 @@ import functools
 import operator
 import re
 import sqlite3
+import unicodedata
 import uuid
 from collections import defaultdict
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -396,6 +396,19 @@ _LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 _PHONE_FAST = re.compile(r"\+33[1-9][0-9]{8}|0?[1-9](?:[ .]?[0-9]{2}){4}")
 
 
+_EMAIL_FAST = re.compile(
+    r"[A-Za-z0-9]+(?:[._+-][A-Za-z0-9]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,63}"
+)
+
+
+def _clean_email(raw: str) -> str:
+    value = raw.strip()
+    if len(value) <= 254 and _EMAIL_FAST.fullmatch(value):
+        return value.lower()
+    return normalize_email(raw)
+
+
 def _luhn_ok(digits: str) -> bool:
     total = sum(ord(c) - 48 for c in digits[-1::-2])
     total += sum(_LUHN_DOUBLE[ord(c) - 48] for c in digits[-2::-2])
@@ -501,7 +514,7 @@ def contact_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
         else:
             cleaned[field] = value
     try:
-        cleaned["email"] = normalize_email(str(data.get("email") or ""))
+        cleaned["email"] = _clean_email(str(data.get("email") or ""))
         if not cleaned["email"]:
             errors["email"] = ["L'e-mail du contact est obligatoire."]
     except ValidationError as exc:
@@ -557,6 +570,10 @@ def _insert(model, rows: list[dict], *, returning: tuple[str, ...] = ()) -> list
             getters.append(operator.itemgetter(name) if plain else _prepped(name, prep))
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             getters.append(_const(prep(now)))
+        elif isinstance(field, models.UUIDField) and field.default is uuid.uuid4:
+            # What UUIDField.get_db_prep_value does: native or 32 hex digits.
+            native = connection.features.has_native_uuid_field
+            getters.append(_new_uuid if native else _new_uuid_hex)
         elif field.has_default() and callable(field.default):
             getters.append(_called(field.default, None if plain else prep))
         else:
@@ -578,6 +595,14 @@ def _insert(model, rows: list[dict], *, returning: tuple[str, ...] = ()) -> list
             if returning:
                 out.extend(cursor.fetchall())
     return out
+
+
+def _new_uuid(row) -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _new_uuid_hex(row) -> str:
+    return uuid.uuid4().hex
 
 
 def _const(value):
@@ -612,17 +637,40 @@ def _update(model, changes: list[tuple[int, dict]]) -> None:
             cursor.executemany(sql, params)
 
 
+class _CombiningMarks(dict):
+    """A `str.translate` table deleting what `unicodedata.combining` flags, filled
+    lazily one code point at a time."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_COMBINING = _CombiningMarks()
+
+
+def _fold(value: str) -> str:
+    """Exactly `vigie.lib.text.fold`, with the combining marks removed by one
+    `str.translate` instead of a Python loop over every character."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    if not decomposed.isascii():
+        decomposed = decomposed.translate(_COMBINING)
+    return " ".join(decomposed.lower().split())
+
+
 def _client_keys(name: str, code: str, siret: str) -> dict:
-    """sort_name and search_text exactly as `Client.refresh_keys` computes them."""
-    keys = SimpleNamespace(name=name, code=code, siret=siret)
-    Client.refresh_keys(keys)  # the model's own rule, on a plain object
-    return {"sort_name": keys.sort_name, "search_text": keys.search_text}
+    """sort_name and search_text as `Client.refresh_keys` computes them (a test holds
+    the two together)."""
+    return {
+        "sort_name": _fold(name)[:200],
+        "search_text": _fold(f"{name} {code} {siret}")[:260],
+    }
 
 
 def _contact_search_text(contact: dict) -> str:
-    keys = SimpleNamespace(**contact)
-    Contact.refresh_keys(keys)
-    return keys.search_text
+    """`Contact.refresh_keys`'s search_text (a test holds the two together)."""
+    return _fold(f"{contact['first_name']} {contact['last_name']} {contact['email']}")[:460]
 
 
 def _full_name(contact: dict) -> str:
