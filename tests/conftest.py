@@ -162,6 +162,20 @@ def sign_in(page, live_server, email: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+# --- Mail -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sink(settings):
+    """A real SMTP server (aiosmtpd) on a free port, and the console sending to it."""
+    from vigie.mail.testing import SMTPSink
+
+    with SMTPSink() as sink:
+        for key, value in sink.email_settings().items():
+            setattr(settings, key, value)
+        yield sink
+
+
 # --- Sandbox partner ------------------------------------------------------------------
 
 

@@ -10,17 +10,8 @@ from tests.conftest import sign_in
 from tests.factories import PASSWORD, ClientFactory, ContactFactory
 from vigie.mail import services as mail
 from vigie.mail.models import EmailStatus, OutboundEmail
-from vigie.mail.testing import SMTPSink
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sink(settings):
-    with SMTPSink() as sink:
-        for key, value in sink.email_settings().items():
-            setattr(settings, key, value)
-        yield sink
 
 
 def _deliver_all():

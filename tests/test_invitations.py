@@ -17,17 +17,8 @@ from vigie.invitations import services, tokens
 from vigie.invitations.models import BulkInvitation, Invitation, InvitationTemplate, Status
 from vigie.mail import services as mail
 from vigie.mail.models import EmailStatus, OutboundEmail
-from vigie.mail.testing import SMTPSink
 
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def sink(settings):
-    with SMTPSink() as sink:
-        for key, value in sink.email_settings().items():
-            setattr(settings, key, value)
-        yield sink
 
 
 @pytest.fixture

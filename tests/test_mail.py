@@ -11,15 +11,7 @@ from django.utils import timezone
 
 from vigie.mail import services
 from vigie.mail.models import EmailStatus, OutboundEmail
-from vigie.mail.testing import SMTPSink, free_port
-
-
-@pytest.fixture
-def sink(settings):
-    with SMTPSink() as sink:
-        for key, value in sink.email_settings().items():
-            setattr(settings, key, value)
-        yield sink
+from vigie.mail.testing import free_port
 
 
 def _queue(firm, **kwargs):

@@ -13,17 +13,8 @@ from vigie.invitations import services
 from vigie.invitations.models import Invitation, Status
 from vigie.mail import services as mail
 from vigie.mail.models import EmailStatus, OutboundEmail
-from vigie.mail.testing import SMTPSink
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sink(settings):
-    with SMTPSink() as sink:
-        for key, value in sink.email_settings().items():
-            setattr(settings, key, value)
-        yield sink
 
 
 def test_invite_validate_and_access_shine(page, live_server, shine, bob, firm_a, catalogue, sink):
