@@ -12,3 +12,4 @@ MAIL_SENDING_LEASE = 20
 MAIL_RETRY_DELAYS = [2, 4, 8, 15]
 # A bulk run whose task has been RUNNING this long is taken for dead and requeued.
 BULK_INVITATION_LEASE = 20
+PARTNER_RETRY_DELAYS = [3, 6, 12, 20]

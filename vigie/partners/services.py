@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +20,14 @@ from vigie.partners.shine import PartnerRefused, PartnerUnavailable, ShineClient
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = [30, 120, 600, 1800, 3600, 3 * 3600]
+RETRY_DELAYS = [30, 120, 600, 1800, 3600, 3 * 3600]  # settings.PARTNER_RETRY_DELAYS overrides
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    delays = getattr(settings, "PARTNER_RETRY_DELAYS", RETRY_DELAYS)
+    return timedelta(seconds=delays[min(attempts, len(delays) - 1)])
+
+
 SWEEP_GRACE = timedelta(seconds=30)
 LIVE_STATUSES = {Status.PENDING, Status.SENT}
 
@@ -79,10 +87,9 @@ def partner_invitation_cancel(
     try:
         (client or ShineClient()).cancel_invitation(link.partner_invitation_id)
     except PartnerUnavailable as exc:
-        delay = RETRY_DELAYS[min(link.attempts, len(RETRY_DELAYS) - 1)]
         PartnerLink.objects.filter(pk=link.pk).update(
             attempts=link.attempts + 1,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            next_attempt_at=timezone.now() + _retry_delay(link.attempts),
             last_error=str(exc)[:300],
         )
     except PartnerRefused as exc:  # unknown there: nothing left to cancel
@@ -137,10 +144,9 @@ def partner_invitation_create(
             invitation_payload(invitation), idempotency_key=str(invitation.public_id)
         )
     except PartnerUnavailable as exc:
-        delay = RETRY_DELAYS[min(link.attempts, len(RETRY_DELAYS) - 1)]
         PartnerLink.objects.filter(pk=link.pk, state=PartnerState.PENDING).update(
             attempts=link.attempts + 1,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            next_attempt_at=timezone.now() + _retry_delay(link.attempts),
             last_error=str(exc)[:300],
             updated_at=timezone.now(),
         )
