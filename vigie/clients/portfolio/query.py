@@ -5,7 +5,13 @@ indexed columns of one table), then load the page's rows with their details in a
 constant number of queries. Search goes through the indexes of migration
 `clients.0002` (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite).
 
-Every statement here is scoped to one firm: `firm_id` is the first condition of each.
+Every statement here is scoped to one firm: `firm_id` is the first condition of each
+(on PostgreSQL the search subqueries carry it as the prefix of their indexed pattern,
+`'<firm_id>:%word%'`, see FIRM_SEARCH_SQL).
+
+A text search (trigram words, or a short prefix of the name or code) is counted and paged
+in one statement (`page_ids`); other pages count with an index-only scan, and a page past
+the middle reads the index from the other end.
 """
 
 from __future__ import annotations
