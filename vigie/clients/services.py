@@ -547,18 +547,18 @@ def _max_params() -> int:
     return 30_000  # PostgreSQL: 65,535 bind parameters at most
 
 
-def _insert(model, rows: list[dict], *, returning: tuple[str, ...] = ()) -> list[tuple]:
+def _insert(model, rows: list[dict]) -> None:
     """INSERT `rows` ({attname: value}, all with the same keys) into `model`'s table.
 
     Absent fields get what `model(**row).save()` would give them: auto_now and
     auto_now_add dates, callable defaults (UUIDs) called per row, other defaults.
-    Multi-row INSERT statements of up to ~30,000 parameters; returns the `returning`
-    columns of the new rows, in no particular order. Model instances and the ORM's
+    SQLite: multi-row INSERT statements of up to ~30,000 parameters; PostgreSQL:
+    COPY. Triggers and indexes fire as for any insert. Model instances and the ORM's
     per-value compilation are what made `bulk_create` cost ~1 ms per client row, and
     `executemany` was 3–4 times slower than multi-row statements on SQLite.
     """
     if not rows:
-        return []
+        return
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     getters = []
@@ -579,22 +579,26 @@ def _insert(model, rows: list[dict], *, returning: tuple[str, ...] = ()) -> list
         else:
             getters.append(_const(prep(field.get_default())))
     quote = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
-    )
-    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _max_params() // len(fields))
-    out: list[tuple] = []
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: 4× faster than multi-row INSERTs here, whose client-side binding
+            # of ~30,000 parameters per statement cost more than the server's work.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row([get(row) for get in getters])
+            return
+        head = f"INSERT INTO {table} ({columns}) VALUES "
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        per_statement = max(1, _max_params() // len(fields))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             params = [get(row) for row in chunk for get in getters]
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
-            if returning:
-                out.extend(cursor.fetchall())
-    return out
+            cursor.execute(head + ", ".join([one] * len(chunk)), params)
 
 
 def _new_uuid(row) -> uuid.UUID:
@@ -831,7 +835,10 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                     outcome = "updated"
         results[index] = UpsertResult(outcome)
 
-    ids = {code: pk for pk, code in _insert(Client, new_clients, returning=("id", "code"))}
+    _insert(Client, new_clients)
+    ids: dict[str, int] = {}
+    for chunk in _chunks([row["code"] for row in new_clients]):
+        ids.update(Client.objects.for_firm(firm).filter(code__in=chunk).values_list("code", "id"))
     if client_updates:
         _update(Client, client_updates)
     for code, contact in new_contacts:
