@@ -47,6 +47,8 @@ class WebhookEvent(models.Model):
     """Every webhook event received once: a second delivery of the same id is a no-op."""
 
     event_id = models.CharField(max_length=100, unique=True)
+    # The firm of the invitation it concerns (every tenant table carries the firm).
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=40)
     created = models.BigIntegerField()
     payload = models.JSONField()

@@ -273,7 +273,11 @@ def webhook_apply(event: dict) -> str:
     try:
         with transaction.atomic():
             record = WebhookEvent.objects.create(
-                event_id=event["id"], type=event["type"], created=event["created"], payload=event
+                event_id=event["id"],
+                firm_id=link.firm_id,
+                type=event["type"],
+                created=event["created"],
+                payload=event,
             )
     except IntegrityError:
         return "duplicate"
