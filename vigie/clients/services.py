@@ -699,7 +699,7 @@ _IN_CHUNK = 900
 
 def _select_of_firm(model, columns: list[str], firm, key: str, values: list):
     """Rows (tuples of `columns`, raw database values) of `firm` whose `key` is one of
-    `values`: one statement per 900 values, without the ORM's per-value lookup work."""
+    `values`: one statement per 900 values."""
     quote = connection.ops.quote_name
     select = (
         f"SELECT {', '.join(map(quote, columns))} FROM {quote(model._meta.db_table)} "
@@ -707,10 +707,9 @@ def _select_of_firm(model, columns: list[str], firm, key: str, values: list):
     )
     with connection.cursor() as cursor:
         for chunk in _chunks(values):
-            if connection.vendor == "postgresql":
-                cursor.execute(select + "= ANY(%s)", [firm.pk, chunk])
-            else:
-                cursor.execute(select + f"IN ({', '.join(['%s'] * len(chunk))})", [firm.pk, *chunk])
+            # IN (…), not = ANY(array): psycopg would send Python ints as a numeric[]
+            # array, and `bigint = numeric` cannot use the index (a scan per chunk).
+            cursor.execute(select + f"IN ({', '.join(['%s'] * len(chunk))})", [firm.pk, *chunk])
             yield from cursor.fetchall()
 
 
@@ -772,7 +771,7 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
             row = {
                 "firm_id": firm.pk,
                 "collect_email": new_collect_email(),
-                "legal_form": LegalForm.AUCUNE,
+                "legal_form": LegalForm.AUCUNE.value,
                 "siret": "",
                 "ape_code": "",
                 "regime": "",
