@@ -20,7 +20,8 @@ from faker.providers.person.fr_FR import Provider as FrenchNames
 from stdnum import luhn
 
 from vigie.accounts.models import User
-from vigie.clients.models import Client, ClientAssignment, Contact, MandateStatus, PaStatus
+from vigie.clients.demo import draw_mandate, draw_pa
+from vigie.clients.models import Client, ClientAssignment, Contact, PaStatus
 from vigie.equipment.models import Equipment, Solution
 from vigie.firms.models import Firm, Membership, Role
 from vigie.lib.text import fold as _fold
@@ -225,22 +226,8 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
                     name = f"{rng.choice(TRADES)} {last}"
                 code = f"{n:06d}"
                 siret = _siret(rng) if rng.random() < 0.88 else ""
-                roll = rng.random()
-                mandate = (
-                    MandateStatus.SIGNED
-                    if roll < 0.1
-                    else MandateStatus.SENT
-                    if roll < 0.3
-                    else MandateStatus.NONE
-                )
-                roll = rng.random()
-                pa = (
-                    PaStatus.REGISTERED
-                    if roll < 0.1
-                    else PaStatus.INVITED
-                    if roll < 0.25
-                    else PaStatus.ABSENT
-                )
+                mandate = draw_mandate(rng)
+                pa = draw_pa(rng)
                 shine = rng.random() < 0.15 and bool(siret)
                 clients.add(
                     {

@@ -325,6 +325,26 @@ PAIE = ["Silae", "Cegid Paie", "Sage Paie", "PayFit"]
 PA_NAMES = ["Shine", "Cegid Flow", "Pennylane", "Docaposte", "Sage Network"]
 
 
+def draw_mandate(rng: random.Random) -> str:
+    """A mandate state with the portfolio's mix: 10 % signed, 20 % sent."""
+    roll = rng.random()
+    return (
+        MandateStatus.SIGNED
+        if roll < 0.1
+        else MandateStatus.SENT
+        if roll < 0.3
+        else MandateStatus.NONE
+    )
+
+
+def draw_pa(rng: random.Random) -> str:
+    """A PA registration state: 10 % registered, 15 % invited."""
+    roll = rng.random()
+    return (
+        PaStatus.REGISTERED if roll < 0.1 else PaStatus.INVITED if roll < 0.25 else PaStatus.ABSENT
+    )
+
+
 class Builder:
     """Accumulates rows for one firm, then writes them in bulk."""
 
@@ -586,22 +606,8 @@ def _random_rows(b: Builder, count: int, used_codes: set[str], start: int) -> No
         n_contacts = 0 if roll < 0.08 else 1 if roll < 0.30 else rng.randint(2, 6)
         has_principal = n_contacts > 0 and rng.random() < 0.75
         sensitised = rng.random() < 0.4
-        mandate_roll = rng.random()
-        mandate = (
-            MandateStatus.SIGNED
-            if mandate_roll < 0.1
-            else MandateStatus.SENT
-            if mandate_roll < 0.3
-            else MandateStatus.NONE
-        )
-        pa_roll = rng.random()
-        pa = (
-            PaStatus.REGISTERED
-            if pa_roll < 0.1
-            else PaStatus.INVITED
-            if pa_roll < 0.25
-            else PaStatus.ABSENT
-        )
+        mandate = draw_mandate(rng)
+        pa = draw_pa(rng)
         client = b.add_client(
             code=code,
             name=name,
