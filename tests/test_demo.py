@@ -84,3 +84,11 @@ def test_it_refuses_to_load_twice_without_reset(demo):
         call_command("demo")
     call_command("demo", "--if-empty")  # a no-op
     assert Client.objects.count() == 4587
+
+
+def test_the_first_sweep_leaves_the_demo_as_it_is(demo):
+    from vigie.invitations.lifecycle import invitations_lifecycle
+    from vigie.mail.models import OutboundEmail
+
+    assert invitations_lifecycle() == 0
+    assert not OutboundEmail.objects.exists()

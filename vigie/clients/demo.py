@@ -498,8 +498,15 @@ class Builder:
         }
         invitations = []
         for client, contact, plan in self.invitations:
-            sent_at = self.now - timedelta(days=self.rng.randrange(2, 200))
             status = status_map[client.shine_status]
+            # Still-pending invitations are recent: the sweeper's first pass must not
+            # expire or remind the demo's whole portfolio.
+            days = (
+                self.rng.randrange(2, 200)
+                if status == Status.ACTIVATED
+                else self.rng.randrange(0, 6)
+            )
+            sent_at = self.now - timedelta(days=days, hours=1)
             invitations.append(
                 Invitation(
                     firm=self.firm,
