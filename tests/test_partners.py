@@ -325,3 +325,20 @@ def test_access_accepts_only_post(firm_a, alice_client):
     assert (
         alice_client.get(reverse("shine_access", args=[invitation.client.code])).status_code == 405
     )
+
+
+def test_a_bulk_run_stops_calling_an_unavailable_partner(shine, firm_a):
+    from vigie.partners.services import partner_invitations_create_many
+
+    invitations = [make_invitation(firm_a) for _ in range(3)]
+    shine.fault("500", count=10)
+    started = time.monotonic()
+    partner_invitations_create_many(invitation_ids=[i.pk for i in invitations])
+    assert time.monotonic() - started < 5  # no per-invitation retries and sleeps
+    links = PartnerLink.objects.filter(invitation__in=invitations)
+    assert [link.state for link in links] == [PartnerState.PENDING] * 3
+    assert sorted(link.attempts for link in links) == [0, 0, 1]  # one call, then waiting
+    assert all(link.next_attempt_at for link in links)
+    shine.fault("none")
+    partner_invitations_create_many(invitation_ids=[i.pk for i in invitations])
+    assert shine.state()["invitations"] == 3

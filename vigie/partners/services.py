@@ -180,6 +180,21 @@ def partner_invitation_create(
     return link
 
 
+def partner_invitations_create_many(*, invitation_ids: list[int]) -> None:
+    """A bulk run's partner calls, one after the other, without in-call retries: at the
+    first sign the partner is unavailable the rest wait for their next attempt (the
+    sweeper's), so an outage never holds the worker — and the emails behind it — for
+    seconds per invitation."""
+    shine = ShineClient(retries=0)
+    for position, invitation_id in enumerate(invitation_ids):
+        link = partner_invitation_create(invitation_id=invitation_id, client=shine)
+        if link.state == PartnerState.PENDING:
+            PartnerLink.objects.filter(
+                invitation_id__in=invitation_ids[position + 1 :], state=PartnerState.PENDING
+            ).update(next_attempt_at=timezone.now() + _retry_delay(0))
+            return
+
+
 def partner_onboarding(invitation: Invitation) -> PartnerLink:
     """The partner's side of an invitation someone is opening now: created if it can be."""
     link, _ = PartnerLink.objects.get_or_create(

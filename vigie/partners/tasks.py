@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from vigie.partners.services import partner_invitation_cancel, partner_invitation_create
+from vigie.partners.services import (
+    partner_invitation_cancel,
+    partner_invitation_create,
+    partner_invitations_create_many,
+)
 
 
 @task()
@@ -12,8 +16,7 @@ def create_partner_invitation(invitation_id: int) -> None:
 
 @task()
 def create_partner_invitations(invitation_ids: list[int]) -> None:
-    for invitation_id in invitation_ids:
-        partner_invitation_create(invitation_id=invitation_id)
+    partner_invitations_create_many(invitation_ids=invitation_ids)
 
 
 @task()
