@@ -57,37 +57,20 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
 
-    from vigie.accounts.models import User
-    from vigie.clients.models import Client, Contact
-    from vigie.firms.models import Firm, Membership, Role
+    from bench.ready import ready_firm
+    from vigie.clients.models import Client
     from vigie.invitations import services
-    from vigie.lib.validators import make_siret
     from vigie.mail.models import OutboundEmail
 
-    firm = Firm.objects.create(name="Cabinet Bench")
-    user = User.objects.create_user(email="bench@cabinet.fr", password="x", first_name="Béa")
-    Membership.objects.create(user=user, firm=firm, role=Role.ADMIN)
-    clients = []
-    for n in range(args.clients):
-        c = Client(firm=firm, code=f"B{n:05d}", name=f"Entreprise {n}")
-        c.siret = make_siret(f"{30000000 + n:08d}", "0001")
-        c.refresh_keys()
-        clients.append(c)
-    Client.objects.bulk_create(clients, batch_size=500)
-    clients = list(Client.objects.filter(firm=firm))
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                firm=firm,
-                client=c,
-                last_name=f"Dirigeant {i}",
-                first_name="Jeanne",
-                email=f"dirigeant{i}@tpe-bench.fr",
-                is_principal=True,
-            )
-            for i, c in enumerate(clients)
-        ],
-        batch_size=500,
+    firm, user = ready_firm(
+        name="Cabinet Bench",
+        admin_email="bench@cabinet.fr",
+        admin_first_name="Béa",
+        clients=args.clients,
+        code_prefix="B",
+        client_name_prefix="Entreprise ",
+        siren_start=30_000_000,
+        email_domain="tpe-bench.fr",
     )
     clients = list(Client.objects.filter(firm=firm).prefetch_related("contacts"))
     connection.close()

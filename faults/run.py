@@ -54,39 +54,18 @@ class Outcome:
 
 
 def make_firm(name: str, clients: int, prefix: str):
-    from vigie.accounts.models import User
-    from vigie.clients.models import Client, Contact
-    from vigie.firms.models import Firm, Membership, Role
-    from vigie.lib.validators import make_siret
+    from bench.ready import ready_firm
 
-    firm = Firm.objects.create(name=name)
-    user = User.objects.create_user(
-        email=f"admin-{prefix.lower()}@faults.test", password="x", first_name="Admin"
+    return ready_firm(
+        name=name,
+        admin_email=f"admin-{prefix.lower()}@faults.test",
+        admin_first_name="Admin",
+        clients=clients,
+        code_prefix=prefix,
+        client_name_prefix=f"Entreprise {prefix} ",
+        siren_start=(abs(hash(prefix)) % 90 + 10) * 1_000_000,
+        email_domain=f"{prefix.lower()}.faults.test",
     )
-    Membership.objects.create(user=user, firm=firm, role=Role.ADMIN)
-    rows = []
-    for n in range(clients):
-        c = Client(firm=firm, code=f"{prefix}{n:05d}", name=f"Entreprise {prefix} {n}")
-        c.siret = make_siret(f"{abs(hash(prefix)) % 90 + 10:02d}{n:06d}", "0001")
-        c.refresh_keys()
-        rows.append(c)
-    Client.objects.bulk_create(rows, batch_size=500)
-    made = list(Client.objects.filter(firm=firm).order_by("pk"))
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                firm=firm,
-                client=c,
-                last_name=f"Dirigeant {i}",
-                first_name="Jeanne",
-                email=f"dirigeant{i}@{prefix.lower()}.faults.test",
-                is_principal=True,
-            )
-            for i, c in enumerate(made)
-        ],
-        batch_size=500,
-    )
-    return firm, user
 
 
 def start_bulk(firm, user):
