@@ -20,6 +20,7 @@ from faker.providers.person.fr_FR import Provider as FrenchNames
 from stdnum import luhn
 
 from vigie.accounts.models import User
+from vigie.clients.counts import recount
 from vigie.clients.demo import draw_mandate, draw_pa
 from vigie.clients.models import Client, ClientAssignment, Contact, PaStatus
 from vigie.equipment.models import Equipment, Solution
@@ -331,6 +332,7 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
             cur.execute("PRAGMA foreign_keys = ON")
     log(f"  rows written in {time.perf_counter() - started:.0f} s; rebuilding indexes")
     _create(dropped)
+    recount()  # the triggers of vigie.clients.counts were off during the load
     with connection.cursor() as cur:
         if sqlite:
             for fts in ("clients_client_fts", "clients_contact_fts"):

@@ -195,6 +195,23 @@ class Client(models.Model):
         return is_valid_siret(self.siret)
 
 
+class ClientCount(models.Model):
+    """How many active (not archived) clients a firm has, kept by database triggers
+    (migration clients.0005, `vigie.clients.counts`): the unfiltered portfolio reads
+    this row instead of counting 100,000 index entries on every page."""
+
+    firm = models.OneToOneField(
+        "firms.Firm", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    active = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "client count"
+
+    def __str__(self) -> str:
+        return f"{self.firm_id}: {self.active}"
+
+
 class Access(models.TextChoices):
     ADMIN = "admin", "Admin"
     USER = "utilisateur", "Utilisateur"

@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
+from vigie.clients.counts import active_clients
 from vigie.clients.models import (
     Client,
     ClientAssignment,
@@ -190,7 +191,7 @@ class PortfolioQuery:
     branches: list[tuple[str, list]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]
+        self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]  # count() knows these two
         self.args = [self.firm_id]
         self._filters()
         self._search()
@@ -309,6 +310,9 @@ class PortfolioQuery:
         return " UNION ".join(parts), args
 
     def count(self) -> int:
+        if len(self.where) == 2 and not self.branches:
+            # No filter, no search: the firm's count kept by triggers (vigie.clients.counts).
+            return active_clients(self.firm_id)
         if self.branches:
             sql, args = self.matches_sql()
             sql = f"SELECT COUNT(*) FROM ({sql}) u"
