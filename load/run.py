@@ -62,14 +62,15 @@ def _ensure_data(rebuild: bool) -> None:
     import django
 
     django.setup()
-    if marker.exists():
-        return
     from django.core.management import call_command
 
+    # New migrations apply to the data built by an earlier run.
+    call_command("migrate", verbosity=0, interactive=False)
+    if marker.exists():
+        return
     from bench.generate import build
 
     print(f"Building a firm of {CLIENTS} clients (bench/generate.py, once)…", flush=True)
-    call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
     made = build(firms=1, clients_per_firm=CLIENTS)
     marker.parent.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,9 @@ from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
 
 HOME = "/"
-# session, user, collaborators, catalogue, count, page ids, clients, contacts,
-# assignments, equipment
-QUERIES = 10
+# session, user, collaborators, catalogue, count, page ids, clients, then contacts,
+# assignments and equipment in one statement
+QUERIES = 8
 
 
 def equip(client, solution, slot, plan=""):
