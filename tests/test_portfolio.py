@@ -16,9 +16,9 @@ from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
 
 HOME = "/"
-# session, user, collaborators, catalogue, count, page ids, clients, then contacts,
+# session, user, collaborators with the catalogue, count, page ids, clients, then contacts,
 # assignments and equipment in one statement
-QUERIES = 8
+QUERIES = 7
 
 
 def equip(client, solution, slot, plan=""):

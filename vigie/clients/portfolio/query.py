@@ -397,12 +397,33 @@ class Lookups:
 
     @classmethod
     def for_firm(cls, firm) -> Lookups:
+        """One statement: the firm's collaborators (by name) and the catalogue (in its
+        order), each numbered by the database so its collation decides the order."""
         from vigie.accounts.models import User
         from vigie.equipment.models import Solution
+        from vigie.firms.models import Membership
 
-        users = User.objects.filter(membership__firm=firm).order_by("last_name", "first_name", "id")
-        solutions = Solution.objects.only("id", "slug", "name")
-        return cls(users={u.id: u for u in users}, solutions={s.id: s for s in solutions})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 'u', u.id, u.email, u.first_name, u.last_name, ROW_NUMBER() OVER "
+                f"(ORDER BY u.last_name, u.first_name, u.id) FROM {User._meta.db_table} u "
+                f"JOIN {Membership._meta.db_table} m ON m.user_id = u.id WHERE m.firm_id = %s "
+                "UNION ALL SELECT 's', s.id, s.slug, s.name, NULL, ROW_NUMBER() OVER "
+                f'(ORDER BY s."group", s.position, s.name) FROM {Solution._meta.db_table} s',
+                [firm.id],
+            )
+            found = sorted(cursor.fetchall(), key=lambda r: (r[0], r[5]))
+        users, solutions = {}, {}
+        for kind, pk, a, b, c, _n in found:
+            if kind == "u":
+                users[pk] = User.from_db(
+                    connection.alias, ["id", "email", "first_name", "last_name"], [pk, a, b, c]
+                )
+            else:
+                solutions[pk] = Solution.from_db(
+                    connection.alias, ["id", "slug", "name"], [pk, a, b]
+                )
+        return cls(users=users, solutions=solutions)
 
 
 @dataclass(frozen=True)
