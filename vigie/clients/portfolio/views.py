@@ -7,8 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
-from vigie.clients.portfolio import export
+from vigie.clients.portfolio import export, filters
 from vigie.clients.portfolio.cells import (
     COLUMNS,
     has_shine_card,
@@ -92,17 +91,14 @@ def portfolio(request):
         "state_without_page": [(k, v) for k, v in params.as_query().items() if k != "page"],
         "reset_url": home + Params(view=params.view, per_page=params.per_page).url(),
         "per_page_choices": PER_PAGE_CHOICES,
-        "mandate_choices": MandateStatus.choices[1:],
-        "pa_choices": PaStatus.choices,
-        "shine_choices": ShineStatus.choices[1:],
         "export_query": params.url().lstrip("?"),
-        "collaborators": lookups.users.values(),
-        "solutions": lookups.solutions.values(),
     }
-    template = "clients/portfolio.html"
     if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    return render(request, template, context)
+        return render(request, "clients/portfolio.html#results", context)
+    context["filter_menus"] = filters.menus(
+        params, lookups.users.values(), lookups.solutions.values()
+    )
+    return render(request, "clients/portfolio.html", context)
 
 
 @require_GET
