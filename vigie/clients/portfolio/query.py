@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from django.db import connection
@@ -35,6 +34,7 @@ from vigie.clients.models import (
     ShineStatus,
 )
 from vigie.equipment.models import Equipment, Slot
+from vigie.lib.rows import RowLoader
 from vigie.lib.text import fold
 
 VIEWS = ("equipement", "collecte")
@@ -501,6 +501,7 @@ CLIENT_FIELDS = (
 )
 
 
+CLIENT_ROW = RowLoader(Client, CLIENT_FIELDS)
 INVITATION_TABLE = "invitations_invitation"
 # The billing mode of the client's latest activated Shine invitation (its hover card).
 SHINE_MODE_SQL = (
@@ -524,12 +525,11 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
     if not ids:
         return []
     url = reverse("client_detail", args=["__code__"])
-    columns = ", ".join(f"c.{name}" for name in CLIENT_FIELDS)
+    columns = CLIENT_ROW.columns("c")
     args: list = []
     if shine_mode:
         columns += f", {SHINE_MODE_SQL}"
         args.append(str(Status.ACTIVATED))
-    converters = _client_converters()
     rows: dict[int, Row] = {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -537,11 +537,8 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
             [*args, firm.id, *ids],
         )
         for values in cursor.fetchall():
-            values = list(values)
-            for index, convert in converters:
-                values[index] = convert(values[index])
-            client = Client.from_db(connection.alias, CLIENT_FIELDS, values[: len(CLIENT_FIELDS)])
-            mode = values[len(CLIENT_FIELDS)] if shine_mode else ""
+            client = CLIENT_ROW.build(values[: len(CLIENT_ROW)])
+            mode = values[len(CLIENT_ROW)] if shine_mode else ""
             rows[client.id] = Row(client, url.replace("__code__", quote(client.code)), mode or "")
         if not rows:
             return []
@@ -582,37 +579,6 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
         item = Item(f"{solution.name} {plan}".strip(), solution.slug == "shine")
         getattr(rows[client_id], slot).append(item)
     return [rows[i] for i in ids if i in rows]
-
-
-@lru_cache(maxsize=4)
-def _client_converters_for(vendor: str) -> tuple:
-    """(index, function) for the columns a raw cursor returns unlike the ORM: SQLite's
-    booleans as integers and its datetimes without a time zone."""
-    if vendor != "sqlite":
-        return ()
-    out = []
-    for index, name in enumerate(CLIENT_FIELDS):
-        field = Client._meta.get_field(name)
-        kind = field.get_internal_type()
-        if kind == "BooleanField":
-            out.append((index, bool))
-        elif kind == "DateTimeField":
-            out.append((index, _aware))
-    return tuple(out)
-
-
-def _client_converters() -> tuple:
-    return _client_converters_for(connection.vendor)
-
-
-def _aware(value):
-    from datetime import UTC, datetime
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 @dataclass
