@@ -1,5 +1,6 @@
 -- wrk script: replays the realistic mix written by load/run.py (one request a line:
--- METHOD<TAB>PATH<TAB>BODY), each thread from its own offset. The session cookie and
+-- METHOD<TAB>PATH<TAB>BODY; HXGET is a GET sent by htmx), each thread from its own
+-- offset. The session cookie and
 -- the CSRF header come from wrk's -H options. Prints one JSON line at the end.
 local threads = {}
 local requests = {}
@@ -20,6 +21,11 @@ function init(args)
       headers["HX-Request"] = "true"
     else
       body = nil
+    end
+    if method == "HXGET" then  -- a navigation made by htmx in the page: same URL, header set
+      method = "GET"
+      headers["HX-Request"] = "true"
+      headers["HX-Current-URL"] = "http://127.0.0.1/"
     end
     table.insert(requests, wrk.format(method, path, headers, body))
   end

@@ -4,7 +4,8 @@ gunicorn (production settings, PostgreSQL database vigie_load, created here once
 reused) serves a firm of 100,000 clients built by bench/generate.py; wrk (Debian's
 package) replays a realistic mix for 60 s with 50 connections, signed in as one of the
 firm's collaborators: portfolio pages (both views, every page size, every sort, deep
-pages), searches, client pages and contact edits. Loopback only.
+pages; as in the browser, most of them are htmx requests for the table, one in five a
+full page), searches (htmx, as typed), client pages and contact edits. Loopback only.
 
 Targets: ≥ 150 portfolio requests/s, p95 < 200 ms, 0 errors. Exits 1 when one is missed.
 """
@@ -33,6 +34,8 @@ TARGET_RPS, TARGET_P95 = 150.0, 200.0
 SORTS = ["name", "code", "mandat", "pa", "sensi", "shine"]
 # share of each kind in the mix (out of 100)
 MIX = {"portfolio": 60, "search": 15, "client": 20, "edit": 5}
+# Portfolio pages asked as a full page rather than by htmx from the page itself.
+FULL_PAGE_SHARE = 0.2
 
 
 def _env() -> dict:
@@ -118,11 +121,15 @@ def _requests(path: Path, count: int = 6000) -> None:
                     "sort": rng.choice(["", "-"]) + rng.choice(SORTS),
                     "page": rng.choice([1, 1, 1, 2, 3, 10, 100, 1000]),
                 }
-                lines.append(f"GET\t/?{urlencode(query)}\t")
+                # In the page, paging, sorting and switching views are htmx requests
+                # (the table only); one in five is a full page (landing, reload, link).
+                method = "GET" if rng.random() < FULL_PAGE_SHARE else "HXGET"
+                lines.append(f"{method}\t/?{urlencode(query)}\t")
             elif kind == "search":
                 word = rng.choice(names).split()[-1] if rng.random() < 0.7 else rng.choice(codes)
                 query = {"q": word, "view": rng.choice(["equipement", "collecte"])}
-                lines.append(f"GET\t/?{urlencode(query)}\t")
+                # Typed in the search box: htmx asks for the table as the user types.
+                lines.append(f"HXGET\t/?{urlencode(query)}\t")
             elif kind == "client":
                 lines.append(f"GET\t/clients/{rng.choice(codes)}/\t")
             else:
