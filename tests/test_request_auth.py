@@ -1,0 +1,79 @@
+"""Each request's session and user are read by hand-written statements
+(vigie.accounts.sessions, vigie.accounts.backends): they honour what Django's own did."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from tests.factories import ClientFactory, UserFactory
+from vigie.accounts.backends import load_user_with_firm
+from vigie.clients.models import Client
+from vigie.clients.portfolio.query import CLIENT_FIELDS, CLIENT_ROW
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_signed_in_user_sees_the_portfolio_of_its_firm(alice_client, firm_a):
+    response = alice_client.get("/")
+    assert response.status_code == 200
+    assert response.wsgi_request.firm == firm_a
+    assert response.wsgi_request.membership.firm.name == firm_a.name
+
+
+def test_an_expired_session_signs_out(alice_client):
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = alice_client.get("/")
+    assert response.status_code == 302
+    assert "/connexion" in response["Location"] or "login" in response["Location"]
+
+
+def test_an_unknown_session_key_signs_out(client, alice):
+    client.force_login(alice)
+    Session.objects.all().delete()
+    assert client.get("/").status_code == 302
+
+
+def test_a_deactivated_collaborator_is_signed_out(bob_client, bob):
+    bob.is_active = False
+    bob.save()
+    assert bob_client.get("/").status_code == 302
+
+
+def test_the_user_comes_with_its_membership_and_firm_in_one_query(
+    alice, firm_a, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        user = load_user_with_firm(alice.id)
+        assert user.membership.firm.name == firm_a.name
+        assert user.membership.user is user
+        assert user.email == "alice@alpha.fr"
+        assert user.date_joined.tzinfo is not None
+
+
+def test_a_user_without_a_firm_has_no_membership(db, django_assert_num_queries):
+    lone = UserFactory()
+    with django_assert_num_queries(1):
+        user = load_user_with_firm(lone.id)
+        assert not hasattr(user, "membership")
+    assert load_user_with_firm(lone.id + 1000) is None
+
+
+def test_raw_client_rows_convert_like_the_orm(firm_a):
+    at = datetime(2026, 10, 5, 14, 30, 12, 123456, tzinfo=UTC)
+    made = ClientFactory(firm=firm_a, sensitised=True, sensitised_at=at, notes="n")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {CLIENT_ROW.columns('c')} FROM clients_client c WHERE c.id = %s", [made.id]
+        )
+        built = CLIENT_ROW.build(cursor.fetchone())
+    orm = Client.objects.only(*CLIENT_FIELDS).get(pk=made.id)
+    for name in CLIENT_FIELDS:
+        assert getattr(built, name) == getattr(orm, name), name
+    assert built.sensitised is True
+    assert built.sensitised_at == at
