@@ -25,7 +25,33 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class PersonName:
+    """A person's display name and initials from `first_name`, `last_name`, `email`."""
+
+    first_name: str
+    last_name: str
+    email: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        letters = (self.first_name[:1] + self.last_name[:1]).upper()
+        return letters or self.email[:2].upper()
+
+
+class Collaborator(PersonName):
+    """A firm's collaborator as lists show it (avatars, menus): no model instance."""
+
+    __slots__ = ("id", "email", "first_name", "last_name")
+
+    def __init__(self, id: int, email: str, first_name: str, last_name: str):
+        self.id, self.email, self.first_name, self.last_name = id, email, first_name, last_name
+
+
+class User(PersonName, AbstractBaseUser, PermissionsMixin):
     """A collaborator of a firm. Signs in with an email address."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -52,15 +78,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def initials(self) -> str:
-        letters = (self.first_name[:1] + self.last_name[:1]).upper()
-        return letters or self.email[:2].upper()
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -387,6 +387,15 @@ class PortfolioQuery:
 # -- rows ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SolutionRef:
+    """A solution of the catalogue as the list labels it."""
+
+    id: int
+    slug: str
+    name: str
+
+
 @dataclass(frozen=True)
 class Lookups:
     """Small per-firm tables the page loads anyway (its filter menus), reused to
@@ -399,7 +408,7 @@ class Lookups:
     def for_firm(cls, firm) -> Lookups:
         """One statement: the firm's collaborators (by name) and the catalogue (in its
         order), each numbered by the database so its collation decides the order."""
-        from vigie.accounts.models import User
+        from vigie.accounts.models import Collaborator, User
         from vigie.equipment.models import Solution
         from vigie.firms.models import Membership
 
@@ -416,13 +425,9 @@ class Lookups:
         users, solutions = {}, {}
         for kind, pk, a, b, c, _n in found:
             if kind == "u":
-                users[pk] = User.from_db(
-                    connection.alias, ["id", "email", "first_name", "last_name"], [pk, a, b, c]
-                )
+                users[pk] = Collaborator(pk, a, b, c)
             else:
-                solutions[pk] = Solution.from_db(
-                    connection.alias, ["id", "slug", "name"], [pk, a, b]
-                )
+                solutions[pk] = SolutionRef(pk, a, b)
         return cls(users=users, solutions=solutions)
 
 

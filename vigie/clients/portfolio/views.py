@@ -5,6 +5,8 @@ from dataclasses import replace
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from vigie.clients.portfolio import export, filters
@@ -26,21 +28,33 @@ from vigie.lib.decorators import firm_required
 VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Equipement")]
 
 
-def _headers(params: Params, home: str) -> list[list[dict]]:
-    """Each column header as links: a click sorts by it, a second click reverses."""
+def _headers(params: Params, home: str) -> SafeString:
+    """The columns' `<th>`s (rendered here like the cells): a click on a sortable
+    header sorts by it, a second click reverses."""
 
-    def link(label: str, key: str = "") -> dict:
+    def link(label: str, key: str, first: bool) -> str:
         if not key:
-            return {"label": label}
-        direction = ""
+            return escape(label)
+        url = escape(home + params.url(sort=f"-{key}" if params.sort == key else key))
+        css, aria = "sort", ""
         if params.sort_key == key:
             direction = "desc" if params.descending else "asc"
-        url = home + params.url(sort=f"-{key}" if params.sort == key else key)
-        return {"label": label, "url": url, "direction": direction}
+            css += f" sorted-{direction}"
+            aria = f' aria-sort="{direction}ending"'
+        if not first:
+            css += " sub-sort"
+        return (
+            f'<a class="{css}" href="{url}" hx-get="{url}" hx-target="#portfolio-results" '
+            f'hx-sync="#portfolio-results:replace" hx-push-url="true"{aria}>{escape(label)}</a>'
+        )
 
-    headers = [[link(label, key)] for label, key, _css, _cell in COLUMNS[params.view]]
-    headers[0].append(link("code", "code"))
-    return headers
+    cells = []
+    for n, (label, key, _css, _cell) in enumerate(COLUMNS[params.view]):
+        inner = link(label, key, True)
+        if n == 0:
+            inner += " " + link("code", "code", False)
+        cells.append(f"<th>{inner}</th>")
+    return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped
 
 
 def _query(request) -> tuple[PortfolioQuery, Lookups]:
@@ -71,6 +85,7 @@ def portfolio(request):
         "params": params,
         "page": page,
         "headers": _headers(params, home),
+        "column_count": len(COLUMNS[params.view]) + 1,
         "rows": [(row.client.code, row_html(row, params.view)) for row in page.rows],
         # « Accéder à Shine » of the hover cards: one form each, outside the table's form.
         "shine_forms": [
