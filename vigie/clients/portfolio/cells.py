@@ -3,25 +3,28 @@
 Rendered in Python rather than in the template: a page of 100 rows has about
 1,100 cells, and Django's template engine spends ~20 µs per variable lookup;
 these functions keep a 100-row page within its time budget. Every value goes
-through `escape`.
+through `escape` (the standard library's, which Django's own wraps: same output,
+without the lazy-string check on each of ~1,000 calls).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
+from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
+from vigie.clients.models import LegalForm, MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Item, Row
 from vigie.invitations.models import BillingMode
 
 SHINE_LABELS = dict(ShineStatus.choices)
 MANDATE_LABELS = dict(MandateStatus.choices)
 PA_LABELS = dict(PaStatus.choices)
+LEGAL_FORM_LABELS = dict(LegalForm.choices)
 
 
 def _avatars(users) -> str:
@@ -43,7 +46,7 @@ def company(row: Row) -> str:
     c = row.client
     return (
         f'<a class="company-name" href="{row.url}">{escape(c.name)}</a>'
-        f'<span class="muted">{escape(c.get_legal_form_display())} {escape(c.code)}</span>'
+        f'<span class="muted">{escape(LEGAL_FORM_LABELS.get(c.legal_form, c.legal_form))} {escape(c.code)}</span>'
         f'<a class="button small open-on-hover" href="{row.url}">Ouvrir</a>'
     )
 
@@ -103,9 +106,13 @@ def shine_card(row: Row) -> str:
 def mandate(row: Row) -> str:
     status = row.client.mandate_status
     if status == MandateStatus.SIGNED:
-        url = reverse("reform_mandate_download", args=[row.client.code])
+        url = _mandate_url().replace("__code__", quote(row.client.code))
         return f'<a href="{escape(url)}" data-testid="mandate-download">Télécharger</a>'
     return escape(MANDATE_LABELS.get(status, "")) if status else ""
+
+
+def _mandate_url() -> str:
+    return reverse("reform_mandate_download", args=["__code__"])
 
 
 def pa(row: Row) -> str:

@@ -4,7 +4,8 @@ Every label and value goes through `escape`."""
 
 from __future__ import annotations
 
-from django.utils.html import escape
+from html import escape
+
 from django.utils.safestring import SafeString, mark_safe
 
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from html import escape
 
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
