@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
