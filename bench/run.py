@@ -351,19 +351,23 @@ def _siret_fragment(firm) -> str:
 
 
 def _bare_sql(pq, sorts) -> None:
-    """What the page needs at the least: the count, the page's ids (the statements
-    PortfolioQuery writes, through a bare cursor) and that page's client rows."""
+    """What the page needs at the least, through a bare cursor: the count, the page's
+    ids, and what its rows show — the clients' columns, then their contacts,
+    collaborators and equipment (without them no row can say « N contacts », show its
+    avatars or its ACHAT / VENTE / CAISSE). The very statements the page runs, without
+    the Python around them."""
     from django.db import connection
+
+    from vigie.clients.portfolio.query import details_sql, rows_sql
 
     p = pq.params
     _total, _number, ids = pq.page_ids(page=p.page, per_page=p.per_page)
+    if not ids:
+        return
     with connection.cursor() as cur:
-        marks = ", ".join(["%s"] * len(ids)) or "NULL"
-        cur.execute(
-            "SELECT c.id, c.code, c.name, c.legal_form, c.mandate_status, c.pa_status, "
-            f"c.sensitised, c.notes FROM clients_client c WHERE c.id IN ({marks})",
-            ids,
-        )
+        cur.execute(*rows_sql(pq.firm_id, ids))
+        cur.fetchall()
+        cur.execute(*details_sql(ids))
         cur.fetchall()
 
 

@@ -519,49 +519,56 @@ def _marks(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[str, list]:
+    """The clients of `ids` that belong to the firm, with the Shine billing mode."""
+    from vigie.invitations.models import Status
+
+    columns = CLIENT_ROW.columns("c")
+    args: list = []
+    if shine_mode:
+        columns += f", {SHINE_MODE_SQL}"
+        args.append(str(Status.ACTIVATED))
+    sql = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE c.firm_id = %s AND c.id IN ({_marks(ids)})"
+    return sql, [*args, firm_id, *ids]
+
+
+def details_sql(client_ids: list[int]) -> tuple[str, list]:
+    """Equipment, contacts and collaborators of clients already checked to be the
+    firm's, in one statement. Looked up by client only, so that SQLite uses the
+    client_id indexes rather than scanning the firm's rows."""
+    marks = _marks(client_ids)
+    sql = (
+        # The equipment first: PostgreSQL types each column of a UNION from its
+        # first branches (created_at must not meet two NULLs typed as text).
+        f"SELECT 'e', client_id, NULL, slot, plan, NULL, solution_id, created_at, id "
+        f"FROM {EQUIPMENT_TABLE} WHERE client_id IN ({marks}) "
+        f"UNION ALL SELECT 'c', client_id, is_principal, first_name, last_name, email, "
+        f"NULL, NULL, id FROM {CONTACT_TABLE} WHERE client_id IN ({marks}) "
+        f"UNION ALL SELECT 'a', client_id, NULL, NULL, NULL, NULL, user_id, NULL, id "
+        f"FROM {ASSIGNMENT_TABLE} WHERE client_id IN ({marks})"
+    )
+    return sql, [*client_ids, *client_ids, *client_ids]
+
+
 def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True) -> list[Row]:
     """The rows of `ids`, in that order, with contacts, collaborators and equipment:
     two statements whatever the number of ids, written as SQL (the ORM spent more time
     building four queries than the database answering them). Labels come from
     `lookups`; the Shine billing mode comes with the clients, as a subquery over the
     page's ids only."""
-    from vigie.invitations.models import Status
-
     if not ids:
         return []
     url = reverse("client_detail", args=["__code__"])
-    columns = CLIENT_ROW.columns("c")
-    args: list = []
-    if shine_mode:
-        columns += f", {SHINE_MODE_SQL}"
-        args.append(str(Status.ACTIVATED))
     rows: dict[int, Row] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE c.firm_id = %s AND c.id IN ({_marks(ids)})",
-            [*args, firm.id, *ids],
-        )
+        cursor.execute(*rows_sql(firm.id, ids, shine_mode=shine_mode))
         for values in cursor.fetchall():
             client = CLIENT_ROW.build(values[: len(CLIENT_ROW)])
             mode = values[len(CLIENT_ROW)] if shine_mode else ""
             rows[client.id] = Row(client, url.replace("__code__", quote(client.code)), mode or "")
         if not rows:
             return []
-        # `rows` are now this firm's clients; the details are looked up by client only,
-        # so that SQLite uses the client_id indexes rather than scanning the firm's rows.
-        mine = list(rows)
-        marks = _marks(mine)
-        cursor.execute(
-            # The equipment first: PostgreSQL types each column of a UNION from its
-            # first branches (created_at must not meet two NULLs typed as text).
-            f"SELECT 'e', client_id, NULL, slot, plan, NULL, solution_id, created_at, id "
-            f"FROM {EQUIPMENT_TABLE} WHERE client_id IN ({marks}) "
-            f"UNION ALL SELECT 'c', client_id, is_principal, first_name, last_name, email, "
-            f"NULL, NULL, id FROM {CONTACT_TABLE} WHERE client_id IN ({marks}) "
-            f"UNION ALL SELECT 'a', client_id, NULL, NULL, NULL, NULL, user_id, NULL, id "
-            f"FROM {ASSIGNMENT_TABLE} WHERE client_id IN ({marks})",
-            [*mine, *mine, *mine],
-        )
+        cursor.execute(*details_sql(list(rows)))
         details = cursor.fetchall()
     # The orders of the page: principal contact first then by name; collaborators in
     # the order they were assigned; equipment in the order it was added.
