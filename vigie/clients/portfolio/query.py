@@ -262,11 +262,14 @@ class PortfolioQuery:
         self.text_search = True
         client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
         contact_sql, contact_args = self._text_match(CONTACT_TABLE, "client_id", words, long_words)
-        self._add(
-            f"c.id IN ({client_sql} UNION {contact_sql})",
-            *client_args,
-            *contact_args,
-        )
+        matches = f"{client_sql} UNION {contact_sql}"
+        if connection.vendor == "postgresql":
+            # An array of the matching ids, computed first: the clients are then read by
+            # primary key. As `IN (…)` PostgreSQL hashed them against a scan of every
+            # client of the firm (a common surname: 55 → 30 ms on 100,000 clients).
+            self._add(f"c.id = ANY(ARRAY({matches}))", *client_args, *contact_args)
+        else:
+            self._add(f"c.id IN ({matches})", *client_args, *contact_args)
 
     def _text_match(
         self, table: str, column: str, words: list[str], long_words: list[str]
