@@ -40,11 +40,15 @@ class RowLoader:
             self._converters[vendor] = found
         return self._converters[vendor]
 
-    def build(self, values):
+    def convert(self, values) -> list:
+        """The row's values as the ORM would give them to the model."""
         values = list(values)
         for index, col, functions in self._converters_for_connection():
             value = values[index]
             for convert in functions:
                 value = convert(value, col, connection)
             values[index] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
+        return values
+
+    def build(self, values):
+        return self.model.from_db(connection.alias, self.attnames, self.convert(values))

@@ -17,14 +17,13 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from vigie.clients.models import LegalForm, MandateStatus, PaStatus, ShineStatus
+from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Item, Row
 from vigie.invitations.models import BillingMode
 
 SHINE_LABELS = dict(ShineStatus.choices)
 MANDATE_LABELS = dict(MandateStatus.choices)
 PA_LABELS = dict(PaStatus.choices)
-LEGAL_FORM_LABELS = dict(LegalForm.choices)
 
 
 def _avatars(users) -> str:
@@ -46,7 +45,7 @@ def company(row: Row) -> str:
     c = row.client
     return (
         f'<a class="company-name" href="{row.url}">{escape(c.name)}</a>'
-        f'<span class="muted">{escape(LEGAL_FORM_LABELS.get(c.legal_form, c.legal_form))} {escape(c.code)}</span>'
+        f'<span class="muted">{escape(c.get_legal_form_display())} {escape(c.code)}</span>'
         f'<a class="button small open-on-hover" href="{row.url}">Ouvrir</a>'
     )
 
