@@ -40,7 +40,9 @@ def idempotent(run):
         digest = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
         ).hexdigest()
-        stored = IdempotencyRecord.objects.filter(api_key=api_key, key=idem_key).first()
+        stored = IdempotencyRecord.objects.filter(
+            firm_id=api_key.firm_id, api_key=api_key, key=idem_key
+        ).first()
         if stored is not None:
             if stored.request_hash != digest:
                 return _error(
@@ -59,6 +61,7 @@ def idempotent(run):
             try:
                 with transaction.atomic():
                     IdempotencyRecord.objects.create(
+                        firm_id=api_key.firm_id,
                         api_key=api_key,
                         key=idem_key,
                         request_hash=digest,

@@ -59,6 +59,7 @@ class ApiKey(models.Model):
 class IdempotencyRecord(models.Model):
     """The stored response of a POST sent with an `Idempotency-Key` header."""
 
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)

@@ -74,6 +74,7 @@ class ImportJob(models.Model):
 class ImportRowError(models.Model):
     """A rejected row of an import, with its spreadsheet line number and the reasons."""
 
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     line = models.PositiveIntegerField()
     code = models.CharField(max_length=100, blank=True)

@@ -229,13 +229,22 @@ def _commit_batch(job: ImportJob, batch, mapping, source) -> ImportJob:
                 f"Code client « {data['code']} » en double dans le fichier "
                 f"(déjà présent ligne {data['__duplicate__']})."
             )
-            errors.append(ImportRowError(job=locked, line=line, code=data["code"], message=message))
+            errors.append(
+                ImportRowError(
+                    job=locked,
+                    firm_id=locked.firm_id,
+                    line=line,
+                    code=data["code"],
+                    message=message,
+                )
+            )
             continue
         formulas = _reject_formulas(data, mapping)
         if formulas:
             errors.append(
                 ImportRowError(
                     job=locked,
+                    firm_id=locked.firm_id,
                     line=line,
                     code=str(data.get("code", ""))[:100],
                     message=" ; ".join(formulas),
@@ -252,6 +261,7 @@ def _commit_batch(job: ImportJob, batch, mapping, source) -> ImportJob:
             errors.append(
                 ImportRowError(
                     job=locked,
+                    firm_id=locked.firm_id,
                     line=line,
                     code=str(data.get("code", ""))[:100],
                     message=_messages(outcome.errors),

@@ -1,0 +1,40 @@
+"""`api_idempotencyrecord` carries the firm like every other tenant table (docs/DEPLOY.md,
+distribution by firm): added, filled from its api key, then required."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def fill(apps, schema_editor):
+    schema_editor.execute(
+        "UPDATE api_idempotencyrecord SET firm_id = "
+        "(SELECT p.firm_id FROM api_apikey p WHERE p.id = api_idempotencyrecord.api_key_id)"
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("firms", "0002_invitation_lifecycle"),
+        ("api", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="idempotencyrecord",
+            name="firm",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="firms.firm",
+            ),
+        ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="idempotencyrecord",
+            name="firm",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="firms.firm"
+            ),
+        ),
+    ]
