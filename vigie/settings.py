@@ -181,6 +181,9 @@ TASKS = {
         "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Longer than any task runs (an import of 100,000 rows): a record still RUNNING after
+# that lost its worker, and the sweeper closes it (vigie.lib.task_records).
+TASK_MAX_RUNTIME = envint("TASK_MAX_RUNTIME", 3600, minimum=60)
 
 
 def _email_settings() -> dict:

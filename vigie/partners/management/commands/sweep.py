@@ -2,7 +2,8 @@
 
 The task backend does not retry a task whose worker died; our rows know what is due, and
 this command puts it back in the queue: outbound emails and partner calls. It also
-sends the invitations' automatic reminders and expires the overdue ones.
+sends the invitations' automatic reminders, expires the overdue ones, and closes the task
+backend's records left RUNNING by a dead worker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import DatabaseError, InterfaceError, connections
 
 from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.invitations.services import bulk_invitations_sweep
+from vigie.lib.task_records import task_records_reap
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
 
@@ -25,6 +27,7 @@ SWEEPS = [
     ("appels partenaire", partners_sweep),
     ("invitations groupées reprises", bulk_invitations_sweep),
     ("invitations relancées ou expirées", invitations_lifecycle),
+    ("tâches abandonnées par un worker arrêté", task_records_reap),
 ]
 
 
