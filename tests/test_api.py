@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.api.models import ApiKey, IdempotencyRecord
@@ -333,6 +336,20 @@ class TestBulk:
         assert response.json()["code"] == "idempotency_key_reused"
         assert "clé d'idempotence" in response.json()["message"]
         assert not Client.objects.filter(code="I2").exists()
+
+    def test_the_sweeper_forgets_idempotency_keys_after_their_retention(self, api, settings):
+        body = {"clients": [{"code": "I1", "name": "Idem"}]}
+        api("post", "/clients/bulk", body, **{"Idempotency-Key": "old"})
+        api("post", "/clients/bulk", body, **{"Idempotency-Key": "new"})
+        settings.IDEMPOTENCY_RETENTION_DAYS = 7
+        IdempotencyRecord.objects.filter(key="old").update(
+            created_at=timezone.now() - timedelta(days=7, minutes=1)
+        )
+        call_command("sweep")
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+        again = api("post", "/clients/bulk", body, **{"Idempotency-Key": "old"})
+        assert "Idempotent-Replayed" not in again  # a new request now
+        assert again.json()["results"][0]["result"] == "unchanged"
 
     def test_it_scopes_idempotency_keys_per_api_key(self, api, api_b):
         body = {"clients": [{"code": "I1", "name": "A"}]}

@@ -184,6 +184,8 @@ TASKS = {
 # Longer than any task runs (an import of 100,000 rows): a record still RUNNING after
 # that lost its worker, and the sweeper closes it (vigie.lib.task_records).
 TASK_MAX_RUNTIME = envint("TASK_MAX_RUNTIME", 3600, minimum=60)
+# How long the API replays a response for the same Idempotency-Key (docs/api.md).
+IDEMPOTENCY_RETENTION_DAYS = envint("IDEMPOTENCY_RETENTION_DAYS", 7, minimum=1)
 
 
 def _email_settings() -> dict:

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 
 from vigie.api.auth import key_from_header
 from vigie.api.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Forget the stored responses older than IDEMPOTENCY_RETENTION_DAYS (the sweeper
+    calls this): a retry comes within minutes, the table would grow for ever."""
+    now = now or timezone.now()
+    limit = now - timedelta(days=settings.IDEMPOTENCY_RETENTION_DAYS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=limit).delete()
+    return deleted
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:

@@ -3,7 +3,8 @@
 The task backend does not retry a task whose worker died; our rows know what is due, and
 this command puts it back in the queue: outbound emails and partner calls. It also
 sends the invitations' automatic reminders, expires the overdue ones, and closes the task
-backend's records left RUNNING by a dead worker.
+backend's records left RUNNING by a dead worker and forgets the API's stored idempotent
+responses past their retention.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, InterfaceError, connections
 
+from vigie.api.idempotency import idempotency_records_purge
 from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.invitations.services import bulk_invitations_sweep
 from vigie.lib.task_records import task_records_reap
@@ -28,6 +30,7 @@ SWEEPS = [
     ("invitations groupées reprises", bulk_invitations_sweep),
     ("invitations relancées ou expirées", invitations_lifecycle),
     ("tâches abandonnées par un worker arrêté", task_records_reap),
+    ("réponses idempotentes expirées", idempotency_records_purge),
 ]
 
 
