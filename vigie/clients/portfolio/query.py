@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from urllib.parse import quote, urlencode
 
 from django.db import connection
@@ -126,20 +126,19 @@ class Params:
             facturation=_choice(data.get("facturation"), YES_NO),
         )
 
-    def as_query(self) -> dict[str, str]:
-        """The non-default values, as they go in a URL."""
-        defaults = Params()
+    def as_query(self, **changes) -> dict[str, str]:
+        """The non-default values, as they go in a URL (with some values changed)."""
         out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != getattr(defaults, f.name) and value not in (None, "", False):
-                out[f.name] = "1" if value is True else str(value)
+        for name, default in _PARAM_DEFAULTS:
+            value = changes[name] if name in changes else getattr(self, name)
+            if value != default and value not in (None, "", False):
+                out[name] = "1" if value is True else str(value)
         return out
 
     def url(self, **changes) -> str:
         """`?…` for this state with some values changed (page 1 unless given)."""
         changes.setdefault("page", 1)
-        query = urlencode(replace(self, **changes).as_query())
+        query = urlencode(self.as_query(**changes))
         return f"?{query}" if query else "?"
 
     @property
@@ -155,6 +154,9 @@ class Params:
         return any(
             (self.mine, self.collab, self.achat, self.vente, self.caisse, self.solution)
         ) or any((self.shine, self.mandat, self.pa, self.sensi, self.facturation))
+
+
+_PARAM_DEFAULTS = tuple((f.name, f.default) for f in fields(Params))
 
 
 def search_terms(q: str) -> list[str]:

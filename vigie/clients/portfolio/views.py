@@ -82,6 +82,7 @@ def portfolio(request):
     page = portfolio_page(query, request.firm, lookups)
     home = reverse("home")
     context = {
+        "home": home,
         "params": params,
         "page": page,
         "headers": _headers(params, home),
