@@ -18,10 +18,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
-from vigie.clients.portfolio.query import Item, Row
+from vigie.clients.portfolio.query import SHINE_LABELS, Item, Row
 from vigie.invitations.models import BillingMode
 
-SHINE_LABELS = dict(ShineStatus.choices)
 MANDATE_LABELS = dict(MandateStatus.choices)
 PA_LABELS = dict(PaStatus.choices)
 
