@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from functools import cache
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -50,6 +51,7 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+@cache  # one PDF per run: two builds a second apart differ by their creation time
 def _signed_pdf() -> bytes:
     return mandate_pdf(
         MandateData("Cabinet", "Client", "845236561", SIRET, "Jeanne", "j@x.fr", date.today(), "x")
@@ -214,16 +216,15 @@ class TestMandate:
 
     def test_upload_signs_then_revoke(self, ready, alice, media):
         services.mandate_send(client=ready, actor=alice)
-        signed_pdf = _signed_pdf()  # once: the PDF carries its creation time
         mandate = services.mandate_upload_signed(
-            client=ready, actor=alice, upload=_upload(signed_pdf)
+            client=ready, actor=alice, upload=_upload(_signed_pdf())
         )
         ready.refresh_from_db()
         assert ready.mandate_status == MandateStatus.SIGNED and ready.mandate_signed_at
         assert mandate.is_signed and mandate.signed_by == alice
         assert "mandat.pdf" not in mandate.signed_document.name
         assert mandate.signed_document.name.startswith("reform/mandates/signe-")
-        assert (media / mandate.signed_document.name).read_bytes() == signed_pdf
+        assert (media / mandate.signed_document.name).read_bytes() == _signed_pdf()
         with pytest.raises(ValidationError) as exc:
             services.mandate_send(client=ready, actor=alice)
         assert exc.value.message_dict["mandate"] == [services.MANDATE_ALREADY_SIGNED]

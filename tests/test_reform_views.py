@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +37,7 @@ def ready(firm_a):
     return client
 
 
+@cache  # one PDF per run: two builds a second apart differ by their creation time
 def _pdf() -> bytes:
     return mandate_pdf(MandateData("C", "E", "845236561", SIRET, "J", "j@x.fr", date.today(), "r"))
 
