@@ -18,7 +18,7 @@ from vigie.equipment.models import Equipment, Slot
 from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 12
+MAX_PAGE_QUERIES = 9
 VALID_SIRET = "84523656100013"
 
 
@@ -118,7 +118,8 @@ class TestPage:
         self, bob_client, firm_a, full_client, django_assert_num_queries
     ):
         # session, user, client, contacts, assignments, candidates, history, equipment,
-        # and what panels of other areas add (the Réforme panel: 2 today).
+        # and what panels of other areas add (the Réforme panel: its mandate; it reuses
+        # the page's principal contact).
         small = ClientFactory(firm=firm_a)
         bob_client.get(_url(small))  # warm the session
         with CaptureQueriesContext(connection) as baseline:

@@ -12,9 +12,16 @@ from vigie.reform.models import MandateState
 
 class ReformPanel:
     def __init__(
-        self, client: Client, *, errors: dict | None = None, pa_form: PaForm | None = None
+        self,
+        client: Client,
+        *,
+        errors: dict | None = None,
+        pa_form: PaForm | None = None,
+        principal=services.UNKNOWN,
     ):
         self.client = client
+        # The client page passes the principal contact it already has (or None).
+        self.principal = principal
         self.errors = errors or {}
         self.pa_form = pa_form or PaForm(
             initial={
@@ -30,7 +37,7 @@ class ReformPanel:
 
     @cached_property
     def blockers(self) -> list[str]:
-        return services.mandate_blockers(self.client)
+        return services.mandate_blockers(self.client, self.principal)
 
     @property
     def can_send(self) -> bool:

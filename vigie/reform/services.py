@@ -199,12 +199,16 @@ def current_mandate(client: Client) -> Mandate | None:
     return Mandate.objects.filter(firm_id=client.firm_id, client=client).first()
 
 
-def mandate_blockers(client: Client, principal: Contact | None = None) -> list[str]:
+# `principal` not given: looked up. Given (a contact or None): the caller knows it.
+UNKNOWN = object()
+
+
+def mandate_blockers(client: Client, principal: Contact | None | object = UNKNOWN) -> list[str]:
     """Why a mandate cannot be generated for `client` yet (French), empty when it can."""
     blockers = []
     if not client.has_valid_siret:
         blockers.append(MANDATE_NEEDS_SIRET)
-    if principal is None:
+    if principal is UNKNOWN:
         principal = _principal(client)
     if principal is None:
         blockers.append(MANDATE_NEEDS_PRINCIPAL)
