@@ -312,7 +312,12 @@ class ClientEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["client", "-at"], name="event_client_at")]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="event_client_at"),
+            # The Réforme dashboard's weekly chart: a firm's events of some kinds since a
+            # date, counted from the index alone (100,000 clients: 578 → 249 ms, SQLite).
+            models.Index(fields=["firm", "kind", "at"], name="event_firm_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
