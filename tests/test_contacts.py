@@ -9,10 +9,12 @@ import time
 import pytest
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients import services
 from vigie.clients.models import Access, Client, ClientEvent, Contact
+from vigie.reform.services import MANDATE_NEEDS_PRINCIPAL
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
@@ -86,6 +88,22 @@ class TestPrincipal:
         assert html.count("checked") == 1
         assert 'id="shine-readiness" hx-swap-oob="true"' in html
         assert 'id="history" class="card client-section" hx-swap-oob="true"' in html
+        assert 'data-testid="reform-panel" hx-swap-oob="true"' in html
+
+    def test_the_reform_panel_follows_the_principal_without_a_reload(
+        self, bob_client, client_a, two_contacts
+    ):
+        first, _ = two_contacts
+        page = bob_client.get(reverse("client_detail", args=[client_a.code])).content.decode()
+        assert escape(MANDATE_NEEDS_PRINCIPAL) in page
+        html = bob_client.post(
+            _principal_url(client_a, first), {"is_principal": "1"}, **HTMX
+        ).content.decode()
+        panel = html[html.index('data-testid="reform-panel"') :]
+        assert escape(MANDATE_NEEDS_PRINCIPAL) not in panel
+        html = bob_client.post(_principal_url(client_a, first), {}, **HTMX).content.decode()
+        panel = html[html.index('data-testid="reform-panel"') :]
+        assert escape(MANDATE_NEEDS_PRINCIPAL) in panel
 
     def test_it_records_the_move_in_history(self, bob_client, bob, client_a, two_contacts):
         first, second = two_contacts

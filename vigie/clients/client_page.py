@@ -31,6 +31,7 @@ from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
+from vigie.reform.panel import ReformPanel
 
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
@@ -139,7 +140,8 @@ def _render_page(request, client: Client, **page_kwargs) -> HttpResponse:
 
 
 def _changed(request, client: Client, part: str, message: str, *, kind="success", **page_kwargs):
-    """Answer a change: the fragment `part` (+ banner and history) for htmx, else a redirect."""
+    """Answer a change: the fragment `part` (+ banner, history and the Réforme panel) for
+    htmx, else a redirect."""
     if not request.htmx:
         if message:
             getattr(messages, kind)(request, message)
@@ -149,6 +151,11 @@ def _changed(request, client: Client, part: str, message: str, *, kind="success"
     html = render_to_string(f"{PAGE}#{part}", context, request)
     for extra in ("banner", "history"):
         html += render_to_string(f"{PAGE}#{extra}", {**context, "oob": True}, request)
+    # The Réforme panel's blockers follow the principal contact and the SIRET.
+    panel = ReformPanel(client, principal=page.principal)
+    html += render_to_string(
+        "reform/panel.html", {"client": client, "panel": panel, "oob": True}, request
+    )
     response = HttpResponse(html)
     response["HX-Retarget"] = f"#{part}"
     response["HX-Reswap"] = "outerHTML"
