@@ -18,13 +18,18 @@ class RowLoader:
         self.fields = [model._meta.get_field(name) for name in field_names]
         self.attnames = [f.attname for f in self.fields]
         self._converters: dict[str, list] = {}
+        self._columns: dict[tuple[str, str], str] = {}
 
     def __len__(self) -> int:
         return len(self.fields)
 
     def columns(self, alias: str) -> str:
-        quote = connection.ops.quote_name
-        return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
+        """The quoted columns for a SELECT, as `alias.column, …` (built once)."""
+        key = (connection.vendor, alias)
+        if key not in self._columns:
+            quote = connection.ops.quote_name
+            self._columns[key] = ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
+        return self._columns[key]
 
     def _converters_for_connection(self) -> list:
         vendor = connection.vendor
