@@ -140,8 +140,8 @@ def _render_page(request, client: Client, **page_kwargs) -> HttpResponse:
 
 
 def _changed(request, client: Client, part: str, message: str, *, kind="success", **page_kwargs):
-    """Answer a change: the fragment `part` (+ banner, history and the Réforme panel) for
-    htmx, else a redirect."""
+    """Answer a change: the fragment `part` (+ banner, history and, for contacts, the
+    Réforme panel) for htmx, else a redirect."""
     if not request.htmx:
         if message:
             getattr(messages, kind)(request, message)
@@ -151,11 +151,12 @@ def _changed(request, client: Client, part: str, message: str, *, kind="success"
     html = render_to_string(f"{PAGE}#{part}", context, request)
     for extra in ("banner", "history"):
         html += render_to_string(f"{PAGE}#{extra}", {**context, "oob": True}, request)
-    # The Réforme panel's blockers follow the principal contact and the SIRET.
-    panel = ReformPanel(client, principal=page.principal)
-    html += render_to_string(
-        "reform/panel.html", {"client": client, "panel": panel, "oob": True}, request
-    )
+    if part == "contacts":
+        # The Réforme panel's blockers follow the principal contact and its email.
+        panel = ReformPanel(client, principal=page.principal)
+        html += render_to_string(
+            "reform/panel.html", {"client": client, "panel": panel, "oob": True}, request
+        )
     response = HttpResponse(html)
     response["HX-Retarget"] = f"#{part}"
     response["HX-Reswap"] = "outerHTML"
