@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
-from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -104,13 +103,9 @@ def shine_card(row: Row) -> str:
 def mandate(row: Row) -> str:
     status = row.client.mandate_status
     if status == MandateStatus.SIGNED:
-        url = _mandate_url().replace("__code__", quote(row.client.code))
+        url = reverse("reform_mandate_download", args=[row.client.code])
         return f'<a href="{escape(url)}" data-testid="mandate-download">Télécharger</a>'
     return escape(MANDATE_LABELS.get(status, "")) if status else ""
-
-
-def _mandate_url() -> str:
-    return reverse("reform_mandate_download", args=["__code__"])
 
 
 def pa(row: Row) -> str:
