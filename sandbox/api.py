@@ -227,6 +227,7 @@ def sandbox_state(request):
             "webhooks_pending": webhooks.WebhookDelivery.objects.filter(
                 delivered_at__isnull=True
             ).count(),
+            "faults_pending": sum(Fault.objects.values_list("remaining", flat=True)),
         }
     )
 

@@ -58,6 +58,9 @@ def test_a_worker_killed_mid_call_resumes_without_a_second_invitation(shine, fir
     worker = _worker(shine)
     try:
         assert _wait(lambda: DBTaskResult.objects.filter(status="RUNNING").exists(), 90)
+        # Kill it only once the partner holds its call: killed earlier, the hang would be
+        # left for the next worker, which would then time out instead of resuming.
+        assert _wait(lambda: shine.state()["faults_pending"] == 0, 30)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
