@@ -293,6 +293,21 @@ class TestSearch:
         assert codes(alice_client.get(HOME, {"q": "eckhout"})) == ["000003"]
         assert codes(alice_client.get(HOME, {"q": "martin3"})) == ["000003"]
 
+    def test_it_finds_matches_wherever_the_firms_rows_interleave(
+        self, alice_client, firm_a, firm_b
+    ):
+        # Firms' ids interleave (SQLite bounds its FTS scan to the firm's range of ids):
+        # the firm's first and last rows match, another firm's rows in between do not.
+        made = []
+        for n, firm in enumerate([firm_a, firm_b, firm_a, firm_b, firm_a, firm_b]):
+            client = ClientFactory(firm=firm, code=f"I{n:05d}", name=f"Vauquelin {n}")
+            ContactFactory(client=client, last_name=f"Quesnoy{n}")
+            made.append(client.code)
+        assert codes(alice_client.get(HOME, {"q": "vauquelin"})) == ["I00000", "I00002", "I00004"]
+        assert codes(alice_client.get(HOME, {"q": "quesnoy"})) == ["I00000", "I00002", "I00004"]
+        assert codes(alice_client.get(HOME, {"q": "quesnoy4"})) == ["I00004"]
+        assert codes(alice_client.get(HOME, {"q": "quesnoy3"})) == []
+
     def test_it_requires_every_word(self, alice_client, portfolio):
         assert codes(alice_client.get(HOME, {"q": "pascal freres"})) == ["000003"]
         assert codes(alice_client.get(HOME, {"q": "pascal berenger"})) == []

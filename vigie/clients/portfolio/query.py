@@ -279,9 +279,17 @@ class PortfolioQuery:
     ) -> tuple[str, list]:
         """`SELECT <column> FROM <table>` of this firm's rows whose search_text has every word."""
         if connection.vendor == "sqlite":
+            # The FTS table holds every firm's rows: bounding it to the firm's range of
+            # ids (two index lookups) lets FTS5 skip the rest of its doclists. A firm's
+            # clients, imported together, mostly sit in one range (« martin » on 3 firms
+            # of 100,000 clients: 11.5 → 4 ms for the contacts).
             conditions, args = ["firm_id = %s"], [self.firm_id]
-            conditions.append(f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s)")
-            args.append(_fts_phrase(long_words))
+            conditions.append(
+                f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s "
+                f"AND rowid BETWEEN (SELECT MIN(id) FROM {table} WHERE firm_id = %s) "
+                f"AND (SELECT MAX(id) FROM {table} WHERE firm_id = %s))"
+            )
+            args += [_fts_phrase(long_words), self.firm_id, self.firm_id]
         else:
             # The firm is the pattern's prefix (migration clients.0003): only the firm's
             # trigram index can answer, whatever the planner thinks of `LIKE`.
