@@ -298,11 +298,9 @@ class TestSearch:
     ):
         # Firms' ids interleave (SQLite bounds its FTS scan to the firm's range of ids):
         # the firm's first and last rows match, another firm's rows in between do not.
-        made = []
         for n, firm in enumerate([firm_a, firm_b, firm_a, firm_b, firm_a, firm_b]):
             client = ClientFactory(firm=firm, code=f"I{n:05d}", name=f"Vauquelin {n}")
             ContactFactory(client=client, last_name=f"Quesnoy{n}")
-            made.append(client.code)
         assert codes(alice_client.get(HOME, {"q": "vauquelin"})) == ["I00000", "I00002", "I00004"]
         assert codes(alice_client.get(HOME, {"q": "quesnoy"})) == ["I00000", "I00002", "I00004"]
         assert codes(alice_client.get(HOME, {"q": "quesnoy4"})) == ["I00004"]
