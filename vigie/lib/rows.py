@@ -7,7 +7,7 @@ converters the ORM itself would apply (SQLite's booleans and datetimes)."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 class RowLoader:
@@ -45,15 +45,26 @@ class RowLoader:
             self._converters[vendor] = found
         return self._converters[vendor]
 
+    def converter(self):
+        """`convert` for many rows of one statement: the connection and its converters
+        looked up once rather than on every row (a 100-row page)."""
+        found = self._converters_for_connection()
+        conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy
+
+        def convert(values) -> list:
+            values = list(values)
+            for index, col, functions in found:
+                value = values[index]
+                for function in functions:
+                    value = function(value, col, conn)
+                values[index] = value
+            return values
+
+        return convert
+
     def convert(self, values) -> list:
         """The row's values as the ORM would give them to the model."""
-        values = list(values)
-        for index, col, functions in self._converters_for_connection():
-            value = values[index]
-            for convert in functions:
-                value = convert(value, col, connection)
-            values[index] = value
-        return values
+        return self.converter()(values)
 
     def build(self, values):
         return self.model.from_db(connection.alias, self.attnames, self.convert(values))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
@@ -103,7 +102,7 @@ def shine_card(row: Row) -> str:
 def mandate(row: Row) -> str:
     status = row.client.mandate_status
     if status == MandateStatus.SIGNED:
-        url = reverse("reform_mandate_download", args=[row.client.code])
+        url = row.link("reform_mandate_download")
         return f'<a href="{escape(url)}" data-testid="mandate-download">Télécharger</a>'
     return escape(MANDATE_LABELS.get(status, "")) if status else ""
 

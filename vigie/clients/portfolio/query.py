@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 
 from django.db import connection
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from vigie.clients.counts import active_clients
 from vigie.clients.models import (
@@ -456,12 +457,33 @@ class Item:
         return self.label
 
 
+PATH_SAFE = RFC3986_SUBDELIMS + "~:@"
+
+
+class PageLinks:
+    """The URLs of a page's rows, each route reversed once per page rather than once
+    per row: `link(name, code)`."""
+
+    __slots__ = ("_patterns",)
+
+    def __init__(self):
+        self._patterns: dict[str, str] = {}
+
+    def __call__(self, name: str, quoted_code: str) -> str:
+        pattern = self._patterns.get(name)
+        if pattern is None:
+            pattern = self._patterns[name] = reverse(name, args=["__code__"])
+        return pattern.replace("__code__", quoted_code)
+
+
 class Row:
     """One client of the list with what its cells need, computed once."""
 
     __slots__ = (
         "client",
         "url",
+        "links",
+        "quoted_code",
         "contacts",
         "collaborators",
         "achat",
@@ -470,9 +492,12 @@ class Row:
         "shine_mode",
     )
 
-    def __init__(self, client: ClientRow, url: str, shine_mode: str = ""):
+    def __init__(self, client: ClientRow, links: PageLinks, shine_mode: str = ""):
         self.client = client
-        self.url = url
+        self.links = links
+        # Quoted as `reverse` quotes a path argument (sub-delimiters kept).
+        self.quoted_code = quote(client.code, safe=PATH_SAFE)
+        self.url = links("client_detail", self.quoted_code)
         # The billing mode of the activated Shine invitation ("cabinet": Revente).
         self.shine_mode = shine_mode
         self.contacts: list[str] = []
@@ -480,6 +505,10 @@ class Row:
         self.achat: list[Item] = []
         self.vente: list[Item] = []
         self.caisse: list[Item] = []
+
+    def link(self, name: str) -> str:
+        """The URL of a route taking the client's code (`reform_mandate_download`, …)."""
+        return self.links(name, self.quoted_code)
 
     @property
     def contact_label(self) -> str:
@@ -594,14 +623,15 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
     page's ids only."""
     if not ids:
         return []
-    url = reverse("client_detail", args=["__code__"])
+    links = PageLinks()
     rows: dict[int, Row] = {}
     with connection.cursor() as cursor:
         cursor.execute(*rows_sql(firm.id, ids, shine_mode=shine_mode))
+        convert = CLIENT_ROW.converter()
         for values in cursor.fetchall():
-            client = ClientRow(CLIENT_ROW.convert(values[: len(CLIENT_ROW)]))
+            client = ClientRow(convert(values[: len(CLIENT_ROW)]))
             mode = values[len(CLIENT_ROW)] if shine_mode else ""
-            rows[client.id] = Row(client, url.replace("__code__", quote(client.code)), mode or "")
+            rows[client.id] = Row(client, links, mode or "")
         if not rows:
             return []
         cursor.execute(*details_sql(list(rows)))

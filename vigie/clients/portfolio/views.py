@@ -4,6 +4,7 @@ from dataclasses import replace
 from html import escape
 
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -57,6 +58,38 @@ def _headers(params: Params, home: str) -> SafeString:
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped
 
 
+def _rows_html(rows, view: str, column_count: int) -> SafeString:
+    """The table's body: a page of 100 rows is one string, not 200 template variables."""
+    if not rows:
+        return mark_safe(
+            f'<tr><td colspan="{column_count}" class="empty">'
+            "Aucun client ne correspond à cette recherche.</td></tr>"
+        )
+    return mark_safe(  # noqa: S308 - row_html escapes every value
+        "".join(
+            f'<tr data-code="{escape(row.client.code)}">{row_html(row, view)}</tr>' for row in rows
+        )
+    )
+
+
+def _shine_forms(request, rows, view: str) -> SafeString:
+    """« Accéder à Shine » of the hover cards: one form each, outside the table's form
+    (forms do not nest), posting with the CSRF token to a new tab."""
+    if view != "equipement":
+        return mark_safe("")
+    token = escape(get_token(request))
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<form id="{shine_access_form_id(row)}" method="post" '
+            f'action="{escape(row.link("shine_access"))}" '
+            f'target="_blank" hidden><input type="hidden" name="csrfmiddlewaretoken" '
+            f'value="{token}"></form>'
+            for row in rows
+            if has_shine_card(row)
+        )
+    )
+
+
 def _query(request) -> tuple[PortfolioQuery, Lookups]:
     """The page's state from the URL, checked against this firm's own choices."""
     params = Params.from_query(request.GET)
@@ -81,19 +114,14 @@ def portfolio(request):
     params = query.params
     page = portfolio_page(query, request.firm, lookups)
     home = reverse("home")
+    column_count = len(COLUMNS[params.view]) + 1
     context = {
         "home": home,
         "params": params,
         "page": page,
         "headers": _headers(params, home),
-        "column_count": len(COLUMNS[params.view]) + 1,
-        "rows": [(row.client.code, row_html(row, params.view)) for row in page.rows],
-        # « Accéder à Shine » of the hover cards: one form each, outside the table's form.
-        "shine_forms": [
-            (shine_access_form_id(row), reverse("shine_access", args=[row.client.code]))
-            for row in page.rows
-            if params.view == "equipement" and has_shine_card(row)
-        ],
+        "rows_html": _rows_html(page.rows, params.view, column_count),
+        "shine_forms": _shine_forms(request, page.rows, params.view),
         "views": [
             {
                 "label": label,
