@@ -580,8 +580,13 @@ SHINE_MODE_SQL = (
 )
 
 
-def _marks(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
+def _in(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column IN (ids)`: one array on PostgreSQL, so that the statement's text is the
+    same for every page (psycopg caches the parsing of statements of up to 50
+    parameters only; a 100-row page had 300); placeholders on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[str, list]:
@@ -593,26 +598,27 @@ def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[
     if shine_mode:
         columns += f", {SHINE_MODE_SQL}"
         args.append(str(Status.ACTIVATED))
-    sql = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE c.firm_id = %s AND c.id IN ({_marks(ids)})"
-    return sql, [*args, firm_id, *ids]
+    where, ids_args = _in("c.id", ids)
+    sql = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE c.firm_id = %s AND {where}"
+    return sql, [*args, firm_id, *ids_args]
 
 
 def details_sql(client_ids: list[int]) -> tuple[str, list]:
     """Equipment, contacts and collaborators of clients already checked to be the
     firm's, in one statement. Looked up by client only, so that SQLite uses the
     client_id indexes rather than scanning the firm's rows."""
-    marks = _marks(client_ids)
+    where, args = _in("client_id", client_ids)
     sql = (
         # The equipment first: PostgreSQL types each column of a UNION from its
         # first branches (created_at must not meet two NULLs typed as text).
         f"SELECT 'e', client_id, NULL, slot, plan, NULL, solution_id, created_at, id "
-        f"FROM {EQUIPMENT_TABLE} WHERE client_id IN ({marks}) "
+        f"FROM {EQUIPMENT_TABLE} WHERE {where} "
         f"UNION ALL SELECT 'c', client_id, is_principal, first_name, last_name, email, "
-        f"NULL, NULL, id FROM {CONTACT_TABLE} WHERE client_id IN ({marks}) "
+        f"NULL, NULL, id FROM {CONTACT_TABLE} WHERE {where} "
         f"UNION ALL SELECT 'a', client_id, NULL, NULL, NULL, NULL, user_id, NULL, id "
-        f"FROM {ASSIGNMENT_TABLE} WHERE client_id IN ({marks})"
+        f"FROM {ASSIGNMENT_TABLE} WHERE {where}"
     )
-    return sql, [*client_ids, *client_ids, *client_ids]
+    return sql, args * 3
 
 
 def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True) -> list[Row]:
