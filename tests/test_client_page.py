@@ -253,8 +253,26 @@ class TestDetails:
         )
         assert "Le code APE doit être un code NAF" in response.content.decode()
 
-    def test_it_refuses_get(self, bob_client, client_a):
-        assert bob_client.get(_url(client_a, "client_details_update")).status_code == 405
+    def test_the_page_leaves_the_form_out_until_it_is_opened(self, bob_client, client_a):
+        html = bob_client.get(_url(client_a)).content.decode()
+        url = _url(client_a, "client_details_update")
+        assert f'hx-get="{url}" hx-trigger="toggle from:closest details once"' in html
+        assert 'name="siret"' not in html
+        # Opened (htmx): the form alone, filled with the client's details.
+        fragment = bob_client.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert f'action="{url}"' in fragment
+        assert f'name="code" value="{client_a.code}"' in fragment
+        assert "<html" not in fragment
+
+    def test_without_javascript_opening_it_shows_the_page_with_the_form(self, bob_client, client_a):
+        response = bob_client.get(_url(client_a, "client_details_update"))
+        assert response.status_code == 302
+        assert response["Location"] == f"{_url(client_a)}?modifier=details#details"
+        html = bob_client.get(response["Location"]).content.decode()
+        assert 'name="siret"' in html
+
+    def test_it_refuses_other_methods(self, bob_client, client_a):
+        assert bob_client.put(_url(client_a, "client_details_update")).status_code == 405
 
 
 # --- Notes -----------------------------------------------------------------------------------

@@ -131,3 +131,18 @@ def test_the_siret_banner_leads_to_the_details_form(page, live_server, guide):
     expect(page.get_by_test_id("siret")).to_have_text("808 264 154 00010")
     expect(page.get_by_test_id("shine-blockers")).not_to_contain_text("SIRET")
     expect(page.locator("#toasts")).to_contain_text("Détails enregistrés.")
+
+
+def test_modifier_les_details_loads_the_form_when_opened(page, live_server, guide):
+    sign_in(page, live_server, guide["user"].email, PASSWORD)
+    page.goto(f"{live_server.url}/clients/01TEST1/")
+    details = page.locator("#details")
+    expect(details.get_by_label("Activité")).to_have_count(0)  # not built until opened
+
+    details.get_by_text("Modifier les détails").click()
+    details.get_by_label("Activité").fill("Boulangerie")
+    details.get_by_role("button", name="Enregistrer").click()
+
+    expect(page).to_have_url(re.compile(r"/clients/01TEST1/#details$"))
+    expect(page.locator("#toasts")).to_contain_text("Détails enregistrés.")
+    expect(details).to_contain_text("Boulangerie")

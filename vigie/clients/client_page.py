@@ -62,12 +62,18 @@ class ClientPage:
     ):
         self.request = request
         self.client = client
-        self.details_form = details_form or ClientDetailsForm(instance=client, firm=client.firm)
+        self._details_form = details_form
         self.details_open = bool(details_form and details_form.errors) or (
             request.GET.get("modifier") == "details"
         )
         self.notes_form = notes_form or NotesForm(initial={"notes": client.notes})
         self.assignment_error = assignment_error
+
+    @cached_property
+    def details_form(self) -> ClientDetailsForm:
+        """Built only when shown: the page renders it open (`?modifier=details`, errors),
+        else « Modifier les détails » asks for it (`client_details_update`, GET)."""
+        return self._details_form or ClientDetailsForm(instance=self.client, firm=self.client.firm)
 
     @cached_property
     def contacts(self):
@@ -177,10 +183,17 @@ def client_detail(request, code: str):
     return _render_page(request, client)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @firm_required
 def client_details_update(request, code: str):
     client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    if request.method == "GET":
+        # « Modifier les détails » opened: the form, which the page leaves out until then.
+        if request.htmx:
+            context = {"client": client, "page": ClientPage(request, client)}
+            return render(request, f"{PAGE}#details_form", context)
+        url = reverse("client_detail", args=[client.code])
+        return redirect(f"{url}?modifier=details#details")
     # The form writes into its instance while validating; keep `client` as it was so the
     # service can record before → after.
     form = ClientDetailsForm(request.POST, instance=copy.copy(client), firm=request.firm)
