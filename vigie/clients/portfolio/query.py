@@ -25,6 +25,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
+from vigie.clients.counts import TABLE as COUNT_TABLE
 from vigie.clients.counts import active_clients
 from vigie.clients.models import (
     Client,
@@ -185,6 +186,8 @@ class PortfolioQuery:
     params: Params
     user_id: int | None = None
     solution_id: int | None = None
+    # The firm's active clients when already read (`Lookups.active_clients`).
+    active_clients: int | None = None
     where: list[str] = field(default_factory=list)
     args: list = field(default_factory=list)
 
@@ -327,6 +330,8 @@ class PortfolioQuery:
     def count(self) -> int:
         if len(self.where) == 2 and not self.branches:
             # No filter, no search: the firm's count kept by triggers (vigie.clients.counts).
+            if self.active_clients is not None:
+                return self.active_clients
             return active_clients(self.firm_id)
         if self.branches:
             sql, args = self.matches_sql()
@@ -414,15 +419,18 @@ class SolutionRef:
 @dataclass(frozen=True)
 class Lookups:
     """Small per-firm tables the page loads anyway (its filter menus), reused to
-    label the rows without joins: the firm's collaborators and the catalogue."""
+    label the rows without joins: the firm's collaborators and the catalogue; with
+    them, the firm's number of active clients (an unfiltered page's total)."""
 
     users: dict[int, object]
     solutions: dict[int, object]
+    active_clients: int = 0
 
     @classmethod
     def for_firm(cls, firm) -> Lookups:
         """One statement: the firm's collaborators (by name) and the catalogue (in its
-        order), each numbered by the database so its collation decides the order."""
+        order), each numbered by the database so its collation decides the order, and
+        the count kept by vigie.clients.counts."""
         from vigie.accounts.models import Collaborator, User
         from vigie.equipment.models import Solution
         from vigie.firms.models import Membership
@@ -433,17 +441,21 @@ class Lookups:
                 f"(ORDER BY u.last_name, u.first_name, u.id) FROM {User._meta.db_table} u "
                 f"JOIN {Membership._meta.db_table} m ON m.user_id = u.id WHERE m.firm_id = %s "
                 "UNION ALL SELECT 's', s.id, s.slug, s.name, NULL, ROW_NUMBER() OVER "
-                f'(ORDER BY s."group", s.position, s.name) FROM {Solution._meta.db_table} s',
-                [firm.id],
+                f'(ORDER BY s."group", s.position, s.name) FROM {Solution._meta.db_table} s '
+                f"UNION ALL SELECT 'n', active, NULL, NULL, NULL, 0 FROM {COUNT_TABLE} "
+                "WHERE firm_id = %s",
+                [firm.id, firm.id],
             )
             found = sorted(cursor.fetchall(), key=lambda r: (r[0], r[5]))
-        users, solutions = {}, {}
+        users, solutions, active = {}, {}, 0
         for kind, pk, a, b, c, _n in found:
             if kind == "u":
                 users[pk] = Collaborator(pk, a, b, c)
-            else:
+            elif kind == "s":
                 solutions[pk] = SolutionRef(pk, a, b)
-        return cls(users=users, solutions=solutions)
+            else:
+                active = pk
+        return cls(users=users, solutions=solutions, active_clients=active)
 
 
 @dataclass(frozen=True)

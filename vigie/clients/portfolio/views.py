@@ -102,7 +102,11 @@ def _query(request) -> tuple[PortfolioQuery, Lookups]:
     if params.solution and solution_id is None:
         params = replace(params, solution="")
     query = PortfolioQuery(
-        firm_id=request.firm.id, params=params, user_id=request.user.id, solution_id=solution_id
+        firm_id=request.firm.id,
+        params=params,
+        user_id=request.user.id,
+        solution_id=solution_id,
+        active_clients=lookups.active_clients,
     )
     return query, lookups
 
