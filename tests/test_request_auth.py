@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.http import Http404
 from django.utils import timezone
 
 from tests.factories import ClientFactory, UserFactory
 from vigie.accounts.backends import load_user_with_firm
+from vigie.clients.access import get_client
 from vigie.clients.models import Client
 from vigie.clients.portfolio.query import CLIENT_FIELDS, CLIENT_ROW
 
@@ -77,3 +79,23 @@ def test_raw_client_rows_convert_like_the_orm(firm_a):
         assert getattr(built, name) == getattr(orm, name), name
     assert built.sensitised is True
     assert built.sensitised_at == at
+
+
+def test_get_client_gives_what_the_orm_gives_in_one_query(
+    firm_a, firm_b, alice, rf, django_assert_num_queries
+):
+    at = datetime(2026, 10, 5, 14, 30, 12, 123456, tzinfo=UTC)
+    made = ClientFactory(firm=firm_a, code="GC1", sensitised=True, sensitised_at=at)
+    ClientFactory(firm=firm_b, code="GC2")
+    request = rf.get("/")
+    request.firm = firm_a
+    with django_assert_num_queries(1):
+        client = get_client(request, "GC1")
+        assert client.firm is firm_a  # the request's firm, not a second read
+    orm = Client.objects.get(pk=made.pk)
+    for field in Client._meta.concrete_fields:
+        assert getattr(client, field.attname) == getattr(orm, field.attname), field.name
+    assert not client._state.adding  # saved as an update, like an instance from the ORM
+    for other in ("GC2", "gc1", "GC1 ", "' OR 1=1 --"):  # another firm's, or none
+        with pytest.raises(Http404):
+            get_client(request, other)

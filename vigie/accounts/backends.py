@@ -7,14 +7,9 @@ from vigie.accounts.models import User
 from vigie.firms.models import Firm, Membership
 from vigie.lib.rows import RowLoader
 
-
-def _all_fields(model) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields]
-
-
-USER_ROW = RowLoader(User, _all_fields(User))
-MEMBERSHIP_ROW = RowLoader(Membership, _all_fields(Membership))
-FIRM_ROW = RowLoader(Firm, _all_fields(Firm))
+USER_ROW = RowLoader.all_fields(User)
+MEMBERSHIP_ROW = RowLoader.all_fields(Membership)
+FIRM_ROW = RowLoader.all_fields(Firm)
 
 
 def load_user_with_firm(user_id) -> User | None:

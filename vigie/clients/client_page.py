@@ -179,14 +179,14 @@ def _changed(request, client: Client, part: str, message: str, *, kind="success"
 @require_GET
 @firm_required
 def client_detail(request, code: str):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     return _render_page(request, client)
 
 
 @require_http_methods(["GET", "POST"])
 @firm_required
 def client_details_update(request, code: str):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     if request.method == "GET":
         # « Modifier les détails » opened: the form, which the page leaves out until then.
         if request.htmx:
@@ -204,7 +204,7 @@ def client_details_update(request, code: str):
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-            client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+            client = get_client(request, code)
         else:
             messages.success(request, "Détails enregistrés.")
             # The code client is the URL: a new code means a new address.
@@ -215,7 +215,7 @@ def client_details_update(request, code: str):
 @require_POST
 @firm_required
 def client_notes_update(request, code: str):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     form = NotesForm(request.POST)
     form.is_valid()  # free text: always valid
     client = services.client_notes_update(
@@ -242,7 +242,7 @@ def _contact_form(request, client: Client, form: ContactForm, contact=None) -> H
 @require_http_methods(["GET", "POST"])
 @firm_required
 def contact_create(request, code: str):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     form = ContactForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         try:
@@ -259,7 +259,7 @@ def contact_create(request, code: str):
 @require_http_methods(["GET", "POST"])
 @firm_required
 def contact_update(request, code: str, contact_id):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     contact = get_contact(request, client, contact_id)
     initial = {f: getattr(contact, f) for f in services.CONTACT_FIELDS}
     form = ContactForm(request.POST or None, client=client, contact=contact, initial=initial)
@@ -282,7 +282,7 @@ def contact_update(request, code: str, contact_id):
 @require_POST
 @firm_required
 def contact_delete(request, code: str, contact_id):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     contact = get_contact(request, client, contact_id)
     contact.client = client
     was_principal = services.contact_delete(contact=contact, actor=request.user)
@@ -295,7 +295,7 @@ def contact_delete(request, code: str, contact_id):
 @require_POST
 @firm_required
 def contact_set_principal(request, code: str, contact_id):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     contact = get_contact(request, client, contact_id)
     contact.client = client
     principal = request.POST.get("is_principal") in {"1", "on", "true"}
@@ -323,7 +323,7 @@ def _firm_user(request, user_id) -> User | None:
 @require_POST
 @firm_required
 def assignment_add(request, code: str):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     user = _firm_user(request, request.POST.get("user"))
     error = services.NOT_A_COLLEAGUE if user is None else ""
     if user is not None:
@@ -341,7 +341,7 @@ def assignment_add(request, code: str):
 @require_POST
 @firm_required
 def assignment_remove(request, code: str, user_id):
-    client = get_client(request, code, queryset=Client.objects.select_related("firm"))
+    client = get_client(request, code)
     assignment = client.assignments.select_related("user").filter(user__public_id=user_id).first()
     if assignment is None:
         raise Http404("Collaborateur non affecté à ce client.")

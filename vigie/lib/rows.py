@@ -20,6 +20,11 @@ class RowLoader:
         self._converters: dict[str, list] = {}
         self._columns: dict[tuple[str, str], str] = {}
 
+    @classmethod
+    def all_fields(cls, model) -> RowLoader:
+        """A loader of every concrete field: `build` gives a whole instance."""
+        return cls(model, [f.name for f in model._meta.concrete_fields])
+
     def __len__(self) -> int:
         return len(self.fields)
 
