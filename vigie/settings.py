@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "vigie.firms.context_processors.firm",
             ],
+            "libraries": {"routes": "vigie.lib.routes"},
         },
     }
 ]

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, fields
 from urllib.parse import quote, urlencode
 
 from django.db import connection
-from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from vigie.clients.counts import TABLE as COUNT_TABLE
@@ -37,6 +36,7 @@ from vigie.clients.models import (
     ShineStatus,
 )
 from vigie.equipment.models import Equipment, Slot
+from vigie.lib.routes import route
 from vigie.lib.rows import RowLoader
 from vigie.lib.text import fold
 
@@ -473,8 +473,8 @@ PATH_SAFE = RFC3986_SUBDELIMS + "~:@"
 
 
 class PageLinks:
-    """The URLs of a page's rows, each route reversed once per page rather than once
-    per row: `link(name, code)`."""
+    """The URLs of a page's rows, each route reversed once (vigie.lib.routes) rather
+    than once per row: `link(name, code)`."""
 
     __slots__ = ("_patterns",)
 
@@ -484,7 +484,7 @@ class PageLinks:
     def __call__(self, name: str, quoted_code: str) -> str:
         pattern = self._patterns.get(name)
         if pattern is None:
-            pattern = self._patterns[name] = reverse(name, args=["__code__"])
+            pattern = self._patterns[name] = route(name, "__code__")
         return pattern.replace("__code__", quoted_code)
 
 

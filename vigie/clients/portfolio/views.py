@@ -6,7 +6,6 @@ from html import escape
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
@@ -25,6 +24,7 @@ from vigie.clients.portfolio.query import (
     portfolio_page,
 )
 from vigie.lib.decorators import firm_required
+from vigie.lib.routes import route
 
 VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Equipement")]
 
@@ -117,7 +117,7 @@ def portfolio(request):
     query, lookups = _query(request)
     params = query.params
     page = portfolio_page(query, request.firm, lookups)
-    home = reverse("home")
+    home = route("home")
     column_count = len(COLUMNS[params.view]) + 1
     context = {
         "home": home,
