@@ -36,6 +36,8 @@ SORTS = ["name", "code", "mandat", "pa", "sensi", "shine"]
 MIX = {"portfolio": 60, "search": 15, "client": 20, "edit": 5}
 # Portfolio pages asked as a full page rather than by htmx from the page itself.
 FULL_PAGE_SHARE = 0.2
+# Seconds of the mix replayed over one connection before the load (`one at a time`).
+ALONE_SECONDS = 10
 
 
 def _env() -> dict:
@@ -165,6 +167,17 @@ def _category(path: str) -> str:
     return "search" if "q=" in path else "portfolio"
 
 
+def _read_log(path: Path) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Server times (ms) by kind of request, and the count of each status."""
+    by_kind: dict[str, list[float]] = {k: [] for k in MIX}
+    statuses: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        _method, url, status, micros = line.split(" ")
+        by_kind[_category(url.rstrip("?"))].append(int(micros) / 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+    return by_kind, statuses
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
@@ -221,6 +234,18 @@ def main() -> int:
             capture_output=True,
             timeout=60,
         )
+        # One connection: each request's own cost, without waiting for the others (this
+        # figure compares two versions better than the throughput, which the machine's
+        # other work moves by ±10 %).
+        access_log.write_text("")
+        subprocess.run(
+            ["wrk", "-t1", "-c1", f"-d{ALONE_SECONDS}s", "-s", str(ROOT / "load/mix.lua")]
+            + [*headers, base],
+            env={**os.environ, "LOAD_REQUESTS": str(requests_file)},
+            capture_output=True,
+            timeout=ALONE_SECONDS + 60,
+        )
+        alone, _statuses = _read_log(access_log)
         access_log.write_text("")
         run = subprocess.run(
             [
@@ -240,12 +265,7 @@ def main() -> int:
             gunicorn.kill()
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     seconds = summary["duration_us"] / 1e6
-    by_kind: dict[str, list[float]] = {k: [] for k in MIX}
-    statuses: dict[str, int] = {}
-    for line in access_log.read_text().splitlines():
-        method, path, status, micros = line.split(" ")
-        by_kind[_category(path.rstrip("?"))].append(int(micros) / 1000)
-        statuses[status] = statuses.get(status, 0) + 1
+    by_kind, statuses = _read_log(access_log)
     bad = sum(n for s, n in statuses.items() if not s.startswith(("2", "3")))
     errors = bad + sum(summary[k] for k in ("connect", "read", "write", "timeout"))
     print(
@@ -266,6 +286,16 @@ def main() -> int:
         f"{summary['p50_ms']:.1f} | {summary['p95_ms']:.1f} |"
     )
     print(f"\nstatuses: {dict(sorted(statuses.items()))}; errors: {errors}")
+    print(f"\nOne request at a time (1 connection, {ALONE_SECONDS} s), server time:\n")
+    print("| requests | count | p50 ms | mean ms |")
+    print("|---|---|---|---|")
+    for kind, times in alone.items():
+        mean = sum(times) / len(times) if times else 0.0
+        print(f"| {kind} | {len(times)} | {_p(times, 0.5):.1f} | {mean:.1f} |")
+    weighted = sum(
+        MIX[kind] * sum(times) / len(times) for kind, times in alone.items() if times
+    ) / sum(MIX[kind] for kind, times in alone.items() if times)
+    print(f"\nWeighted by the mix: {weighted:.1f} ms per request.")
     portfolio_rps = (len(by_kind["portfolio"]) + len(by_kind["search"])) / seconds
     checks = [
         (portfolio_rps >= TARGET_RPS, f"portfolio requests/s (pages + searches) {portfolio_rps:.1f} ≥ {TARGET_RPS:.0f}"),
