@@ -12,13 +12,14 @@ from django.urls import reverse
 
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
 from vigie.clients import services
+from vigie.clients.client_page import collaborators_of
 from vigie.clients.models import Access, ClientAssignment, ClientEvent, Contact, PaStatus
 from vigie.clients.readiness import NO_PRINCIPAL, PRINCIPAL_WITHOUT_EMAIL, shine_blockers
 from vigie.equipment.models import Equipment, Slot
 from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 9
+MAX_PAGE_QUERIES = 8
 VALID_SIRET = "84523656100013"
 
 
@@ -117,8 +118,8 @@ class TestPage:
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
         self, bob_client, firm_a, full_client, django_assert_num_queries
     ):
-        # session, user, client, contacts, assignments, candidates, history, equipment,
-        # and what panels of other areas add (the Réforme panel: its mandate; it reuses
+        # session, user, client, contacts, assigned and candidate collaborators, history,
+        # equipment, and what panels of other areas add (the Réforme panel: its mandate; it reuses
         # the page's principal contact).
         small = ClientFactory(firm=firm_a)
         bob_client.get(_url(small))  # warm the session
@@ -315,6 +316,27 @@ class TestAssignments:
         event = ClientEvent.objects.get(client=client_a, kind="assignment.added")
         assert event.actor == bob
         assert event.changes == {"Collaborateurs": ["", "Alice Adam"]}
+
+    def test_it_lists_the_assigned_then_offers_the_others(
+        self, bob_client, firm_a, firm_b, alice, bob, client_a
+    ):
+        def member(first, last, firm=firm_a, **user):
+            return MembershipFactory(
+                firm=firm, user__first_name=first, user__last_name=last, **user
+            ).user
+
+        zoe, eloise = member("Zoé", "Écuyer"), member("Éloïse", "Durand")
+        member("Inès", "Inactive", user__is_active=False)
+        member("Other", "Firm", firm=firm_b)
+        for user in (zoe, alice):
+            services.assignment_add(client=client_a, user=user, actor=bob)
+        assignments, candidates = collaborators_of(client_a)
+        # By name, then the firm's active collaborators not assigned, by name.
+        assert [a.user.email for a in assignments] == [alice.email, zoe.email]
+        assert [u.email for u in candidates] == [bob.email, eloise.email]
+        html = bob_client.get(_url(client_a)).content.decode()
+        assert f'<option value="{eloise.public_id}">Éloïse Durand</option>' in html
+        assert "Inactive" not in html and "Other Firm" not in html
 
     def test_it_refuses_a_collaborator_of_another_firm(self, bob_client, charlie, client_a):
         response = bob_client.post(

@@ -11,24 +11,28 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vigie.accounts.backends import USER_ROW
 from vigie.accounts.models import User
 from vigie.clients import services
 from vigie.clients.access import get_client, get_contact
 from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
-from vigie.clients.models import Client
+from vigie.clients.models import Client, ClientAssignment
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot
+from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
 from vigie.reform.panel import ReformPanel
@@ -46,6 +50,44 @@ def _shown(value) -> str:
     if value is False:
         return "Non"
     return "—" if value in ("", None) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """A collaborator assigned to the client (the « Collaborateurs » list)."""
+
+    user: User
+
+    @property
+    def user_id(self) -> int:
+        return self.user.pk
+
+
+def collaborators_of(client: Client) -> tuple[list[Assigned], list[User]]:
+    """The client's collaborators (by name, then in the order assigned) and the firm's
+    active collaborators it has not (by name): one statement, numbered by the database
+    so that its collation decides the order."""
+    columns = USER_ROW.columns("u")
+    sql = (
+        f"SELECT 'a', ROW_NUMBER() OVER (ORDER BY u.last_name, u.first_name, a.id), {columns} "
+        f"FROM {ClientAssignment._meta.db_table} a "
+        f"JOIN {User._meta.db_table} u ON u.id = a.user_id "
+        "WHERE a.firm_id = %s AND a.client_id = %s "
+        f"UNION ALL SELECT 'm', ROW_NUMBER() OVER (ORDER BY u.last_name, u.first_name, u.email), "
+        f"{columns} FROM {Membership._meta.db_table} m "
+        f"JOIN {User._meta.db_table} u ON u.id = m.user_id "
+        "WHERE m.firm_id = %s AND u.is_active = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [client.firm_id, client.pk, client.firm_id, True])
+        found = sorted(cursor.fetchall(), key=lambda r: (r[0], r[1]))
+    assigned: list[Assigned] = []
+    members: list[User] = []
+    for kind, _n, *values in found:
+        user = USER_ROW.build(values)
+        (assigned if kind == "a" else members).append(Assigned(user) if kind == "a" else user)
+    taken = {a.user_id for a in assigned}
+    return assigned, [u for u in members if u.pk not in taken]
 
 
 class ClientPage:
@@ -100,21 +142,17 @@ class ClientPage:
         return shine_blockers(self.client, self.contacts)
 
     @cached_property
-    def assignments(self):
-        return list(
-            self.client.assignments.select_related("user").order_by(
-                "user__last_name", "user__first_name", "id"
-            )
-        )
+    def _collaborators(self) -> tuple[list[Assigned], list[User]]:
+        return collaborators_of(self.client)
 
     @cached_property
-    def candidates(self):
+    def assignments(self) -> list[Assigned]:
+        return self._collaborators[0]
+
+    @cached_property
+    def candidates(self) -> list[User]:
         """Active collaborators of the firm not yet assigned to the client."""
-        assigned = {a.user_id for a in self.assignments}
-        users = User.objects.filter(membership__firm_id=self.client.firm_id, is_active=True)
-        return [
-            u for u in users.order_by("last_name", "first_name", "email") if u.pk not in assigned
-        ]
+        return self._collaborators[1]
 
     @cached_property
     def equipment(self) -> dict[str, list[str]]:
