@@ -108,12 +108,24 @@ class TestPage:
         assert "845 236 561 00013" in html
         for label in ("Achat", "Vente", "Caisse", "Inscription PA", "Sensi. réforme"):
             assert f"<dt>{label}</dt>" in html
-        assert "Shine Plus" in html and "SumUp" in html
+        assert "<dt>Achat</dt><dd>Shine Plus</dd>" in html
+        assert "<dt>Vente</dt><dd>—</dd>" in html
+        assert "<dt>Caisse</dt><dd>SumUp</dd>" in html
         assert "Invitation envoyée" in html and "Oui ✅" in html
         for label in ("Réception flux", "Flux achat", "Flux vente", "Flux banque"):
             assert f"<dt>{label}</dt>" in html
         assert "<dt>Doc. à classer</dt><dd>7</dd>" in html
         assert "Alice Adam" in html  # assigned collaborator
+
+    def test_a_slot_lists_its_solutions_in_the_order_added(
+        self, bob_client, firm_a, catalogue, client_a
+    ):
+        for solution, plan in ((catalogue["sumup"], ""), (catalogue["shine"], "Start")):
+            Equipment.objects.create(
+                firm=firm_a, client=client_a, slot=Slot.VENTE, solution=solution, plan=plan
+            )
+        html = bob_client.get(_url(client_a)).content.decode()
+        assert "<dt>Vente</dt><dd>SumUp, Shine Start</dd>" in html
 
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
         self, bob_client, firm_a, full_client, django_assert_num_queries

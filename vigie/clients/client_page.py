@@ -31,7 +31,7 @@ from vigie.clients.access import get_client, get_contact
 from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
 from vigie.clients.models import Client, ClientAssignment
 from vigie.clients.readiness import principal_of, shine_blockers
-from vigie.equipment.models import Equipment, Slot
+from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
@@ -156,14 +156,17 @@ class ClientPage:
 
     @cached_property
     def equipment(self) -> dict[str, list[str]]:
+        """Each slot's solutions (« Shine Plus »), in the order they were added."""
         slots: dict[str, list[str]] = {slot: [] for slot in Slot.values}
-        rows = (
-            Equipment.objects.for_firm(self.client.firm_id)
-            .filter(client=self.client)
-            .select_related("solution")
+        sql = (
+            f"SELECT e.slot, s.name, e.plan FROM {Equipment._meta.db_table} e "
+            f"JOIN {Solution._meta.db_table} s ON s.id = e.solution_id "
+            "WHERE e.firm_id = %s AND e.client_id = %s ORDER BY e.created_at, e.id"
         )
-        for row in rows:
-            slots[row.slot].append(row.label)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.client.firm_id, self.client.pk])
+            for slot, name, plan in cursor.fetchall():
+                slots[slot].append(f"{name} {plan}".strip())
         return slots
 
     @cached_property
