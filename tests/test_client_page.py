@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
-from vigie.clients import services
+from vigie.clients import history, services
 from vigie.clients.client_page import collaborators_of
 from vigie.clients.models import Access, ClientAssignment, ClientEvent, Contact, PaStatus
 from vigie.clients.readiness import NO_PRINCIPAL, PRINCIPAL_WITHOUT_EMAIL, shine_blockers
@@ -424,6 +424,13 @@ class TestHistory:
         assert "Bob Bernard" in history
         assert "<del>—</del> → <ins>Soins dentaires</ins>" in history
         assert "<del>—</del> → <ins>Jeanne Dupont</ins>" in history
+
+    def test_an_event_without_actor_is_the_systems(self, bob_client, client_a):
+        history.record(client_a, actor=None, kind="invitation.activated", summary="Compte activé")
+        html = bob_client.get(_url(client_a)).content.decode()
+        history_html = html[html.index('<section id="history"') :]
+        assert '<span class="history-actor">Système</span>' in history_html
+        assert "<strong>Compte activé</strong>" in history_html
 
 
 # --- Tenancy: charlie (firm B) reaches nothing of firm A --------------------------------------------

@@ -29,14 +29,17 @@ from vigie.accounts.models import User
 from vigie.clients import services
 from vigie.clients.access import get_client, get_contact
 from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
-from vigie.clients.models import Client, ClientAssignment
+from vigie.clients.models import Client, ClientAssignment, ClientEvent, Contact
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
+from vigie.lib.rows import RowLoader
 from vigie.reform.panel import ReformPanel
 
+CONTACT_ROW = RowLoader.all_fields(Contact)
+EVENT_ROW = RowLoader.all_fields(ClientEvent)
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
 PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
@@ -119,7 +122,15 @@ class ClientPage:
 
     @cached_property
     def contacts(self):
-        contacts = list(self.client.contacts.all())
+        sql = (
+            f"SELECT {CONTACT_ROW.columns('c')} FROM {Contact._meta.db_table} c "
+            "WHERE c.firm_id = %s AND c.client_id = %s ORDER BY c.last_name, c.first_name, c.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.client.firm_id, self.client.pk])
+            contacts = [CONTACT_ROW.build(values) for values in cursor.fetchall()]
+        for contact in contacts:
+            Contact.client.field.set_cached_value(contact, self.client)
         # Three links per row: reverse each once, then fill in the contact (a client can
         # have dozens of contacts and `{% url %}` is a large part of the row's cost).
         patterns = {
@@ -171,7 +182,23 @@ class ClientPage:
 
     @cached_property
     def events(self):
-        events = list(self.client.events.select_related("actor")[:HISTORY_LIMIT])
+        sql = (
+            f"SELECT {EVENT_ROW.columns('e')}, {USER_ROW.columns('u')} "
+            f"FROM {ClientEvent._meta.db_table} e "
+            f"LEFT JOIN {User._meta.db_table} u ON u.id = e.actor_id "
+            "WHERE e.firm_id = %s AND e.client_id = %s ORDER BY e.at DESC, e.id DESC LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.client.firm_id, self.client.pk, HISTORY_LIMIT])
+            found = cursor.fetchall()
+        events = []
+        for values in found:
+            event = EVENT_ROW.build(values[: len(EVENT_ROW)])
+            actor = values[len(EVENT_ROW) :]
+            ClientEvent.actor.field.set_cached_value(
+                event, USER_ROW.build(actor) if actor[0] is not None else None
+            )
+            events.append(event)
         for event in events:
             event.rows = [
                 (label, _shown(pair[0]), _shown(pair[1]))
