@@ -88,7 +88,10 @@ def collaborators_of(client: Client) -> tuple[list[Assigned], list[User]]:
     members: list[User] = []
     for kind, _n, *values in found:
         user = USER_ROW.build(values)
-        (assigned if kind == "a" else members).append(Assigned(user) if kind == "a" else user)
+        if kind == "a":
+            assigned.append(Assigned(user))
+        else:
+            members.append(user)
     taken = {a.user_id for a in assigned}
     return assigned, [u for u in members if u.pk not in taken]
 
@@ -156,11 +159,11 @@ class ClientPage:
     def _collaborators(self) -> tuple[list[Assigned], list[User]]:
         return collaborators_of(self.client)
 
-    @cached_property
+    @property
     def assignments(self) -> list[Assigned]:
         return self._collaborators[0]
 
-    @cached_property
+    @property
     def candidates(self) -> list[User]:
         """Active collaborators of the firm not yet assigned to the client."""
         return self._collaborators[1]
