@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientAssignment, MandateStatus, PaStatus, ShineStatus
-from vigie.clients.portfolio.query import PATH_SAFE, PageLinks
+from vigie.clients.portfolio.query import PATH_SAFE, code_link
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
@@ -623,8 +623,7 @@ class TestExport:
     )
 )
 def test_row_links_are_what_reverse_gives(code):
-    # Each route is reversed once per page, then the row's code put in: the same URL as
+    # Each route is reversed once, then the row's code put in: the same URL as
     # reversing it for that row, whatever the code holds.
-    links = PageLinks()
     for name in ("client_detail", "reform_mandate_download", "shine_access"):
-        assert links(name, quote(code, safe=PATH_SAFE)) == reverse(name, args=[code])
+        assert code_link(name, quote(code, safe=PATH_SAFE)) == reverse(name, args=[code])

@@ -472,20 +472,11 @@ class Item:
 PATH_SAFE = RFC3986_SUBDELIMS + "~:@"
 
 
-class PageLinks:
-    """The URLs of a page's rows, each route reversed once (vigie.lib.routes) rather
-    than once per row: `link(name, code)`."""
-
-    __slots__ = ("_patterns",)
-
-    def __init__(self):
-        self._patterns: dict[str, str] = {}
-
-    def __call__(self, name: str, quoted_code: str) -> str:
-        pattern = self._patterns.get(name)
-        if pattern is None:
-            pattern = self._patterns[name] = route(name, "__code__")
-        return pattern.replace("__code__", quoted_code)
+def code_link(name: str, quoted_code: str) -> str:
+    """The URL of a route taking a client's code: the route reversed once per process
+    (vigie.lib.routes) with a placeholder, then the code put in, rather than `reverse`
+    once per row."""
+    return route(name, "__code__").replace("__code__", quoted_code)
 
 
 class Row:
@@ -494,7 +485,6 @@ class Row:
     __slots__ = (
         "client",
         "url",
-        "links",
         "quoted_code",
         "contacts",
         "collaborators",
@@ -504,12 +494,11 @@ class Row:
         "shine_mode",
     )
 
-    def __init__(self, client: ClientRow, links: PageLinks, shine_mode: str = ""):
+    def __init__(self, client: ClientRow, shine_mode: str = ""):
         self.client = client
-        self.links = links
         # Quoted as `reverse` quotes a path argument (sub-delimiters kept).
         self.quoted_code = quote(client.code, safe=PATH_SAFE)
-        self.url = links("client_detail", self.quoted_code)
+        self.url = code_link("client_detail", self.quoted_code)
         # The billing mode of the activated Shine invitation ("cabinet": Revente).
         self.shine_mode = shine_mode
         self.contacts: list[str] = []
@@ -520,7 +509,7 @@ class Row:
 
     def link(self, name: str) -> str:
         """The URL of a route taking the client's code (`reform_mandate_download`, …)."""
-        return self.links(name, self.quoted_code)
+        return code_link(name, self.quoted_code)
 
     @property
     def contact_label(self) -> str:
@@ -641,7 +630,6 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
     page's ids only."""
     if not ids:
         return []
-    links = PageLinks()
     rows: dict[int, Row] = {}
     with connection.cursor() as cursor:
         cursor.execute(*rows_sql(firm.id, ids, shine_mode=shine_mode))
@@ -649,7 +637,7 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
         for values in cursor.fetchall():
             client = ClientRow(convert(values[: len(CLIENT_ROW)]))
             mode = values[len(CLIENT_ROW)] if shine_mode else ""
-            rows[client.id] = Row(client, links, mode or "")
+            rows[client.id] = Row(client, mode or "")
         if not rows:
             return []
         cursor.execute(*details_sql(list(rows)))
