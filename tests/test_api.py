@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -249,6 +250,25 @@ class TestReadAndArchive:
         assert [c["code"] for c in api("get", "/clients?q=dupont").json()["items"]] == ["A001"]
         assert len(api("get", "/clients?q=elan").json()["items"]) == 1
         assert api("get", "/clients?updated_since=2999-01-01T00:00:00Z").json()["items"] == []
+
+    @pytest.mark.parametrize(
+        ("since", "found"),
+        [
+            ("0031-05-10T03:14:04-18:24", True),  # an offset PostgreSQL refuses as such
+            ("2999-01-01T00:00:00+23:59", False),
+            ("2000-01-01T00:00:00", True),  # no offset: the server's time zone
+        ],
+    )
+    def test_it_takes_any_iso_8601_offset(self, api, client_a, since, found):
+        response = api("get", f"/clients?updated_since={quote(since)}")
+        assert response.status_code == 200
+        assert bool(response.json()["items"]) is found
+
+    def test_it_refuses_a_date_out_of_range_in_utc(self, api, client_a):
+        response = api("get", f"/clients?updated_since={quote('0001-01-01T00:00:00+05:00')}")
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_date"
+        assert "hors des limites" in response.json()["message"]
 
     def test_it_archives_on_delete(self, api, client_a):
         response = api("delete", "/clients/A001")

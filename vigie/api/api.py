@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.utils import timezone
 from ninja import NinjaAPI, Query, Router
 from ninja.decorators import decorate_view
 from ninja.responses import Status
@@ -83,6 +84,16 @@ def _decode_cursor(cursor: str) -> int:
         ) from None
 
 
+def _utc(value: datetime) -> datetime:
+    """The moment in UTC: ISO 8601 admits offsets that PostgreSQL refuses (past ±15:59)."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):  # past year 1 or 9999 once moved to UTC
+        raise ApiError(422, "invalid_date", "Cette date est hors des limites acceptées.") from None
+
+
 @router.get("/clients", response=responses({200: ClientPage}))
 def list_clients(
     request,
@@ -98,7 +109,7 @@ def list_clients(
     if q and fold(q):
         qs = qs.filter(search_text__contains=fold(q))
     if updated_since is not None:
-        qs = qs.filter(updated_at__gte=updated_since)
+        qs = qs.filter(updated_at__gte=_utc(updated_since))
     if cursor:
         qs = qs.filter(id__gt=_decode_cursor(cursor))
     items = list(qs[: limit + 1])
