@@ -19,7 +19,7 @@ from vigie.equipment.models import Equipment, Slot
 from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 8
+MAX_PAGE_QUERIES = 7
 VALID_SIRET = "84523656100013"
 
 
@@ -130,7 +130,7 @@ class TestPage:
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
         self, bob_client, firm_a, full_client, django_assert_num_queries
     ):
-        # session, user, client, contacts, assigned and candidate collaborators, history,
+        # session with its user (read together once the session is known), client, contacts, assigned and candidate collaborators, history,
         # equipment, and what panels of other areas add (the Réforme panel: its mandate; it reuses
         # the page's principal contact).
         small = ClientFactory(firm=firm_a)

@@ -20,9 +20,10 @@ from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
 
 HOME = "/"
-# session, user, collaborators with the catalogue and the firm's count, page ids, clients,
-# then contacts, assignments and equipment in one statement
-QUERIES = 6
+# once the session is known to this process: the session with its user, collaborators with
+# the catalogue and the firm's count, page ids, clients, then contacts, assignments and
+# equipment in one statement
+QUERIES = 5
 
 
 def equip(client, solution, slot, plan=""):

@@ -99,3 +99,50 @@ def test_get_client_gives_what_the_orm_gives_in_one_query(
     for other in ("GC2", "gc1", "GC1 ", "' OR 1=1 --"):  # another firm's, or none
         with pytest.raises(Http404):
             get_client(request, other)
+
+
+def _statements(http, path="/"):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = http.get(path)
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_known_session_brings_its_user_in_the_same_statement(alice_client, alice, firm_a):
+    first, before = _statements(alice_client)
+    second, after = _statements(alice_client)
+    assert first.status_code == second.status_code == 200
+    assert second.wsgi_request.user == alice
+    assert second.wsgi_request.firm == firm_a
+    assert len(after) == len(before) - 1
+    assert "django_session" in after[0] and "accounts_user" in after[0]
+
+
+def test_a_hint_naming_another_user_is_not_trusted(alice_client, alice, bob, firm_a):
+    from vigie.accounts import sessions
+
+    key = alice_client.cookies["sessionid"].value
+    sessions._USER_OF_KEY[key] = bob.id
+    response, statements = _statements(alice_client)
+    assert response.status_code == 200
+    assert response.wsgi_request.user == alice
+    assert response.wsgi_request.firm == firm_a
+    # The session said alice: her user was read on its own, and the hint corrected.
+    assert sessions._USER_OF_KEY[key] == alice.id
+
+
+def test_a_deleted_user_with_a_known_session_is_signed_out(client, db):
+    lone = UserFactory()
+    client.force_login(lone)
+    client.get("/")  # the process now knows whose session it is
+    lone.delete()
+    assert client.get("/").status_code == 302
+
+
+def test_a_deactivated_user_with_a_known_session_is_signed_out(bob_client, bob):
+    assert bob_client.get("/").status_code == 200
+    bob.is_active = False
+    bob.save()
+    assert bob_client.get("/").status_code == 302

@@ -127,6 +127,9 @@ def _databases() -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         # JIT adds hundreds of ms to short portfolio queries (PERFORMANCE.md §5).
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        # Django's backend, with a health check that spares a round trip per request
+        # while the server has not closed the connection (vigie/lib/postgresql).
+        config["ENGINE"] = "vigie.lib.postgresql"
         config["CONN_HEALTH_CHECKS"] = True
         if envstr("DB_POOLER") == "pgbouncer":
             # PgBouncer in transaction mode hands a server connection to another client

@@ -4,6 +4,7 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from django.db import connection
 
 from vigie.accounts.models import User
+from vigie.accounts.sessions import NOT_READ, prefetched_user
 from vigie.firms.models import Firm, Membership
 from vigie.lib.rows import RowLoader
 
@@ -12,20 +13,23 @@ MEMBERSHIP_ROW = RowLoader.all_fields(Membership)
 FIRM_ROW = RowLoader.all_fields(Firm)
 
 
-def load_user_with_firm(user_id) -> User | None:
-    """The user, its membership and its firm in one statement, cached on the instances
-    as `select_related("membership__firm")` would (a user without a firm has no
-    membership: `user.membership` raises as usual)."""
-    sql = (
-        f"SELECT {USER_ROW.columns('u')}, {MEMBERSHIP_ROW.columns('m')}, {FIRM_ROW.columns('f')} "
-        f"FROM {User._meta.db_table} u "
+def user_with_firm_sql(user_id_sql: str) -> str:
+    """The columns and joins that read the user whose id is `user_id_sql` with its
+    membership and firm (all NULL when there is no such user), after a FROM that may
+    already name another table (vigie.accounts.sessions reads it with the session)."""
+    return (
+        f"{USER_ROW.columns('u')}, {MEMBERSHIP_ROW.columns('m')}, {FIRM_ROW.columns('f')}",
+        f"{User._meta.db_table} u ON u.id = {user_id_sql} "
         f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = u.id "
-        f"LEFT JOIN {Firm._meta.db_table} f ON f.id = m.firm_id WHERE u.id = %s"
+        f"LEFT JOIN {Firm._meta.db_table} f ON f.id = m.firm_id",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        values = cursor.fetchone()
-    if values is None:
+
+
+def build_user_with_firm(values) -> User | None:
+    """The user of `user_with_firm_sql`'s columns, its membership and firm cached on the
+    instances as `select_related("membership__firm")` would (a user without a firm has
+    no membership: `user.membership` raises as usual)."""
+    if values[0] is None:
         return None
     user = USER_ROW.build(values[: len(USER_ROW)])
     rest = values[len(USER_ROW) :]
@@ -40,6 +44,15 @@ def load_user_with_firm(user_id) -> User | None:
     return user
 
 
+def load_user_with_firm(user_id) -> User | None:
+    """The user, its membership and its firm in one statement."""
+    columns, joins = user_with_firm_sql("%s")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM (SELECT 1) one JOIN {joins}", [user_id])
+        values = cursor.fetchone()
+    return None if values is None else build_user_with_firm(values)
+
+
 class AuthenticationBackend(AllauthBackend):
     """allauth's backend, loading the user with its firm in the same statement.
 
@@ -49,7 +62,11 @@ class AuthenticationBackend(AllauthBackend):
 
     def get_user(self, user_id):
         try:
-            user = load_user_with_firm(int(user_id))
+            user_id = int(user_id)
         except (TypeError, ValueError):
             return None
+        # Read with the session when this process knew whose it was (vigie.accounts.sessions).
+        user = prefetched_user(user_id)
+        if user is NOT_READ:
+            user = load_user_with_firm(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
