@@ -130,9 +130,9 @@ class TestPage:
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
         self, bob_client, firm_a, full_client, django_assert_num_queries
     ):
-        # session with its user (read together once the session is known), client, contacts, assigned and candidate collaborators, history,
-        # equipment, and what panels of other areas add (the Réforme panel: its mandate; it reuses
-        # the page's principal contact).
+        # session with its user (one statement once the session is known), client, contacts,
+        # assigned and candidate collaborators, history, equipment, and what panels of other
+        # areas add (the Réforme panel: its mandate; it reuses the page's principal contact).
         small = ClientFactory(firm=firm_a)
         bob_client.get(_url(small))  # warm the session
         with CaptureQueriesContext(connection) as baseline:

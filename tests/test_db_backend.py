@@ -17,9 +17,8 @@ pytestmark = [
 
 def _last_statement(pid: int) -> str:
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
-        return other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[
-            0
-        ]
+        row = other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+    return row[0]
 
 
 def _health_check() -> None:

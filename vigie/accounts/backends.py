@@ -11,15 +11,14 @@ from vigie.lib.rows import RowLoader
 USER_ROW = RowLoader.all_fields(User)
 MEMBERSHIP_ROW = RowLoader.all_fields(Membership)
 FIRM_ROW = RowLoader.all_fields(Firm)
+USER_TABLE = User._meta.db_table
 
 
-def user_with_firm_sql(user_id_sql: str) -> str:
-    """The columns and joins that read the user whose id is `user_id_sql` with its
-    membership and firm (all NULL when there is no such user), after a FROM that may
-    already name another table (vigie.accounts.sessions reads it with the session)."""
+def user_with_firm_sql() -> tuple[str, str]:
+    """The columns of a user `u` with its membership and firm, and the joins that follow
+    the user's table in a FROM (both NULL for a user without a firm)."""
     return (
         f"{USER_ROW.columns('u')}, {MEMBERSHIP_ROW.columns('m')}, {FIRM_ROW.columns('f')}",
-        f"{User._meta.db_table} u ON u.id = {user_id_sql} "
         f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = u.id "
         f"LEFT JOIN {Firm._meta.db_table} f ON f.id = m.firm_id",
     )
@@ -46,9 +45,9 @@ def build_user_with_firm(values) -> User | None:
 
 def load_user_with_firm(user_id) -> User | None:
     """The user, its membership and its firm in one statement."""
-    columns, joins = user_with_firm_sql("%s")
+    columns, joins = user_with_firm_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM (SELECT 1) one JOIN {joins}", [user_id])
+        cursor.execute(f"SELECT {columns} FROM {USER_TABLE} u {joins} WHERE u.id = %s", [user_id])
         values = cursor.fetchone()
     return None if values is None else build_user_with_firm(values)
 

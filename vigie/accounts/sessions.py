@@ -46,7 +46,7 @@ class SessionStore(DatabaseSessionStore):
 
     def _get_session_from_db(self):
         """The session row (its data still signed), and the user the hint names."""
-        from vigie.accounts.backends import build_user_with_firm, user_with_firm_sql
+        from vigie.accounts.backends import USER_TABLE, build_user_with_firm, user_with_firm_sql
 
         self._hinted_user = NOT_READ
         key = self.session_key
@@ -65,9 +65,10 @@ class SessionStore(DatabaseSessionStore):
                     [key, now],
                 )
             else:
-                columns, joins = user_with_firm_sql("%s")
+                columns, joins = user_with_firm_sql()
                 cursor.execute(
-                    f"SELECT s.session_data, {columns} FROM {table} s LEFT JOIN {joins} "
+                    f"SELECT s.session_data, {columns} FROM {table} s "
+                    f"LEFT JOIN {USER_TABLE} u ON u.id = %s {joins} "
                     "WHERE s.session_key = %s AND s.expire_date > %s",
                     [hint, key, now],
                 )
