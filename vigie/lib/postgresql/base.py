@@ -1,10 +1,10 @@
 """Django's PostgreSQL backend with a health check that costs no round trip.
 
 With CONN_HEALTH_CHECKS, Django sends `SELECT 1` before the first statement of every
-request on a persistent connection: a round trip per request, as many as a portfolio
-page's own statements take together. A connection the server has ended (a restart, an administrator's
-`pg_terminate_backend`, PgBouncer going away) has something to read on its socket: the
-server's closing message or the end of the stream. So an idle connection whose socket
+request on a persistent connection: one more round trip per request. A connection the
+server has ended (a restart, an administrator's `pg_terminate_backend`, PgBouncer going
+away) has something to read on its socket: the server's closing message or the end of
+the stream. So an idle connection whose socket
 has nothing to read is taken as alive without asking; anything else gets Django's own
 check (`SELECT 1`, and a new connection if that fails)."""
 
