@@ -64,12 +64,15 @@ fold = lru_cache(maxsize=100_000)(_fold)
 
 
 def _columns(model) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+    # A column with a database default (Client.row_version) takes it.
+    return [f.column for f in model._meta.concrete_fields if not f.has_db_default()]
 
 
 def _defaults(model) -> dict:
     out = {}
     for f in model._meta.concrete_fields:
+        if f.has_db_default():
+            continue
         if f.has_default() and not callable(f.default):
             out[f.column] = f.default
         elif f.null:

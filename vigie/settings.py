@@ -180,6 +180,10 @@ CACHES = {
     }
 }
 
+# Portfolio rows each process keeps rendered (vigie.clients.portfolio.rowcache), about
+# 1.5 kB each; 0 renders every row on every page.
+PORTFOLIO_ROW_CACHE = envint("PORTFOLIO_ROW_CACHE", 20_000, minimum=0)
+
 TASKS = {
     "default": {
         "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

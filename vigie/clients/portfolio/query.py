@@ -667,7 +667,7 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
 
 @dataclass
 class Page:
-    rows: list[Row]
+    rows: list  # of rowcache.CachedRow
     total: int
     number: int
     per_page: int
@@ -694,9 +694,15 @@ class Page:
 
 
 def portfolio_page(query: PortfolioQuery, firm, lookups: Lookups) -> Page:
-    """Count, clamp the page number to the last page, then the page's rows."""
+    """Count, clamp the page number to the last page, then the page's rows, rendered
+    (those this process rendered at their current version come from its cache)."""
+    from vigie.clients.portfolio.rowcache import page_rows
+
     params = query.params
     total, number, ids = query.page_ids(page=params.page, per_page=params.per_page)
     return Page(
-        rows=load_rows(firm, ids, lookups), total=total, number=number, per_page=params.per_page
+        rows=page_rows(firm, ids, lookups, params.view),
+        total=total,
+        number=number,
+        per_page=params.per_page,
     )

@@ -10,12 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from vigie.clients.portfolio import export, filters
-from vigie.clients.portfolio.cells import (
-    COLUMNS,
-    has_shine_card,
-    row_html,
-    shine_access_form_id,
-)
+from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import (
     PER_PAGE_CHOICES,
     Lookups,
@@ -58,34 +53,29 @@ def _headers(params: Params, home: str) -> SafeString:
     return mark_safe("".join(cells))  # noqa: S308 - every value above is escaped
 
 
-def _rows_html(rows, view: str, column_count: int) -> SafeString:
+def _rows_html(rows, column_count: int) -> SafeString:
     """The table's body: a page of 100 rows is one string, not 200 template variables."""
     if not rows:
         return mark_safe(
             f'<tr><td colspan="{column_count}" class="empty">'
             "Aucun client ne correspond à cette recherche.</td></tr>"
         )
-    return mark_safe(  # noqa: S308 - row_html escapes every value
-        "".join(
-            f'<tr data-code="{escape(row.client.code)}">{row_html(row, view)}</tr>' for row in rows
-        )
-    )
+    return mark_safe("".join(row.html for row in rows))  # noqa: S308 - rendered escaped
 
 
-def _shine_forms(request, rows, view: str) -> SafeString:
+def _shine_forms(request, rows) -> SafeString:
     """« Accéder à Shine » of the hover cards: one form each, outside the table's form
     (forms do not nest), posting with the CSRF token to a new tab."""
-    if view != "equipement":
+    forms = [row for row in rows if row.shine_form_id]
+    if not forms:
         return mark_safe("")
     token = escape(get_token(request))
     return mark_safe(  # noqa: S308 - every value is escaped
         "".join(
-            f'<form id="{shine_access_form_id(row)}" method="post" '
-            f'action="{escape(row.link("shine_access"))}" '
+            f'<form id="{row.shine_form_id}" method="post" action="{row.shine_action}" '
             f'target="_blank" hidden><input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token}"></form>'
-            for row in rows
-            if has_shine_card(row)
+            for row in forms
         )
     )
 
@@ -124,8 +114,8 @@ def portfolio(request):
         "params": params,
         "page": page,
         "headers": _headers(params, home),
-        "rows_html": _rows_html(page.rows, params.view, column_count),
-        "shine_forms": _shine_forms(request, page.rows, params.view),
+        "rows_html": _rows_html(page.rows, column_count),
+        "shine_forms": _shine_forms(request, page.rows),
         "views": [
             {
                 "label": label,

@@ -1,0 +1,228 @@
+"""Portfolio rows kept rendered between requests (vigie.clients.portfolio.rowcache).
+
+Each test renders the page first, so that the row is in the cache, then changes what the
+row shows, through the ORM or through raw SQL: the next page must show the change. Without
+the triggers of vigie.clients.rowversion the row's version would not move and the page
+would show the row as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tests.factories import ClientFactory, ContactFactory
+from vigie.clients.models import Client, ClientAssignment, Contact, ShineStatus
+from vigie.clients.portfolio import rowcache
+from vigie.clients.portfolio.query import Lookups
+from vigie.clients.rowversion import CHILD_TABLES
+from vigie.equipment.models import Equipment, Slot
+from vigie.invitations.models import Invitation
+from vigie.invitations.models import Status as InvitationStatus
+
+HOME = "/"
+
+
+def row(http, code: str, view: str = "equipement") -> str:
+    html = http.get(f"{HOME}?view={view}&per_page=100").content.decode()
+    match = re.search(rf'<tr data-code="{re.escape(code)}">(.*?)</tr>', html, re.S)
+    assert match, f"no row {code}"
+    return match.group(1)
+
+
+@pytest.fixture
+def shown(alice_client, client_a):
+    """Client A001, its row rendered and kept in both views."""
+    assert "Boulangerie Dupont" in row(alice_client, "A001")
+    row(alice_client, "A001", "collecte")
+    return client_a
+
+
+def _execute(sql: str, args: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+
+
+class TestTheRowFollowsEveryChange:
+    def test_the_client_saved(self, alice_client, shown):
+        shown.name = "Boulangerie Martin"
+        shown.save()
+        assert "Boulangerie Martin" in row(alice_client, "A001")
+
+    def test_the_client_updated_by_raw_sql(self, alice_client, shown):
+        _execute("UPDATE clients_client SET notes = %s WHERE id = %s", ["Relancer", shown.id])
+        assert "Relancer" in row(alice_client, "A001")
+        _execute(
+            "UPDATE clients_client SET flux_banque = %s WHERE id = %s", ["Bridge", shown.id]
+        )
+        assert "Bridge" in row(alice_client, "A001", "collecte")
+
+    def test_a_save_writing_an_old_version_still_gives_a_new_one(self, alice_client, shown):
+        stale = Client.objects.get(pk=shown.pk)  # read before the next change
+        shown.name = "Boulangerie Martin"
+        shown.save()
+        assert "Boulangerie Martin" in row(alice_client, "A001")
+        stale.name = "Boulangerie Petit"
+        stale.save()  # writes the version it read, which the page has seen
+        assert "Boulangerie Petit" in row(alice_client, "A001")
+
+    def test_its_contacts(self, alice_client, shown):
+        contact = ContactFactory(client=shown, first_name="Jeanne", last_name="Roux")
+        assert "Jeanne Roux" in row(alice_client, "A001")
+        contact.last_name = "Blanc"
+        contact.save()
+        assert "Jeanne Blanc" in row(alice_client, "A001")
+        _execute("UPDATE clients_contact SET first_name = %s WHERE id = %s", ["Ana", contact.id])
+        assert "Ana Blanc" in row(alice_client, "A001")
+        ContactFactory(client=shown)
+        assert "2 contacts" in row(alice_client, "A001")
+        Contact.objects.filter(pk=contact.pk).delete()
+        shown_row = row(alice_client, "A001")
+        assert "2 contacts" not in shown_row and "Ana Blanc" not in shown_row
+
+    def test_a_contact_moved_to_another_client_changes_both_rows(
+        self, alice_client, shown, firm_a
+    ):
+        other = ClientFactory(firm=firm_a, code="A002")
+        contact = ContactFactory(client=shown, first_name="Jeanne", last_name="Roux")
+        assert "Jeanne Roux" in row(alice_client, "A001")
+        assert "Jeanne Roux" not in row(alice_client, "A002")
+        Contact.objects.filter(pk=contact.pk).update(client=other)
+        assert "Jeanne Roux" not in row(alice_client, "A001")
+        assert "Jeanne Roux" in row(alice_client, "A002")
+
+    def test_its_collaborators(self, alice_client, shown, bob):
+        assert bob.full_name not in row(alice_client, "A001")
+        assignment = ClientAssignment.objects.create(firm=shown.firm, client=shown, user=bob)
+        assert bob.full_name in row(alice_client, "A001")
+        assignment.delete()
+        assert bob.full_name not in row(alice_client, "A001")
+
+    def test_a_collaborator_renamed(self, alice_client, shown, bob):
+        ClientAssignment.objects.create(firm=shown.firm, client=shown, user=bob)
+        assert bob.full_name in row(alice_client, "A001")
+        bob.first_name, bob.last_name = "Robert", "Nouveau"
+        bob.save()
+        assert "Robert Nouveau" in row(alice_client, "A001")
+
+    def test_its_equipment(self, alice_client, shown, catalogue):
+        assert "+ Ajouter" in row(alice_client, "A001")
+        equipment = Equipment.objects.create(
+            firm=shown.firm, client=shown, solution=catalogue["bim"], slot=Slot.VENTE
+        )
+        assert catalogue["bim"].name in row(alice_client, "A001")
+        equipment.plan = "Pro"
+        equipment.save()
+        assert f"{catalogue['bim'].name} Pro" in row(alice_client, "A001")
+        _execute(
+            "UPDATE equipment_equipment SET plan = %s WHERE id = %s", ["Max", equipment.id]
+        )
+        assert f"{catalogue['bim'].name} Max" in row(alice_client, "A001")
+        equipment.delete()
+        assert catalogue["bim"].name not in row(alice_client, "A001")
+
+    def test_a_solution_renamed(self, alice_client, shown, catalogue):
+        Equipment.objects.create(
+            firm=shown.firm, client=shown, solution=catalogue["bim"], slot=Slot.VENTE
+        )
+        assert catalogue["bim"].name in row(alice_client, "A001")
+        catalogue["bim"].name = "Bim Nouvelle"
+        catalogue["bim"].save()
+        assert "Bim Nouvelle" in row(alice_client, "A001")
+
+    def test_its_shine_invitation(self, alice_client, shown, catalogue):
+        Equipment.objects.create(
+            firm=shown.firm, client=shown, solution=catalogue["shine"], slot=Slot.VENTE
+        )
+        Client.objects.filter(pk=shown.pk).update(shine_status=ShineStatus.ACTIVATED)
+        invitation = Invitation.objects.create(
+            firm=shown.firm,
+            client=shown,
+            email="a001@tpe.fr",
+            plan="start",
+            billing_mode="shine",
+            status=InvitationStatus.ACTIVATED,
+            activated_at=timezone.now(),
+        )
+        assert 'data-testid="shine-card"' in row(alice_client, "A001")
+        assert "Revente" not in row(alice_client, "A001")
+        Invitation.objects.filter(pk=invitation.pk).update(billing_mode="cabinet")
+        assert "Revente" in row(alice_client, "A001")
+
+    def test_a_change_rolled_back_is_never_shown(self, alice_client, shown):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            shown.name = "Boulangerie Fantôme"
+            shown.save()
+            # Rendered, and kept, at the version of the change...
+            assert "Boulangerie Fantôme" in row(alice_client, "A001")
+            raise RuntimeError
+        # ...which is gone with it; no later version takes its number.
+        assert "Boulangerie Dupont" in row(alice_client, "A001")
+        Client.objects.filter(pk=shown.pk).update(notes="Vu")
+        shown_row = row(alice_client, "A001")
+        assert "Boulangerie Dupont" in shown_row and "Fantôme" not in shown_row
+
+
+class TestVersions:
+    def test_every_change_gives_a_new_version_never_an_old_one(self, client_a, catalogue):
+        seen = [Client.objects.get(pk=client_a.pk).row_version]
+
+        def changed():
+            version = Client.objects.get(pk=client_a.pk).row_version
+            assert version not in seen
+            seen.append(version)
+
+        client_a.notes = "x"
+        client_a.save()
+        changed()
+        contact = ContactFactory(client=client_a)
+        changed()
+        contact.delete()
+        changed()
+        Equipment.objects.create(
+            firm=client_a.firm, client=client_a, solution=catalogue["bim"], slot=Slot.ACHAT
+        )
+        changed()
+        Client.objects.filter(pk=client_a.pk).update(row_version=seen[0])  # written back
+        changed()
+
+    def test_the_triggers_are_in_place(self, db):
+        """A later migration that rebuilds a table (SQLite does for most changes) drops
+        its triggers: this fails until they are created again."""
+        names = {"clients_client_row_version"} | {
+            f"{table}_touch_{op}" for table in CHILD_TABLES for op in ("ins", "upd", "del")
+        }
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            else:
+                cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            present = {name for (name,) in cursor.fetchall()}
+        assert names <= present
+
+
+class TestTheCache:
+    def test_a_firm_never_gets_the_rows_of_another(self, alice_client, shown, firm_b):
+        lookups = Lookups.for_firm(firm_b)
+        assert rowcache.versions(firm_b.id, [shown.id]) == {}
+        assert rowcache.page_rows(firm_b, [shown.id], lookups, "equipement") == []
+
+    def test_it_keeps_at_most_its_size_and_still_renders_every_row(
+        self, alice_client, firm_a, settings
+    ):
+        settings.PORTFOLIO_ROW_CACHE = 5
+        rowcache.clear()
+        for n in range(12):
+            ClientFactory(firm=firm_a, code=f"K{n:02d}")
+        html = alice_client.get(f"{HOME}?per_page=25").content.decode()
+        assert len(re.findall(r'<tr data-code="K', html)) == 12
+        assert len(rowcache._ROWS) == 5
+
+    def test_it_can_be_turned_off(self, alice_client, shown, settings):
+        settings.PORTFOLIO_ROW_CACHE = 0
+        rowcache.clear()
+        assert "Boulangerie Dupont" in row(alice_client, "A001")
+        assert len(rowcache._ROWS) == 0
