@@ -55,9 +55,7 @@ class TestTheRowFollowsEveryChange:
     def test_the_client_updated_by_raw_sql(self, alice_client, shown):
         _execute("UPDATE clients_client SET notes = %s WHERE id = %s", ["Relancer", shown.id])
         assert "Relancer" in row(alice_client, "A001")
-        _execute(
-            "UPDATE clients_client SET flux_banque = %s WHERE id = %s", ["Bridge", shown.id]
-        )
+        _execute("UPDATE clients_client SET flux_banque = %s WHERE id = %s", ["Bridge", shown.id])
         assert "Bridge" in row(alice_client, "A001", "collecte")
 
     def test_a_save_writing_an_old_version_still_gives_a_new_one(self, alice_client, shown):
@@ -83,9 +81,7 @@ class TestTheRowFollowsEveryChange:
         shown_row = row(alice_client, "A001")
         assert "2 contacts" not in shown_row and "Ana Blanc" not in shown_row
 
-    def test_a_contact_moved_to_another_client_changes_both_rows(
-        self, alice_client, shown, firm_a
-    ):
+    def test_a_contact_moved_to_another_client_changes_both_rows(self, alice_client, shown, firm_a):
         other = ClientFactory(firm=firm_a, code="A002")
         contact = ContactFactory(client=shown, first_name="Jeanne", last_name="Roux")
         assert "Jeanne Roux" in row(alice_client, "A001")
@@ -117,9 +113,7 @@ class TestTheRowFollowsEveryChange:
         equipment.plan = "Pro"
         equipment.save()
         assert f"{catalogue['bim'].name} Pro" in row(alice_client, "A001")
-        _execute(
-            "UPDATE equipment_equipment SET plan = %s WHERE id = %s", ["Max", equipment.id]
-        )
+        _execute("UPDATE equipment_equipment SET plan = %s WHERE id = %s", ["Max", equipment.id])
         assert f"{catalogue['bim'].name} Max" in row(alice_client, "A001")
         equipment.delete()
         assert catalogue["bim"].name not in row(alice_client, "A001")

@@ -131,7 +131,11 @@ for _table in CHILD_TABLES:
         f"BEGIN {_TOUCH} = old.client_id; END",
     ]
 SQLITE_DROP = [
-    *(f"DROP TRIGGER IF EXISTS {t}_touch_{op}" for t in CHILD_TABLES for op in ("ins", "upd", "del")),
+    *(
+        f"DROP TRIGGER IF EXISTS {t}_touch_{op}"
+        for t in CHILD_TABLES
+        for op in ("ins", "upd", "del")
+    ),
     "DROP TRIGGER IF EXISTS clients_client_row_version",
     "DROP TRIGGER IF EXISTS clients_client_row_version_ins",
 ]
