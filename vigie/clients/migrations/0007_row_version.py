@@ -19,6 +19,7 @@ def drop_column(apps, schema_editor):
     schema_editor.execute(f"ALTER TABLE {rowversion.CLIENT_TABLE} DROP COLUMN row_version")
     if vendor == "postgresql":
         schema_editor.execute(f"DROP SEQUENCE IF EXISTS {rowversion.SEQUENCE}")
+        schema_editor.execute(f"ALTER TABLE {rowversion.CLIENT_TABLE} RESET (fillfactor)")
 
 
 def triggers(apps, schema_editor):
