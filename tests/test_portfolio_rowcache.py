@@ -220,3 +220,19 @@ class TestTheCache:
         rowcache.clear()
         assert "Boulangerie Dupont" in row(alice_client, "A001")
         assert len(rowcache._ROWS) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_committed_one_by_one(alice_client, firm_a):
+    """As in production, each change commits on its own (a test's own transaction holds
+    every other test of this module)."""
+    with transaction.atomic():
+        client = ClientFactory(firm=firm_a, code="T001", name="Transaction Unique")
+        assert "Transaction Unique" in row(alice_client, "T001")
+        ContactFactory(client=client, first_name="Jeanne", last_name="Roux")
+        assert "Jeanne Roux" in row(alice_client, "T001")
+    assert "Jeanne Roux" in row(alice_client, "T001")
+    Contact.objects.filter(client=client).update(last_name="Blanc")
+    assert "Jeanne Blanc" in row(alice_client, "T001")
+    Client.objects.filter(pk=client.pk).update(name="Transaction Suivante")
+    assert "Transaction Suivante" in row(alice_client, "T001")
