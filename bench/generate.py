@@ -20,6 +20,7 @@ from faker.providers.person.fr_FR import Provider as FrenchNames
 from stdnum import luhn
 
 from vigie.accounts.models import User
+from vigie.clients import rowversion
 from vigie.clients.counts import recount
 from vigie.clients.demo import draw_mandate, draw_pa
 from vigie.clients.models import Client, ClientAssignment, Contact, PaStatus
@@ -64,15 +65,12 @@ fold = lru_cache(maxsize=100_000)(_fold)
 
 
 def _columns(model) -> list[str]:
-    # A column with a database default (Client.row_version) takes it.
-    return [f.column for f in model._meta.concrete_fields if not f.has_db_default()]
+    return [f.column for f in model._meta.concrete_fields]
 
 
 def _defaults(model) -> dict:
     out = {}
     for f in model._meta.concrete_fields:
-        if f.has_db_default():
-            continue
         if f.has_default() and not callable(f.default):
             out[f.column] = f.default
         elif f.null:
@@ -336,6 +334,7 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
     log(f"  rows written in {time.perf_counter() - started:.0f} s; rebuilding indexes")
     _create(dropped)
     recount()  # the triggers of vigie.clients.counts were off during the load
+    rowversion.backfill()  # and those of vigie.clients.rowversion
     with connection.cursor() as cur:
         if sqlite:
             for fts in ("clients_client_fts", "clients_contact_fts"):

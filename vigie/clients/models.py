@@ -8,7 +8,6 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from vigie.clients.rowversion import NewRowVersion
 from vigie.lib.text import fold
 from vigie.lib.validators import format_phone, format_siret, is_valid_siret
 
@@ -145,9 +144,6 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
-    # New whenever the client's portfolio row changes: kept by the database's triggers
-    # (vigie.clients.rowversion), whatever value a save writes.
-    row_version = models.BigIntegerField(db_default=NewRowVersion(), editable=False)
 
     objects = ClientQuerySet.as_manager()
 

@@ -1,30 +1,36 @@
 """Each client's row version: a new value whenever what its portfolio row shows changes.
 
 The portfolio keeps the HTML of its rows between requests, keyed by this version
-(vigie.clients.portfolio.rowcache). Triggers give the client a new version in the same
-transaction as the change, whatever writes it (the ORM, an import, raw SQL):
+(vigie.clients.portfolio.rowcache). The versions live in a narrow table of their own,
+`clients_rowversion` (client, firm, version), kept by triggers in the same transaction
+as the change, whatever writes it (the ORM, an import, raw SQL):
 
-- any update of the client itself;
+- a client inserted gets its row, updated a new version, deleted loses its row;
 - an insert, update or delete of one of its contacts, assignments, equipment or
-  invitations (each touches its client, whose own trigger then gives the version).
+  invitations gives the client a new version.
+
+A narrow table rather than a column of clients_client: a new version rewrites a row of
+three numbers (one index), not a client's row (ten indexes, a trigram one among them),
+and an import that writes a client then its contact touches nothing wide twice.
 
 A version is never reused, even after a rollback: on PostgreSQL it comes from a sequence
 (sequences are not transactional), on SQLite it is a random 64-bit integer. HTML rendered
-at a version that was rolled back can never be served for another state.
+at a version that was rolled back can never be served for another state. A client
+without a row (written while the triggers were off: bench/generate.py, which calls
+`backfill()` afterwards) is rendered on every page, never kept.
 
 The collaborators' names and the catalogue of solutions are not versioned here: the page
 reads them on every request, and the cache's key carries them.
 
-Touching the client locks its row until the transaction ends, as the counts of
-vigie.clients.counts lock the firm's. On PostgreSQL the child tables' triggers run once
-per statement (transition tables), so a bulk insert of contacts touches each client once.
+Touching a client locks its version row until the transaction ends, as the counts of
+vigie.clients.counts lock the firm's row. On PostgreSQL the triggers run once per
+statement (transition tables), the touched clients read by primary key.
 """
 
 from __future__ import annotations
 
-from django.db.models import BigIntegerField, Func
-
 CLIENT_TABLE = "clients_client"
+TABLE = "clients_rowversion"
 SEQUENCE = "clients_row_version_seq"
 # Tables whose rows show in their client's portfolio row; each has a client_id column.
 CHILD_TABLES = (
@@ -33,52 +39,57 @@ CHILD_TABLES = (
     "equipment_equipment",
     "invitations_invitation",
 )
+NEW_VERSION = {"postgresql": f"nextval('{SEQUENCE}')", "sqlite": "random()"}
 
-
-class NewRowVersion(Func):
-    """The column's default: the next value of the sequence, a random integer on SQLite."""
-
-    output_field = BigIntegerField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return "random()", []
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return f"nextval('{SEQUENCE}')", []
-
-
-POSTGRES_COLUMN = [
-    # Room in each page for the new version of a row: a change of version alone (a contact
-    # edited) changes no indexed column, and PostgreSQL then updates the row in its page
-    # without a new entry in each of the table's indexes (a HOT update). Adding the column
-    # rewrites the table, with this room.
-    f"ALTER TABLE {CLIENT_TABLE} SET (fillfactor = 90)",
-    f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}",
-    f"ALTER TABLE {CLIENT_TABLE} ADD COLUMN row_version bigint NOT NULL "
-    f"DEFAULT nextval('{SEQUENCE}')",
-]
-# SQLite adds a column with a constant default only; the insert trigger below replaces it.
-SQLITE_COLUMN = [
-    f"ALTER TABLE {CLIENT_TABLE} ADD COLUMN row_version integer NOT NULL DEFAULT 0",
-    f"UPDATE {CLIENT_TABLE} SET row_version = random()",
-]
+# -- PostgreSQL ------------------------------------------------------------------------
 
 POSTGRES_SQL = [
+    f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}",
+    # Half of each page free: a new version is written in the row's own page (a HOT
+    # update, no new index entry).
+    f"CREATE TABLE {TABLE} (client_id bigint PRIMARY KEY, firm_id bigint NOT NULL, "
+    "version bigint NOT NULL) WITH (fillfactor = 50)",
     f"""
-CREATE OR REPLACE FUNCTION clients_client_row_version() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION clients_rowversion_client() RETURNS trigger AS $$
 BEGIN
-  NEW.row_version := nextval('{SEQUENCE}');
-  RETURN NEW;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO {TABLE} (client_id, firm_id, version)
+    SELECT id, firm_id, nextval('{SEQUENCE}') FROM new_rows
+    ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, version = EXCLUDED.version;
+  ELSIF TG_OP = 'UPDATE' THEN
+    UPDATE {TABLE} SET version = nextval('{SEQUENCE}')
+    WHERE client_id = ANY(ARRAY(SELECT id FROM new_rows));
+  ELSE
+    DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows));
+  END IF;
+  RETURN NULL;
 END
 $$ LANGUAGE plpgsql""",
-    f"CREATE TRIGGER clients_client_row_version BEFORE UPDATE ON {CLIENT_TABLE} "
-    "FOR EACH ROW EXECUTE FUNCTION clients_client_row_version()",
-    # `SET row_version = row_version`: the client's BEFORE UPDATE trigger gives the new one.
-    # The clients as an array, read by primary key: as `IN (SELECT …)` PostgreSQL, which
-    # knows nothing of a transition table's size, hashed it against a scan of every
-    # client, once per statement of an import.
+    f"CREATE TRIGGER clients_rowversion_ins AFTER INSERT ON {CLIENT_TABLE} "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION clients_rowversion_client()",
+    f"CREATE TRIGGER clients_rowversion_upd AFTER UPDATE ON {CLIENT_TABLE} "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION clients_rowversion_client()",
+    f"CREATE TRIGGER clients_rowversion_del AFTER DELETE ON {CLIENT_TABLE} "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION clients_rowversion_client()",
+    # A client moved to another firm (rare): its row follows.
     f"""
-CREATE OR REPLACE FUNCTION clients_touch_client() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION clients_rowversion_firm() RETURNS trigger AS $$
+BEGIN
+  UPDATE {TABLE} SET firm_id = NEW.firm_id WHERE client_id = NEW.id;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    f"CREATE TRIGGER clients_rowversion_firm AFTER UPDATE OF firm_id ON {CLIENT_TABLE} "
+    "FOR EACH ROW WHEN (OLD.firm_id IS DISTINCT FROM NEW.firm_id) "
+    "EXECUTE FUNCTION clients_rowversion_firm()",
+    # The touched clients as an array, read by primary key: as `IN (SELECT …)`
+    # PostgreSQL, which knows nothing of a transition table's size, may hash it against
+    # a scan of the whole table, once per statement of an import.
+    f"""
+CREATE OR REPLACE FUNCTION clients_rowversion_touch() RETURNS trigger AS $$
 DECLARE
   touched bigint[];
 BEGIN
@@ -89,8 +100,7 @@ BEGIN
   ELSE
     touched := ARRAY(SELECT client_id FROM new_rows UNION SELECT client_id FROM old_rows);
   END IF;
-  UPDATE {CLIENT_TABLE} SET row_version = row_version
-  WHERE id = ANY(touched);
+  UPDATE {TABLE} SET version = nextval('{SEQUENCE}') WHERE client_id = ANY(touched);
   RETURN NULL;
 END
 $$ LANGUAGE plpgsql""",
@@ -99,13 +109,13 @@ for _table in CHILD_TABLES:
     POSTGRES_SQL += [
         f"CREATE TRIGGER {_table}_touch_ins AFTER INSERT ON {_table} "
         "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_touch_client()",
+        "EXECUTE FUNCTION clients_rowversion_touch()",
         f"CREATE TRIGGER {_table}_touch_upd AFTER UPDATE ON {_table} "
         "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_touch_client()",
+        "EXECUTE FUNCTION clients_rowversion_touch()",
         f"CREATE TRIGGER {_table}_touch_del AFTER DELETE ON {_table} "
         "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_touch_client()",
+        "EXECUTE FUNCTION clients_rowversion_touch()",
     ]
 POSTGRES_DROP = [
     *(
@@ -113,23 +123,32 @@ POSTGRES_DROP = [
         for t in CHILD_TABLES
         for op in ("ins", "upd", "del")
     ),
-    f"DROP TRIGGER IF EXISTS clients_client_row_version ON {CLIENT_TABLE}",
-    "DROP FUNCTION IF EXISTS clients_touch_client()",
-    "DROP FUNCTION IF EXISTS clients_client_row_version()",
+    *(
+        f"DROP TRIGGER IF EXISTS clients_rowversion_{op} ON {CLIENT_TABLE}"
+        for op in ("ins", "upd", "del", "firm")
+    ),
+    "DROP FUNCTION IF EXISTS clients_rowversion_firm()",
+    "DROP FUNCTION IF EXISTS clients_rowversion_touch()",
+    "DROP FUNCTION IF EXISTS clients_rowversion_client()",
+    f"DROP TABLE IF EXISTS {TABLE}",
+    f"DROP SEQUENCE IF EXISTS {SEQUENCE}",
 ]
 
-# SQLite: no statement-level triggers, no BEFORE trigger that changes NEW. The client's
-# AFTER UPDATE trigger writes the version; its own UPDATE does not fire it again
-# (SQLite's recursive_triggers is off, its default, which Django keeps).
+# -- SQLite (row triggers only) --------------------------------------------------------
+
 SQLITE_SQL = [
-    f"CREATE TRIGGER clients_client_row_version AFTER UPDATE ON {CLIENT_TABLE} "
-    f"BEGIN UPDATE {CLIENT_TABLE} SET row_version = random() WHERE id = new.id; END",
-    # A table rebuilt by a later migration has the column's default, random(), instead.
-    f"CREATE TRIGGER clients_client_row_version_ins AFTER INSERT ON {CLIENT_TABLE} "
-    f"WHEN new.row_version = 0 "
-    f"BEGIN UPDATE {CLIENT_TABLE} SET row_version = random() WHERE id = new.id; END",
+    f"CREATE TABLE {TABLE} (client_id integer PRIMARY KEY, firm_id integer NOT NULL, "
+    "version integer NOT NULL)",
+    f"CREATE TRIGGER clients_rowversion_ins AFTER INSERT ON {CLIENT_TABLE} BEGIN "
+    f"INSERT OR REPLACE INTO {TABLE} (client_id, firm_id, version) "
+    "VALUES (new.id, new.firm_id, random()); END",
+    f"CREATE TRIGGER clients_rowversion_upd AFTER UPDATE ON {CLIENT_TABLE} BEGIN "
+    f"UPDATE {TABLE} SET firm_id = new.firm_id, version = random() "
+    "WHERE client_id = new.id; END",
+    f"CREATE TRIGGER clients_rowversion_del AFTER DELETE ON {CLIENT_TABLE} BEGIN "
+    f"DELETE FROM {TABLE} WHERE client_id = old.id; END",
 ]
-_TOUCH = f"UPDATE {CLIENT_TABLE} SET row_version = row_version WHERE id"
+_TOUCH = f"UPDATE {TABLE} SET version = random() WHERE client_id"
 for _table in CHILD_TABLES:
     SQLITE_SQL += [
         f"CREATE TRIGGER {_table}_touch_ins AFTER INSERT ON {_table} "
@@ -145,6 +164,43 @@ SQLITE_DROP = [
         for t in CHILD_TABLES
         for op in ("ins", "upd", "del")
     ),
-    "DROP TRIGGER IF EXISTS clients_client_row_version",
-    "DROP TRIGGER IF EXISTS clients_client_row_version_ins",
+    *(f"DROP TRIGGER IF EXISTS clients_rowversion_{op}" for op in ("ins", "upd", "del")),
+    f"DROP TABLE IF EXISTS {TABLE}",
 ]
+
+TRIGGERS = [f"clients_rowversion_{op}" for op in ("ins", "upd", "del")] + [
+    f"{t}_touch_{op}" for t in CHILD_TABLES for op in ("ins", "upd", "del")
+]
+
+
+def backfill_sql(vendor: str) -> str:
+    """A version for every client without one."""
+    return (
+        f"INSERT INTO {TABLE} (client_id, firm_id, version) "
+        f"SELECT id, firm_id, {NEW_VERSION[vendor]} FROM {CLIENT_TABLE} c "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} v WHERE v.client_id = c.id)"
+    )
+
+
+def create(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = {"postgresql": POSTGRES_SQL, "sqlite": SQLITE_SQL}.get(vendor)
+    if statements is None:
+        return
+    for sql in [*statements, backfill_sql(vendor)]:
+        schema_editor.execute(sql)
+
+
+def drop(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for sql in {"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}.get(vendor, []):
+        schema_editor.execute(sql)
+
+
+def backfill(using=None) -> None:
+    """Versions for the clients a load without triggers wrote (bench/generate.py)."""
+    from django.db import connection, connections
+
+    conn = connections[using] if using else connection
+    with conn.cursor() as cursor:
+        cursor.execute(backfill_sql(conn.vendor))

@@ -560,10 +560,7 @@ def _insert(model, rows: list[dict]) -> None:
     if not rows:
         return
     now = timezone.now()
-    # A column with a database default (Client.row_version) takes it.
-    fields = [
-        f for f in model._meta.concrete_fields if not f.primary_key and not f.has_db_default()
-    ]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     getters = []
     for field in fields:
         plain = isinstance(field, _PLAIN_FIELDS)

@@ -13,7 +13,7 @@ firm's collaborators (avatars) and the catalogue (solution names), with the acti
 language and time zone. A renamed collaborator starts a new generation; the rows of the
 old one age out.
 
-Versions are read before the rows are built, in autocommit: what is stored under a
+Versions are read before the rows are built: what is stored under a
 version is that version's state or a later one, never an older one, and a later
 version has another key. Each process keeps its own rows, the least recently used
 dropped past `PORTFOLIO_ROW_CACHE` rows (settings).
@@ -28,8 +28,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 
+from vigie.clients import rowversion
 from vigie.clients.portfolio.cells import has_shine_card, row_html, shine_access_form_id
-from vigie.clients.portfolio.query import CLIENT_TABLE, Lookups, _in, load_rows
+from vigie.clients.portfolio.query import Lookups, _in, load_rows
 
 
 class CachedRow:
@@ -69,11 +70,11 @@ def _generation(lookups: Lookups) -> int:
 
 
 def versions(firm_id: int, ids: list[int]) -> dict[int, int]:
-    """{client id: row version} of those of `ids` that are the firm's."""
-    where, args = _in("id", ids)
+    """{client id: row version} of those of `ids` that are the firm's (and have one)."""
+    where, args = _in("client_id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, row_version FROM {CLIENT_TABLE} WHERE firm_id = %s AND {where}",
+            f"SELECT client_id, version FROM {rowversion.TABLE} WHERE firm_id = %s AND {where}",
             [firm_id, *args],
         )
         return dict(cursor.fetchall())
@@ -90,22 +91,27 @@ def page_rows(firm, ids: list[int], lookups: Lookups, view: str) -> list[CachedR
     """The rendered rows of `ids` (the firm's clients among them), in that order."""
     if not ids:
         return []
-    found = versions(firm.id, ids)
     generation = _generation(lookups)
-    keys = {pk: (generation, firm.id, pk, version, view) for pk, version in found.items()}
+    keys = {
+        pk: (generation, firm.id, pk, version, view)
+        for pk, version in versions(firm.id, ids).items()
+    }
     out: dict[int, CachedRow] = {}
     for pk, key in keys.items():
         cached = _ROWS.get(key)
         if cached is not None:
             _ROWS.move_to_end(key)
             out[pk] = cached
-    missing = [pk for pk in ids if pk in keys and pk not in out]
+    # Rendered here: those not kept at their version, and those without a version (load_rows
+    # reads only the firm's clients).
+    missing = [pk for pk in ids if pk not in out]
     if missing:
         limit = settings.PORTFOLIO_ROW_CACHE
         for row in load_rows(firm, missing, lookups):
             out[row.client.id] = rendered = _render(row, view)
-            if limit:
-                _ROWS[keys[row.client.id]] = rendered
+            key = keys.get(row.client.id)
+            if limit and key is not None:
+                _ROWS[key] = rendered
         while len(_ROWS) > limit:
             _ROWS.popitem(last=False)
     return [out[pk] for pk in ids if pk in out]
