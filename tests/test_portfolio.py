@@ -22,11 +22,11 @@ from vigie.invitations.models import Status as InvitationStatus
 
 HOME = "/"
 # once the session is known to this process: the session with its user, collaborators with
-# the catalogue and the firm's count, page ids, the rows' versions; then, for the rows this
-# process has not rendered at their version, clients, and contacts, assignments and
+# the catalogue and the firm's count, page ids with their rows' versions; then, for the rows
+# this process has not rendered at their version, clients, and contacts, assignments and
 # equipment in one statement
-QUERIES = 4
-COLD_QUERIES = 6
+QUERIES = 3
+COLD_QUERIES = 5
 
 
 def equip(client, solution, slot, plan=""):

@@ -35,6 +35,7 @@ from vigie.clients.models import (
     PaStatus,
     ShineStatus,
 )
+from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot
 from vigie.lib.routes import route
 from vigie.lib.rows import RowLoader
@@ -361,16 +362,48 @@ class PortfolioQuery:
             ids = [row[0] for row in cursor.fetchall()]
         return ids[::-1] if reverse else ids
 
-    def page_ids(self, *, page: int, per_page: int) -> tuple[int, int, list[int]]:
-        """(number of matches, page number clamped to the last page, that page's ids)."""
+    def page_ids(self, *, page: int, per_page: int) -> tuple[int, int, list[int], dict]:
+        """(number of matches, page number clamped to the last page, that page's ids,
+        {id: row version} of those ids that have one), the versions read by the page's
+        statement (vigie.clients.rowversion, for vigie.clients.portfolio.rowcache)."""
         if self.text_search:
             return self._search_page_ids(page, per_page)
         total = self.count()
         number = min(page, max(1, math.ceil(total / per_page)))
         offset = (number - 1) * per_page
-        return total, number, self.ids(offset=offset, limit=per_page, total=total) if total else []
+        if not total:
+            return total, number, [], {}
+        rows = self._versioned_ids(offset=offset, limit=per_page, total=total)
+        return total, number, [pk for pk, _ in rows], _versions(rows)
 
-    def _search_page_ids(self, page: int, per_page: int) -> tuple[int, int, list[int]]:
+    def _versioned_ids(self, *, offset: int, limit: int, total: int) -> list[tuple]:
+        """(id, row version) of one page, as `ids` reads it, each with its version (a
+        join over the page's ids only: the ids themselves still come from the index)."""
+        reverse = offset > total - offset - limit
+        if reverse:
+            offset, limit = max(0, total - offset - limit), min(limit, total - offset)
+            if limit <= 0:
+                return []
+        key = SORTS[self.params.sort_key]
+        if self.branches:
+            sql, args = self.matches_sql(f"c.id, c.{key} AS k")
+            sql = (
+                f"SELECT u.id, u.k FROM ({sql}) u "
+                f"ORDER BY {self._order_sql(reverse=reverse, alias='u', key='k')}"
+            )
+        else:
+            sql, args = self.matches_sql(f"c.id, c.{key} AS k")
+            sql += f" ORDER BY {self._order_sql(reverse=reverse)}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT p.id, v.version FROM ({sql} LIMIT %s OFFSET %s) p "
+                f"LEFT JOIN {VERSION_TABLE} v ON v.client_id = p.id AND v.firm_id = %s "
+                f"ORDER BY {self._order_sql(alias='p', key='k')}",
+                [*args, limit, offset, self.firm_id],
+            )
+            return cursor.fetchall()
+
+    def _search_page_ids(self, page: int, per_page: int) -> tuple[int, int, list[int], dict]:
         """A text search in one statement: its matches (a few thousand at most for a
         common surname, found through the trigram indexes) are collected once, then
         counted and sorted; the offset is clamped to the last page in SQL."""
@@ -379,16 +412,19 @@ class PortfolioQuery:
         sql = (
             f"WITH m AS MATERIALIZED ({matches}), "
             "t AS (SELECT COUNT(*) AS n FROM m) "
-            f"SELECT m.id, t.n FROM m CROSS JOIN t ORDER BY {self._order_sql(alias='m', key='k')} "
+            f"SELECT p.id, v.version, p.n FROM (SELECT m.id, m.k, t.n FROM m CROSS JOIN t "
+            f"ORDER BY {self._order_sql(alias='m', key='k')} "
             "LIMIT %s OFFSET (SELECT CASE WHEN n = 0 OR %s < n THEN %s "
-            "ELSE (n - 1) / %s * %s END FROM t)"
+            "ELSE (n - 1) / %s * %s END FROM t)) p "
+            f"LEFT JOIN {VERSION_TABLE} v ON v.client_id = p.id AND v.firm_id = %s "
+            f"ORDER BY {self._order_sql(alias='p', key='k')}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*args, per_page, offset, offset, per_page, per_page])
+            cursor.execute(sql, [*args, per_page, offset, offset, per_page, per_page, self.firm_id])
             rows = cursor.fetchall()
-        total = rows[0][1] if rows else 0
+        total = rows[0][2] if rows else 0
         number = min(page, max(1, math.ceil(total / per_page)))
-        return total, number, [row[0] for row in rows]
+        return total, number, [row[0] for row in rows], _versions(rows)
 
     def iter_id_chunks(self, size: int = 2000) -> Iterator[list[int]]:
         """Every matching id in page order, in chunks (keyset pagination would need
@@ -402,6 +438,10 @@ class PortfolioQuery:
             if len(chunk) < size:
                 return
             offset += size
+
+
+def _versions(rows) -> dict[int, int]:
+    return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
 # -- rows ------------------------------------------------------------------------------
@@ -699,9 +739,9 @@ def portfolio_page(query: PortfolioQuery, firm, lookups: Lookups) -> Page:
     from vigie.clients.portfolio.rowcache import page_rows
 
     params = query.params
-    total, number, ids = query.page_ids(page=params.page, per_page=params.per_page)
+    total, number, ids, versions = query.page_ids(page=params.page, per_page=params.per_page)
     return Page(
-        rows=page_rows(firm, ids, lookups, params.view),
+        rows=page_rows(firm, ids, lookups, params.view, versions),
         total=total,
         number=number,
         per_page=params.per_page,

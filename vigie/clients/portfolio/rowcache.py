@@ -3,9 +3,9 @@
 Building and rendering a page's rows (their clients, contacts, collaborators and
 equipment: two statements, then ~50 µs of Python a row) cost more than the rest of the
 page. Each client has a row version that the database renews whenever anything its row
-shows changes (vigie.clients.rowversion). A page reads its rows' versions (one
-primary-key statement) and renders only the rows this process has not rendered at that
-version; the others come from here.
+shows changes (vigie.clients.rowversion). A page reads its rows' versions with their ids
+(PortfolioQuery.page_ids) and renders only the rows this process has not rendered at
+that version; the others come from here.
 
 The key of a row: its firm, its client, its version, the view (its columns), and a
 generation standing for what the page reads on every request and the rows show too: the
@@ -87,15 +87,17 @@ def _render(row, view: str) -> CachedRow:
     return CachedRow(html)
 
 
-def page_rows(firm, ids: list[int], lookups: Lookups, view: str) -> list[CachedRow]:
-    """The rendered rows of `ids` (the firm's clients among them), in that order."""
+def page_rows(
+    firm, ids: list[int], lookups: Lookups, view: str, found: dict[int, int] | None = None
+) -> list[CachedRow]:
+    """The rendered rows of `ids` (the firm's clients among them), in that order;
+    `found`: their versions when the page's statement read them with the ids."""
     if not ids:
         return []
+    if found is None:
+        found = versions(firm.id, ids)
     generation = _generation(lookups)
-    keys = {
-        pk: (generation, firm.id, pk, version, view)
-        for pk, version in versions(firm.id, ids).items()
-    }
+    keys = {pk: (generation, firm.id, pk, version, view) for pk, version in found.items()}
     out: dict[int, CachedRow] = {}
     for pk, key in keys.items():
         cached = _ROWS.get(key)
