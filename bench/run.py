@@ -7,6 +7,10 @@ admin changelist for the same clients and the bare SQL the page needs. Every pag
 requested once before any is timed; a page and its bare SQL are timed in turn, run by
 run, so that their ratio compares them on the same machine at the same moment.
 
+Pages requested again serve their rows from the process's cache of rendered rows
+(vigie.clients.portfolio.rowcache), as a web worker does: `PORTFOLIO_ROW_CACHE=0`
+times every page rendering all its rows.
+
     .venv/bin/python bench/run.py                 # both databases
     .venv/bin/python bench/run.py --only sqlite   # one
     BENCH_PG_URL=postgres://root@127.0.0.1:5432/vigie_bench  (the default)
@@ -384,7 +388,7 @@ def _bare_sql(pq, sorts) -> None:
     from vigie.clients.portfolio.query import details_sql, rows_sql
 
     p = pq.params
-    _total, _number, ids = pq.page_ids(page=p.page, per_page=p.per_page)
+    _total, _number, ids, _versions = pq.page_ids(page=p.page, per_page=p.per_page)
     if not ids:
         return
     with connection.cursor() as cur:
