@@ -13,14 +13,16 @@ firm's collaborators (avatars) and the catalogue (solution names), with the acti
 language and time zone. A renamed collaborator starts a new generation; the rows of the
 old one age out.
 
-Versions are read before the rows are built: what is stored under a
-version is that version's state or a later one, never an older one, and a later
-version has another key. Each process keeps its own rows, the least recently used
-dropped past `PORTFOLIO_ROW_CACHE` rows (settings).
+Versions are read before the rows are built: what is stored under a version is that
+version's state or a later one, never an older one, and a later version has another key.
+Each process keeps its own rows, the least recently used dropped past
+`PORTFOLIO_ROW_CACHE` rows (settings); a lock keeps them whole under threaded servers
+(runserver, gthread).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from html import escape
 
@@ -47,11 +49,13 @@ class CachedRow:
 _ROWS: OrderedDict[tuple, CachedRow] = OrderedDict()
 _GENERATIONS: dict[tuple, int] = {}
 MAX_GENERATIONS = 1000
+_LOCK = threading.Lock()
 
 
 def clear() -> None:
-    _ROWS.clear()
-    _GENERATIONS.clear()
+    with _LOCK:
+        _ROWS.clear()
+        _GENERATIONS.clear()
 
 
 def _generation(lookups: Lookups) -> int:
@@ -61,11 +65,14 @@ def _generation(lookups: Lookups) -> int:
         tuple((u.id, u.email, u.first_name, u.last_name) for u in lookups.users.values()),
         tuple((s.id, s.slug, s.name) for s in lookups.solutions.values()),
     )
-    generation = _GENERATIONS.get(state)
-    if generation is None:
-        if len(_GENERATIONS) >= MAX_GENERATIONS:
-            clear()
-        generation = _GENERATIONS[state] = len(_GENERATIONS)
+    with _LOCK:
+        generation = _GENERATIONS.get(state)
+        if generation is None:
+            if len(_GENERATIONS) >= MAX_GENERATIONS:
+                # Numbers start again: the rows of the old ones go with them.
+                _ROWS.clear()
+                _GENERATIONS.clear()
+            generation = _GENERATIONS[state] = len(_GENERATIONS)
     return generation
 
 
@@ -99,21 +106,23 @@ def page_rows(
     generation = _generation(lookups)
     keys = {pk: (generation, firm.id, pk, version, view) for pk, version in found.items()}
     out: dict[int, CachedRow] = {}
-    for pk, key in keys.items():
-        cached = _ROWS.get(key)
-        if cached is not None:
-            _ROWS.move_to_end(key)
-            out[pk] = cached
+    with _LOCK:
+        for pk, key in keys.items():
+            cached = _ROWS.get(key)
+            if cached is not None:
+                _ROWS.move_to_end(key)
+                out[pk] = cached
     # Rendered here: those not kept at their version, and those without a version (load_rows
     # reads only the firm's clients).
     missing = [pk for pk in ids if pk not in out]
     if missing:
+        rendered = {row.client.id: _render(row, view) for row in load_rows(firm, missing, lookups)}
+        out.update(rendered)
         limit = settings.PORTFOLIO_ROW_CACHE
-        for row in load_rows(firm, missing, lookups):
-            out[row.client.id] = rendered = _render(row, view)
-            key = keys.get(row.client.id)
-            if limit and key is not None:
-                _ROWS[key] = rendered
-        while len(_ROWS) > limit:
-            _ROWS.popitem(last=False)
+        with _LOCK:
+            for pk, row in rendered.items():
+                if limit and pk in keys:
+                    _ROWS[keys[pk]] = row
+            while len(_ROWS) > limit:
+                _ROWS.popitem(last=False)
     return [out[pk] for pk in ids if pk in out]
