@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from urllib.parse import quote, urlencode
 
 from django.db import connection
@@ -26,6 +26,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 
 from vigie.clients.counts import TABLE as COUNT_TABLE
 from vigie.clients.counts import active_clients
+from vigie.clients.directory import TABLE as DIRECTORY_TABLE
 from vigie.clients.models import (
     Client,
     ClientAssignment,
@@ -468,6 +469,28 @@ class Lookups:
 
     @classmethod
     def for_firm(cls, firm) -> Lookups:
+        """The firm's lookups: kept by the process while the firm's directory version
+        (vigie.clients.directory) stays the same; the count read each time with it."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT active FROM {COUNT_TABLE} WHERE firm_id = %s), "
+                f"(SELECT version FROM {DIRECTORY_TABLE} WHERE firm_id = %s)",
+                [firm.id, firm.id],
+            )
+            active, version = cursor.fetchone()
+        kept = _LOOKUPS.get(firm.id)
+        if version is not None and kept is not None and kept[0] == version:
+            return replace(kept[1], active_clients=active or 0)
+        lookups = cls.read(firm)
+        if version is not None:
+            if len(_LOOKUPS) >= MAX_KEPT_LOOKUPS:
+                _LOOKUPS.clear()
+            # Read after the version: never older than it.
+            _LOOKUPS[firm.id] = (version, lookups)
+        return lookups
+
+    @classmethod
+    def read(cls, firm) -> Lookups:
         """One statement: the firm's collaborators (by name) and the catalogue (in its
         order), each numbered by the database so its collation decides the order, and
         the count kept by vigie.clients.counts."""
@@ -496,6 +519,11 @@ class Lookups:
             else:
                 active = pk
         return cls(users=users, solutions=solutions, active_clients=active)
+
+
+# firm id → (directory version, Lookups) of the firms this process has shown.
+_LOOKUPS: dict[int, tuple[int, Lookups]] = {}
+MAX_KEPT_LOOKUPS = 10_000
 
 
 @dataclass(frozen=True)
