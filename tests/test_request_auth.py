@@ -111,6 +111,9 @@ def _statements(http, path="/"):
 
 
 def test_a_known_session_brings_its_user_in_the_same_statement(alice_client, alice, firm_a):
+    from vigie.clients.portfolio.query import Lookups
+
+    Lookups.for_firm(firm_a)  # the page's lookups kept by this process already
     first, before = _statements(alice_client)
     second, after = _statements(alice_client)
     assert first.status_code == second.status_code == 200
