@@ -15,11 +15,13 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import ClientFactory, MembershipFactory
+from vigie.clients import directory
 from vigie.clients.directory import TABLE
 from vigie.clients.models import ClientAssignment
 from vigie.clients.portfolio import query
 from vigie.equipment.models import Solution
 from vigie.firms.models import Membership
+from vigie.lib import triggers
 
 HOME = "/"
 
@@ -110,19 +112,6 @@ class TestTenancy:
 
 def test_every_firm_has_a_version_and_the_triggers_are_in_place(firm_a, firm_b):
     assert version_of(firm_a) is not None and version_of(firm_b) is not None
-    names = {
-        "clients_directory_firm_ins",
-        "clients_directory_firm_del",
-        "clients_directory_membership_ins",
-        "clients_directory_membership_upd",
-        "clients_directory_membership_del",
-        "clients_directory_user",
-    }
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        present = {name for (name,) in cursor.fetchall()}
-    assert names <= present
+    present = triggers.present(connection)
+    assert set(directory.TRIGGERS) <= present
     assert any(name.startswith("clients_directory_catalogue") for name in present)

@@ -22,6 +22,7 @@ from vigie.clients.rowversion import TABLE, TRIGGERS
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
+from vigie.lib import triggers
 
 HOME = "/"
 
@@ -198,14 +199,8 @@ class TestVersions:
     def test_the_triggers_are_in_place(self, db):
         """A later migration that rebuilds a table (SQLite does for most changes) drops
         its triggers: this fails until they are created again."""
-        names = set(TRIGGERS)
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            else:
-                cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-            present = {name for (name,) in cursor.fetchall()}
-        assert names <= present
+        present = triggers.present(connection)
+        assert set(TRIGGERS) <= present
 
 
 class TestTheCache:

@@ -20,6 +20,8 @@ lookups on every page.
 
 from __future__ import annotations
 
+from vigie.lib.triggers import Kept
+
 TABLE = "clients_directoryversion"
 SEQUENCE = "clients_directory_version_seq"
 FIRM_TABLE = "firms_firm"
@@ -140,53 +142,30 @@ SQLITE_SQL = [
         for op, event in (("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE"))
     ),
 ]
+TRIGGERS = (
+    "clients_directory_firm_ins",
+    "clients_directory_firm_del",
+    *(f"clients_directory_membership_{op}" for op in ("ins", "upd", "del")),
+    "clients_directory_user",
+)
 SQLITE_DROP = [
-    *(
-        f"DROP TRIGGER IF EXISTS {name}"
-        for name in (
-            "clients_directory_firm_ins",
-            "clients_directory_firm_del",
-            "clients_directory_membership_ins",
-            "clients_directory_membership_upd",
-            "clients_directory_membership_del",
-            "clients_directory_user",
-            "clients_directory_catalogue_ins",
-            "clients_directory_catalogue_upd",
-            "clients_directory_catalogue_del",
-        )
-    ),
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
+    *(f"DROP TRIGGER IF EXISTS clients_directory_catalogue_{op}" for op in ("ins", "upd", "del")),
     f"DROP TABLE IF EXISTS {TABLE}",
 ]
 
-
-def backfill_sql(vendor: str) -> str:
-    """A version for every firm without one."""
-    return (
-        f"INSERT INTO {TABLE} (firm_id, version) "
-        f"SELECT id, {NEW_VERSION[vendor]} FROM {FIRM_TABLE} f "
+KEPT = Kept(
+    create={"postgresql": POSTGRES_SQL, "sqlite": SQLITE_SQL},
+    drop={"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP},
+    # A version for every firm without one.
+    backfill={
+        vendor: f"INSERT INTO {TABLE} (firm_id, version) "
+        f"SELECT id, {new} FROM {FIRM_TABLE} f "
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} d WHERE d.firm_id = f.id)"
-    )
-
-
-def create(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRES_SQL, "sqlite": SQLITE_SQL}.get(vendor)
-    if statements is None:
-        return
-    for sql in [*statements, backfill_sql(vendor)]:
-        schema_editor.execute(sql)
-
-
-def drop(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    for sql in {"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}.get(vendor, []):
-        schema_editor.execute(sql)
-
-
-def backfill(using=None) -> None:
-    """Versions for the firms a load without triggers wrote (bench/generate.py)."""
-    from django.db import connection, connections
-
-    conn = connections[using] if using else connection
-    with conn.cursor() as cursor:
-        cursor.execute(backfill_sql(conn.vendor))
+        for vendor, new in NEW_VERSION.items()
+    },
+    # The catalogue's trigger is one on PostgreSQL, one per event on SQLite.
+    triggers=TRIGGERS,
+)
+# The migration's steps; `backfill()` after a load without triggers (bench/generate.py).
+create, drop, backfill = KEPT.install, KEPT.remove, KEPT.fill

@@ -29,6 +29,8 @@ statement (transition tables), the touched clients read by primary key.
 
 from __future__ import annotations
 
+from vigie.lib.triggers import Kept
+
 CLIENT_TABLE = "clients_client"
 TABLE = "clients_rowversion"
 SEQUENCE = "clients_row_version_seq"
@@ -168,39 +170,22 @@ SQLITE_DROP = [
     f"DROP TABLE IF EXISTS {TABLE}",
 ]
 
-TRIGGERS = [f"clients_rowversion_{op}" for op in ("ins", "upd", "del")] + [
-    f"{t}_touch_{op}" for t in CHILD_TABLES for op in ("ins", "upd", "del")
-]
+TRIGGERS = (
+    *(f"clients_rowversion_{op}" for op in ("ins", "upd", "del")),
+    *(f"{t}_touch_{op}" for t in CHILD_TABLES for op in ("ins", "upd", "del")),
+)
 
-
-def backfill_sql(vendor: str) -> str:
-    """A version for every client without one."""
-    return (
-        f"INSERT INTO {TABLE} (client_id, firm_id, version) "
-        f"SELECT id, firm_id, {NEW_VERSION[vendor]} FROM {CLIENT_TABLE} c "
+KEPT = Kept(
+    create={"postgresql": POSTGRES_SQL, "sqlite": SQLITE_SQL},
+    drop={"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP},
+    # A version for every client without one.
+    backfill={
+        vendor: f"INSERT INTO {TABLE} (client_id, firm_id, version) "
+        f"SELECT id, firm_id, {new} FROM {CLIENT_TABLE} c "
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} v WHERE v.client_id = c.id)"
-    )
-
-
-def create(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRES_SQL, "sqlite": SQLITE_SQL}.get(vendor)
-    if statements is None:
-        return
-    for sql in [*statements, backfill_sql(vendor)]:
-        schema_editor.execute(sql)
-
-
-def drop(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    for sql in {"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}.get(vendor, []):
-        schema_editor.execute(sql)
-
-
-def backfill(using=None) -> None:
-    """Versions for the clients a load without triggers wrote (bench/generate.py)."""
-    from django.db import connection, connections
-
-    conn = connections[using] if using else connection
-    with conn.cursor() as cursor:
-        cursor.execute(backfill_sql(conn.vendor))
+        for vendor, new in NEW_VERSION.items()
+    },
+    triggers=TRIGGERS,
+)
+# The migration's steps; `backfill()` after a load without triggers (bench/generate.py).
+create, drop, backfill = KEPT.install, KEPT.remove, KEPT.fill
