@@ -344,22 +344,32 @@ class PortfolioQuery:
             cursor.execute(sql, args)
             return cursor.fetchone()[0]
 
-    def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
-        """One page of ids. Given the total, a page past the middle is read from the
-        other end of the index (the last page costs what the first one does)."""
+    def _ordered(self, *, offset: int, limit: int, total: int | None):
+        """`SELECT id, k … LIMIT %s OFFSET %s` of one page (k: the sort key), with its
+        arguments, or None when the page is empty. Given the total, a page past the middle
+        is read from the other end of the index (the last page costs what the first one
+        does): then the rows come in reverse order."""
         reverse = total is not None and offset > total - offset - limit
         if reverse:
             offset, limit = max(0, total - offset - limit), min(limit, total - offset)
             if limit <= 0:
-                return []
+                return None
+        sql, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
         if self.branches:
-            sql, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
-            sql = f"SELECT u.id FROM ({sql}) u ORDER BY {self._order_sql(reverse=reverse, alias='u', key='k')}"
+            order = self._order_sql(reverse=reverse, alias="u", key="k")
+            sql = f"SELECT u.id, u.k FROM ({sql}) u ORDER BY {order}"
         else:
-            sql, args = self.matches_sql()
             sql += f" ORDER BY {self._order_sql(reverse=reverse)}"
+        return f"{sql} LIMIT %s OFFSET %s", [*args, limit, offset], reverse
+
+    def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
+        """One page of ids (see `_ordered`)."""
+        page = self._ordered(offset=offset, limit=limit, total=total)
+        if page is None:
+            return []
+        sql, args, reverse = page
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*args, limit, offset])
+            cursor.execute(sql, args)
             ids = [row[0] for row in cursor.fetchall()]
         return ids[::-1] if reverse else ids
 
@@ -378,29 +388,18 @@ class PortfolioQuery:
         return total, number, [pk for pk, _ in rows], _versions(rows)
 
     def _versioned_ids(self, *, offset: int, limit: int, total: int) -> list[tuple]:
-        """(id, row version) of one page, as `ids` reads it, each with its version (a
-        join over the page's ids only: the ids themselves still come from the index)."""
-        reverse = offset > total - offset - limit
-        if reverse:
-            offset, limit = max(0, total - offset - limit), min(limit, total - offset)
-            if limit <= 0:
-                return []
-        key = SORTS[self.params.sort_key]
-        if self.branches:
-            sql, args = self.matches_sql(f"c.id, c.{key} AS k")
-            sql = (
-                f"SELECT u.id, u.k FROM ({sql}) u "
-                f"ORDER BY {self._order_sql(reverse=reverse, alias='u', key='k')}"
-            )
-        else:
-            sql, args = self.matches_sql(f"c.id, c.{key} AS k")
-            sql += f" ORDER BY {self._order_sql(reverse=reverse)}"
+        """(id, row version) of one page, in order: the versions joined over the page's
+        ids only, which still come from the index (`_ordered`)."""
+        page = self._ordered(offset=offset, limit=limit, total=total)
+        if page is None:
+            return []
+        sql, args, _reverse = page
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT p.id, v.version FROM ({sql} LIMIT %s OFFSET %s) p "
+                f"SELECT p.id, v.version FROM ({sql}) p "
                 f"LEFT JOIN {VERSION_TABLE} v ON v.client_id = p.id AND v.firm_id = %s "
                 f"ORDER BY {self._order_sql(alias='p', key='k')}",
-                [*args, limit, offset, self.firm_id],
+                [*args, self.firm_id],
             )
             return cursor.fetchall()
 
