@@ -20,7 +20,7 @@ lookups on every page.
 
 from __future__ import annotations
 
-from vigie.lib.triggers import Kept
+from vigie.lib.triggers import Kept, postgres_statement_triggers, postgres_touch
 
 TABLE = "clients_directoryversion"
 SEQUENCE = "clients_directory_version_seq"
@@ -55,31 +55,9 @@ $$ LANGUAGE plpgsql""",
     f"CREATE TRIGGER clients_directory_firm_del AFTER DELETE ON {FIRM_TABLE} "
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
     "EXECUTE FUNCTION clients_directory_firm()",
-    f"""
-CREATE OR REPLACE FUNCTION clients_directory_membership() RETURNS trigger AS $$
-DECLARE
-  firms bigint[];
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    firms := ARRAY(SELECT DISTINCT firm_id FROM new_rows);
-  ELSIF TG_OP = 'DELETE' THEN
-    firms := ARRAY(SELECT DISTINCT firm_id FROM old_rows);
-  ELSE
-    firms := ARRAY(SELECT firm_id FROM new_rows UNION SELECT firm_id FROM old_rows);
-  END IF;
-  UPDATE {TABLE} SET version = nextval('{SEQUENCE}') WHERE firm_id = ANY(firms);
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql""",
-    *(
-        f"CREATE TRIGGER clients_directory_membership_{op} AFTER {event} ON {MEMBERSHIP_TABLE} "
-        f"REFERENCING {tables} FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_directory_membership()"
-        for op, event, tables in (
-            ("ins", "INSERT", "NEW TABLE AS new_rows"),
-            ("upd", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("del", "DELETE", "OLD TABLE AS old_rows"),
-        )
+    postgres_touch("clients_directory_membership", TABLE, "firm_id", SEQUENCE),
+    *postgres_statement_triggers(
+        "clients_directory_membership", MEMBERSHIP_TABLE, "clients_directory_membership"
     ),
     # Row by row: users change one at a time, and a sign-in (last_login) changes nothing
     # the lookups show.

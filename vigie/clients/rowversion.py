@@ -29,7 +29,7 @@ statement (transition tables), the touched clients read by primary key.
 
 from __future__ import annotations
 
-from vigie.lib.triggers import Kept
+from vigie.lib.triggers import Kept, postgres_statement_triggers, postgres_touch
 
 CLIENT_TABLE = "clients_client"
 TABLE = "clients_rowversion"
@@ -87,38 +87,12 @@ $$ LANGUAGE plpgsql""",
     f"CREATE TRIGGER clients_rowversion_firm AFTER UPDATE OF firm_id ON {CLIENT_TABLE} "
     "FOR EACH ROW WHEN (OLD.firm_id IS DISTINCT FROM NEW.firm_id) "
     "EXECUTE FUNCTION clients_rowversion_firm()",
-    # The touched clients as an array, read by primary key: as `IN (SELECT …)`
-    # PostgreSQL, which knows nothing of a transition table's size, may hash it against
-    # a scan of the whole table, once per statement of an import.
-    f"""
-CREATE OR REPLACE FUNCTION clients_rowversion_touch() RETURNS trigger AS $$
-DECLARE
-  touched bigint[];
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    touched := ARRAY(SELECT DISTINCT client_id FROM new_rows);
-  ELSIF TG_OP = 'DELETE' THEN
-    touched := ARRAY(SELECT DISTINCT client_id FROM old_rows);
-  ELSE
-    touched := ARRAY(SELECT client_id FROM new_rows UNION SELECT client_id FROM old_rows);
-  END IF;
-  UPDATE {TABLE} SET version = nextval('{SEQUENCE}') WHERE client_id = ANY(touched);
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql""",
+    postgres_touch("clients_rowversion_touch", TABLE, "client_id", SEQUENCE),
 ]
 for _table in CHILD_TABLES:
-    POSTGRES_SQL += [
-        f"CREATE TRIGGER {_table}_touch_ins AFTER INSERT ON {_table} "
-        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_rowversion_touch()",
-        f"CREATE TRIGGER {_table}_touch_upd AFTER UPDATE ON {_table} "
-        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_rowversion_touch()",
-        f"CREATE TRIGGER {_table}_touch_del AFTER DELETE ON {_table} "
-        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION clients_rowversion_touch()",
-    ]
+    POSTGRES_SQL += postgres_statement_triggers(
+        f"{_table}_touch", _table, "clients_rowversion_touch"
+    )
 POSTGRES_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS {t}_touch_{op} ON {t}"
