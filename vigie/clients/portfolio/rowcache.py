@@ -27,12 +27,10 @@ from collections import OrderedDict
 from html import escape
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone, translation
 
-from vigie.clients import rowversion
 from vigie.clients.portfolio.cells import has_shine_card, row_html, shine_access_form_id
-from vigie.clients.portfolio.query import Lookups, _in, load_rows
+from vigie.clients.portfolio.query import Lookups, load_rows
 
 
 class CachedRow:
@@ -76,17 +74,6 @@ def _generation(lookups: Lookups) -> int:
     return generation
 
 
-def versions(firm_id: int, ids: list[int]) -> dict[int, int]:
-    """{client id: row version} of those of `ids` that are the firm's (and have one)."""
-    where, args = _in("client_id", ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT client_id, version FROM {rowversion.TABLE} WHERE firm_id = %s AND {where}",
-            [firm_id, *args],
-        )
-        return dict(cursor.fetchall())
-
-
 def _render(row, view: str) -> CachedRow:
     html = f'<tr data-code="{escape(row.client.code)}">{row_html(row, view)}</tr>'
     if view == "equipement" and has_shine_card(row):
@@ -95,14 +82,12 @@ def _render(row, view: str) -> CachedRow:
 
 
 def page_rows(
-    firm, ids: list[int], lookups: Lookups, view: str, found: dict[int, int] | None = None
+    firm, ids: list[int], lookups: Lookups, view: str, found: dict[int, int]
 ) -> list[CachedRow]:
     """The rendered rows of `ids` (the firm's clients among them), in that order;
-    `found`: their versions when the page's statement read them with the ids."""
+    `found`: their versions, read with the ids by the page's statement."""
     if not ids:
         return []
-    if found is None:
-        found = versions(firm.id, ids)
     generation = _generation(lookups)
     keys = {pk: (generation, firm.id, pk, version, view) for pk, version in found.items()}
     out: dict[int, CachedRow] = {}
