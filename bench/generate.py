@@ -20,7 +20,7 @@ from faker.providers.person.fr_FR import Provider as FrenchNames
 from stdnum import luhn
 
 from vigie.accounts.models import User
-from vigie.clients import directory, rowversion
+from vigie.clients import directory, rowversion, searchdoc
 from vigie.clients.counts import recount
 from vigie.clients.demo import draw_mandate, draw_pa
 from vigie.clients.models import Client, ClientAssignment, Contact, PaStatus
@@ -336,6 +336,7 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
     recount()  # the triggers of vigie.clients.counts were off during the load
     rowversion.backfill()  # and those of vigie.clients.rowversion
     directory.backfill()  # and vigie.clients.directory's
+    searchdoc.backfill()  # and vigie.clients.searchdoc's (PostgreSQL)
     with connection.cursor() as cur:
         if sqlite:
             for fts in ("clients_client_fts", "clients_contact_fts"):

@@ -412,8 +412,8 @@ def _search_uses_index(pq) -> tuple[bool, str]:
             return used, "FTS5 trigram" if used else plan
         cur.execute(f"EXPLAIN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
         plan = " | ".join(row[0].strip() for row in cur.fetchall())
-        used = "pf_client_firm_trgm" in plan and "pf_contact_firm_trgm" in plan
-        return used, "pg_trgm GIN on firm:search_text of clients and contacts" if used else plan
+        used = "clients_searchdoc_trgm" in plan
+        return used, "pg_trgm GIN on firm:doc of the clients' search documents" if used else plan
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from vigie.clients import history
+from vigie.clients import history, searchdoc
 from vigie.clients.forms import DETAIL_FIELDS, DUPLICATE_CONTACT_EMAIL
 from vigie.clients.models import (
     CODE_VALIDATOR,
@@ -758,6 +758,7 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
     contacts_of_existing: list[dict] = []  # rows to insert for existing clients
     client_updates: list[tuple[int, dict]] = []
     contact_updates: list[tuple[int, dict]] = []
+    contact_client: dict[int, int] = {}  # contact id → client id, for contact_updates
     events: list[tuple[str | int, str, str, dict]] = []  # (code or client id, ...)
     for index, cleaned, contact_data in prepared:
         code = cleaned["code"]
@@ -837,28 +838,36 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                         values["search_text"] = search_text
                     values["updated_at"] = now
                     contact_updates.append((match["id"], values))
+                    contact_client[match["id"]] = client_id
                     match.update(contact_data)
                     summary = f"{source} : contact modifié : {_full_name(match)}"
                     events.append((client_id, "contact.updated", summary, changes))
                     outcome = "updated"
         results[index] = UpsertResult(outcome)
 
-    _insert(Client, new_clients)
-    new_codes = [row["code"] for row in new_clients]
-    ids = {
-        code: pk for pk, code in _select_of_firm(Client, ["id", "code"], firm, "code", new_codes)
-    }
-    if client_updates:
-        _update(Client, client_updates)
-    for code, contact in new_contacts:
-        contact["client_id"] = ids[code]
-    _insert(
-        Contact,
-        [{"firm_id": firm.pk, **c} for c in contacts_of_existing]
-        + [{"firm_id": firm.pk, **c} for _, c in new_contacts],
-    )
-    if contact_updates:
-        _update(Contact, contact_updates)
+    # Each client's search document written once, after its contacts (PostgreSQL).
+    with searchdoc.written_once(connection) as touched:
+        _insert(Client, new_clients)
+        new_codes = [row["code"] for row in new_clients]
+        ids = {
+            code: pk
+            for pk, code in _select_of_firm(Client, ["id", "code"], firm, "code", new_codes)
+        }
+        if client_updates:
+            _update(Client, client_updates)
+        for code, contact in new_contacts:
+            contact["client_id"] = ids[code]
+        _insert(
+            Contact,
+            [{"firm_id": firm.pk, **c} for c in contacts_of_existing]
+            + [{"firm_id": firm.pk, **c} for _, c in new_contacts],
+        )
+        if contact_updates:
+            _update(Contact, contact_updates)
+        touched.update(ids.values())
+        touched.update(pk for pk, values in client_updates if "search_text" in values)
+        touched.update(c["client_id"] for c in contacts_of_existing)
+        touched.update(contact_client[pk] for pk, v in contact_updates if "search_text" in v)
     _insert(
         ClientEvent,
         [

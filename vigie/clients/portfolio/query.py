@@ -2,12 +2,13 @@
 
 PERFORMANCE.md: page the ids first (count + one `ORDER BY … LIMIT/OFFSET` over
 indexed columns of one table), then load the page's rows with their details in a
-constant number of queries. Search goes through the indexes of migration
-`clients.0002` (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite).
+constant number of queries. Search goes through trigram indexes: on PostgreSQL the
+clients' search documents (vigie.clients.searchdoc, pg_trgm), on SQLite the FTS5
+trigram tables of migration `clients.0002`.
 
 Every statement here is scoped to one firm: `firm_id` is the first condition of each
-(on PostgreSQL the search subqueries carry it as the prefix of their indexed pattern,
-`'<firm_id>:%word%'`, see FIRM_SEARCH_SQL).
+(on PostgreSQL the search subquery carries it as the prefix of its indexed pattern,
+`'<firm_id>:%word%'`, see DOCUMENT_KEY_SQL).
 
 A text search (trigram words, or a short prefix of the name or code) is counted and paged
 in one statement (`page_ids`); other pages count with an index-only scan, and a page past
@@ -24,6 +25,7 @@ from urllib.parse import quote, urlencode
 from django.db import connection
 from django.utils.http import RFC3986_SUBDELIMS
 
+from vigie.clients import searchdoc
 from vigie.clients.counts import TABLE as COUNT_TABLE
 from vigie.clients.counts import active_clients
 from vigie.clients.directory import TABLE as DIRECTORY_TABLE
@@ -67,9 +69,10 @@ CONTACT_TABLE = Contact._meta.db_table
 ASSIGNMENT_TABLE = ClientAssignment._meta.db_table
 EQUIPMENT_TABLE = Equipment._meta.db_table
 MAX_CODE_POINT = "\U0010ffff"
-# PostgreSQL: the indexed search key of clients and contacts, `<firm_id>:<search_text>`
-# (migration clients.0003); a pattern `'<firm_id>:%word%'` matches one firm's rows.
-FIRM_SEARCH_SQL = "(firm_id::text || ':' || search_text)"
+# PostgreSQL: each client's search document and its indexed key, `<firm_id>:<doc>`
+# (vigie.clients.searchdoc); a pattern `'<firm_id>:%word%'` matches one firm's rows.
+DOCUMENT_TABLE = searchdoc.TABLE
+DOCUMENT_KEY_SQL = searchdoc.KEY_SQL
 
 
 def _choice(value: str | None, allowed, default: str = "") -> str:
@@ -269,40 +272,61 @@ class PortfolioQuery:
             self.text_search = True
             return
         self.text_search = True
+        if connection.vendor == "postgresql":
+            self._document_search(words, long_words)
+            return
         client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
         contact_sql, contact_args = self._text_match(CONTACT_TABLE, "client_id", words, long_words)
-        matches = f"{client_sql} UNION {contact_sql}"
-        if connection.vendor == "postgresql":
-            # An array of the matching ids, computed first: the clients are then read by
-            # primary key. As `IN (…)` PostgreSQL hashed them against a scan of every
-            # client of the firm (a common surname: 55 → 30 ms on 100,000 clients).
-            self._add(f"c.id = ANY(ARRAY({matches}))", *client_args, *contact_args)
-        else:
-            self._add(f"c.id IN ({matches})", *client_args, *contact_args)
+        self._add(f"c.id IN ({client_sql} UNION {contact_sql})", *client_args, *contact_args)
+
+    def _document_search(self, words: list[str], long_words: list[str]) -> None:
+        """PostgreSQL: the clients whose search document (vigie.clients.searchdoc) holds
+        every word, through its trigram index keyed by firm. An array of their ids,
+        computed first: the clients are then read by primary key (as `IN (…)`, PostgreSQL
+        hashed them against a scan of every client of the firm)."""
+        conditions, args = [], []
+        for word in words:
+            pattern = f"%{_like_escape(word)}%"
+            if word in long_words:
+                # The firm as the pattern's prefix: only the firm's index entries answer.
+                conditions.append(f"{DOCUMENT_KEY_SQL} LIKE %s ESCAPE '\\'")
+                args.append(f"{self.firm_id}:{pattern}")
+            else:
+                conditions.append("doc LIKE %s ESCAPE '\\'")
+                args.append(pattern)
+        self._add(
+            f"c.id = ANY(ARRAY(SELECT client_id FROM {DOCUMENT_TABLE} "
+            f"WHERE {' AND '.join(conditions)}))",
+            *args,
+        )
+        if len(words) > 1:
+            # Several words may sit in different parts of a document (one in the client's
+            # name, one in a contact's): the rule stays « all in the client, or all in one
+            # of its contacts », checked on the few clients whose document has them all.
+            each = " AND ".join(["{0}.search_text LIKE %s ESCAPE '\\'"] * len(words))
+            patterns = [f"%{_like_escape(word)}%" for word in words]
+            self._add(
+                f"(({each.format('c')}) OR EXISTS (SELECT 1 FROM {CONTACT_TABLE} k "
+                f"WHERE k.firm_id = c.firm_id AND k.client_id = c.id AND {each.format('k')}))",
+                *patterns,
+                *patterns,
+            )
 
     def _text_match(
         self, table: str, column: str, words: list[str], long_words: list[str]
     ) -> tuple[str, list]:
-        """`SELECT <column> FROM <table>` of this firm's rows whose search_text has every word."""
-        if connection.vendor == "sqlite":
-            # The FTS table holds every firm's rows: bounding it to the firm's range of
-            # ids (two index lookups) lets FTS5 skip the rest of its doclists. A firm's
-            # clients, imported together, mostly sit in one range (« martin » on 3 firms
-            # of 100,000 clients: 11.5 → 4 ms for the contacts).
-            conditions, args = ["firm_id = %s"], [self.firm_id]
-            conditions.append(
-                f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s "
-                f"AND rowid BETWEEN (SELECT MIN(id) FROM {table} WHERE firm_id = %s) "
-                f"AND (SELECT MAX(id) FROM {table} WHERE firm_id = %s))"
-            )
-            args += [_fts_phrase(long_words), self.firm_id, self.firm_id]
-        else:
-            # The firm is the pattern's prefix (migration clients.0003): only the firm's
-            # trigram index can answer, whatever the planner thinks of `LIKE`.
-            conditions, args = [], []
-            for word in long_words:
-                conditions.append(f"{FIRM_SEARCH_SQL} LIKE %s ESCAPE '\\'")
-                args.append(f"{self.firm_id}:%{_like_escape(word)}%")
+        """SQLite: `SELECT <column> FROM <table>` of this firm's rows whose search_text has
+        every word. The FTS table holds every firm's rows: bounding it to the firm's range
+        of ids (two index lookups) lets FTS5 skip the rest of its doclists. A firm's
+        clients, imported together, mostly sit in one range (« martin » on 3 firms of
+        100,000 clients: 11.5 → 4 ms for the contacts)."""
+        conditions, args = ["firm_id = %s"], [self.firm_id]
+        conditions.append(
+            f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s "
+            f"AND rowid BETWEEN (SELECT MIN(id) FROM {table} WHERE firm_id = %s) "
+            f"AND (SELECT MAX(id) FROM {table} WHERE firm_id = %s))"
+        )
+        args += [_fts_phrase(long_words), self.firm_id, self.firm_id]
         for word in (w for w in words if w not in long_words):
             conditions.append("search_text LIKE %s ESCAPE '\\'")
             args.append(f"%{_like_escape(word)}%")

@@ -1,0 +1,190 @@
+"""Each client's search document (PostgreSQL): its own search text and its contacts'.
+
+The portfolio's search finds the clients whose text, or one of whose contacts' text,
+holds every word typed. It used to ask two trigram indexes, one over clients and one
+over contacts, and merge their answers. Each index is keyed by `<firm_id>:<text>` so that
+a pattern `'<firm_id>:%word%'` reads only the firm's rows; but every row of the firm
+carries the firm's own trigrams, whose posting lists (every client, every contact) the
+index reads in full for each search. A common surname in a firm of 100,000 clients read
+~350,000 entries of those lists, then rechecked ~1,000 contact rows.
+
+`clients_searchdoc` (client, firm, doc) holds, for each client, its search text and its
+contacts' joined by line breaks, with one trigram index over `<firm_id>:<doc>`: one
+posting list per firm trigram the size of the firm's clients, one row to recheck per
+client. A word never spans two parts (words hold no whitespace), so one word matches the
+document exactly when it matches the client or one of its contacts; for several words
+the query keeps the exact rule (all in the client, or all in one contact) as a check on
+the few documents that hold them all (vigie.clients.portfolio.query).
+
+Triggers keep the documents in the same transaction as the change, whatever writes it
+(the ORM, an import, raw SQL), once per statement: a client inserted gets its document,
+a client whose search text or firm changes and a contact inserted, deleted, or whose
+search text or client changes renew it (only when it differs); a client deleted loses
+it. A load with triggers off (bench/generate.py) calls `backfill()` afterwards.
+
+A bulk write of clients then of their contacts (`clients_upsert_many`: imports, the bulk
+API) would write each new client's document twice, at the client's insert and again
+with its contact: two trigram index insertions and a dead row per client (the PostgreSQL
+import of 100,000 rows, 32.7 → 39.8 s). Inside `written_once()`, the triggers of its
+transaction leave the documents alone (a transaction-local setting, undone by a rollback);
+the writer names the clients it touched and their documents are written once, at the end,
+in the same transaction.
+
+SQLite searches its FTS5 tables (migration clients.0002) and has no document table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from vigie.lib.triggers import Kept
+
+CLIENT_TABLE = "clients_client"
+CONTACT_TABLE = "clients_contact"
+TABLE = "clients_searchdoc"
+# The indexed expression: the firm's id as a prefix, so that one firm's rows answer.
+KEY_SQL = "(firm_id::text || ':' || doc)"
+SEPARATOR = "E'\\n'"
+# Set (transaction-local) by `written_once()`: the triggers then leave the documents to it.
+DEFERRED_SETTING = "vigie.searchdoc_deferred"
+_SKIP_WHEN_DEFERRED = (
+    f"IF current_setting('{DEFERRED_SETTING}', true) = 'on' THEN RETURN NULL; END IF;"
+)
+
+# The document of each client in the array `ids`, written only when it changed.
+_REFRESH_TEMPLATE = f"""
+  INSERT INTO {TABLE} AS d (client_id, firm_id, doc)
+  SELECT c.id, c.firm_id, c.search_text || COALESCE((
+      SELECT string_agg({SEPARATOR} || k.search_text, '' ORDER BY k.id)
+      FROM {CONTACT_TABLE} k WHERE k.client_id = c.id), '')
+  FROM {CLIENT_TABLE} c WHERE c.id = ANY({{ids}})
+  ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
+  WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
+_REFRESH = _REFRESH_TEMPLATE.format(ids="ids") + ";"  # in the triggers' functions
+_REFRESH_IDS = _REFRESH_TEMPLATE.format(ids="%s::bigint[]")  # from Python
+
+POSTGRES_SQL = [
+    f"CREATE TABLE {TABLE} (client_id bigint PRIMARY KEY, firm_id bigint NOT NULL, "
+    "doc text NOT NULL)",
+    f"CREATE INDEX {TABLE}_trgm ON {TABLE} USING gin ({KEY_SQL} gin_trgm_ops)",
+    f"""
+CREATE OR REPLACE FUNCTION {TABLE}_client() RETURNS trigger AS $$
+DECLARE
+  ids bigint[];
+BEGIN
+  {_SKIP_WHEN_DEFERRED}
+  IF TG_OP = 'DELETE' THEN
+    DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows));
+    RETURN NULL;
+  ELSIF TG_OP = 'INSERT' THEN
+    ids := ARRAY(SELECT id FROM new_rows);
+  ELSE
+    ids := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                 WHERE n.search_text IS DISTINCT FROM o.search_text
+                    OR n.firm_id IS DISTINCT FROM o.firm_id);
+  END IF;
+  IF cardinality(ids) > 0 THEN {_REFRESH}
+  END IF;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    f"""
+CREATE OR REPLACE FUNCTION {TABLE}_contact() RETURNS trigger AS $$
+DECLARE
+  ids bigint[];
+BEGIN
+  {_SKIP_WHEN_DEFERRED}
+  IF TG_OP = 'INSERT' THEN
+    ids := ARRAY(SELECT DISTINCT client_id FROM new_rows);
+  ELSIF TG_OP = 'DELETE' THEN
+    ids := ARRAY(SELECT DISTINCT client_id FROM old_rows);
+  ELSE
+    ids := ARRAY(SELECT n.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                 WHERE n.search_text IS DISTINCT FROM o.search_text
+                    OR n.client_id IS DISTINCT FROM o.client_id
+                 UNION SELECT o.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                 WHERE n.client_id IS DISTINCT FROM o.client_id);
+  END IF;
+  IF cardinality(ids) > 0 THEN {_REFRESH}
+  END IF;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+]
+_EVENTS = {
+    "ins": ("INSERT", "NEW TABLE AS new_rows"),
+    "upd": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "del": ("DELETE", "OLD TABLE AS old_rows"),
+}
+TRIGGERS: tuple[str, ...] = ()
+for _source, _table in (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE)):
+    for _op, (_event, _tables) in _EVENTS.items():
+        _name = f"{TABLE}_{_source}_{_op}"
+        TRIGGERS += (_name,)
+        POSTGRES_SQL.append(
+            f"CREATE TRIGGER {_name} AFTER {_event} ON {_table} REFERENCING {_tables} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_{_source}()"
+        )
+
+POSTGRES_DROP = [
+    *(
+        f"DROP TRIGGER IF EXISTS {TABLE}_{source}_{op} ON {table}"
+        for source, table in (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE))
+        for op in _EVENTS
+    ),
+    f"DROP FUNCTION IF EXISTS {TABLE}_client()",
+    f"DROP FUNCTION IF EXISTS {TABLE}_contact()",
+    f"DROP TABLE IF EXISTS {TABLE}",
+]
+
+KEPT = Kept(
+    create={"postgresql": POSTGRES_SQL},
+    drop={"postgresql": POSTGRES_DROP},
+    # Every client's document, written where missing or different (one pass over the
+    # contacts, grouped, rather than one lookup per client).
+    backfill={
+        "postgresql": f"""
+INSERT INTO {TABLE} AS d (client_id, firm_id, doc)
+SELECT c.id, c.firm_id, c.search_text || COALESCE(k.doc, '')
+FROM {CLIENT_TABLE} c LEFT JOIN (
+  SELECT client_id, string_agg({SEPARATOR} || search_text, '' ORDER BY id) AS doc
+  FROM {CONTACT_TABLE} GROUP BY client_id) k ON k.client_id = c.id
+ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
+WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
+    },
+    triggers=TRIGGERS,
+)
+# The migration's steps; `backfill()` after a load without triggers (bench/generate.py).
+create, drop = KEPT.install, KEPT.remove
+
+
+def backfill(using=None) -> None:
+    from django.db import connection, connections
+
+    if (connections[using] if using else connection).vendor in KEPT.backfill:
+        KEPT.fill(using)
+
+
+def _set_deferred(cursor, value: str) -> None:
+    cursor.execute("SELECT set_config(%s, %s, true)", [DEFERRED_SETTING, value])
+
+
+@contextmanager
+def written_once(connection) -> Iterator[set[int]]:
+    """Within a transaction: the triggers leave the documents alone; add the ids of the
+    clients written (their own text or their contacts') to the set yielded, and their
+    documents are written once on leaving. An exception leaves it as it came: the
+    transaction (or savepoint) that rolls back undoes the setting too. Elsewhere than
+    PostgreSQL, nothing to do."""
+    touched: set[int] = set()
+    if connection.vendor != "postgresql":
+        yield touched
+        return
+    with connection.cursor() as cursor:
+        _set_deferred(cursor, "on")
+    yield touched
+    with connection.cursor() as cursor:
+        if touched:
+            cursor.execute(_REFRESH_IDS, [sorted(touched)])
+        _set_deferred(cursor, "off")
