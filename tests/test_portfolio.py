@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -15,10 +14,10 @@ from openpyxl import load_workbook
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientAssignment, MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio import rowcache
-from vigie.clients.portfolio.query import PATH_SAFE, code_link
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
+from vigie.lib.routes import CodeRoutes
 
 HOME = "/"
 # once the session is known to this process: the session with its user, collaborators with
@@ -634,8 +633,16 @@ class TestExport:
         max_size=12,
     )
 )
-def test_row_links_are_what_reverse_gives(code):
+def test_row_and_client_page_links_are_what_reverse_gives(code):
     # Each route is reversed once, then the row's code put in: the same URL as
     # reversing it for that row, whatever the code holds.
-    for name in ("client_detail", "reform_mandate_download", "shine_access"):
-        assert code_link(name, quote(code, safe=PATH_SAFE)) == reverse(name, args=[code])
+    urls = CodeRoutes(code)
+    for name in (
+        "client_detail",
+        "reform_mandate_download",
+        "shine_access",
+        "contact_create",
+        "client_notes_update",
+        "reform_client_pa",
+    ):
+        assert urls[name] == reverse(name, args=[code])

@@ -35,6 +35,7 @@ from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.lib.decorators import firm_required
+from vigie.lib.routes import CodeRoutes
 from vigie.lib.rows import RowLoader
 from vigie.reform.panel import ReformPanel
 
@@ -110,6 +111,7 @@ class ClientPage:
     ):
         self.request = request
         self.client = client
+        self.urls = CodeRoutes(client.code)  # {{ page.urls.contact_create }}
         self._details_form = details_form
         self.details_open = bool(details_form and details_form.errors) or (
             request.GET.get("modifier") == "details"

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, fields, replace
 from urllib.parse import quote, urlencode
 
 from django.db import connection
-from django.utils.http import RFC3986_SUBDELIMS
 
 from vigie.clients import searchdoc
 from vigie.clients.counts import TABLE as COUNT_TABLE
@@ -40,7 +39,7 @@ from vigie.clients.models import (
 )
 from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot
-from vigie.lib.routes import route
+from vigie.lib.routes import PATH_SAFE, code_route
 from vigie.lib.rows import RowLoader
 from vigie.lib.text import fold
 
@@ -560,16 +559,6 @@ class Item:
         return self.label
 
 
-PATH_SAFE = RFC3986_SUBDELIMS + "~:@"
-
-
-def code_link(name: str, quoted_code: str) -> str:
-    """The URL of a route taking a client's code: the route reversed once per process
-    (vigie.lib.routes) with a placeholder, then the code put in, rather than `reverse`
-    once per row."""
-    return route(name, "__code__").replace("__code__", quoted_code)
-
-
 class Row:
     """One client of the list with what its cells need, computed once."""
 
@@ -589,7 +578,7 @@ class Row:
         self.client = client
         # Quoted as `reverse` quotes a path argument (sub-delimiters kept).
         self.quoted_code = quote(client.code, safe=PATH_SAFE)
-        self.url = code_link("client_detail", self.quoted_code)
+        self.url = code_route("client_detail", self.quoted_code)
         # The billing mode of the activated Shine invitation ("cabinet": Revente).
         self.shine_mode = shine_mode
         self.contacts: list[str] = []
@@ -600,7 +589,7 @@ class Row:
 
     def link(self, name: str) -> str:
         """The URL of a route taking the client's code (`reform_mandate_download`, …)."""
-        return code_link(name, self.quoted_code)
+        return code_route(name, self.quoted_code)
 
     @property
     def contact_label(self) -> str:
