@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "vigie.lib.csp.CSPMiddleware",  # django-csp's, the settings' policy built once
     "allauth.account.middleware.AccountMiddleware",
     "vigie.firms.middleware.FirmMiddleware",
 ]
