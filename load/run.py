@@ -209,15 +209,14 @@ def main() -> int:
 
     connection.close()
     port = _free_port()
-    access_log = tmp / "access.log"
+    timing_log = tmp / "timing.log"
     gunicorn = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", f"127.0.0.1:{port}"),
             *("--workers", str(args.workers), "--threads", str(args.threads)),
-            *("--access-logfile", str(access_log), "--log-level", "warning"),
-            *("--access-logformat", "%(m)s %(U)s?%(q)s %(s)s %(D)s"),
+            *("--config", str(ROOT / "load" / "timing.py"), "--log-level", "warning"),
         ],
-        env=_env(),
+        env={**_env(), "VIGIE_LOAD_TIMING": str(timing_log)},
         cwd=ROOT,
     )
     try:
@@ -243,7 +242,7 @@ def main() -> int:
         # One connection: each request's own cost, without waiting for the others (this
         # figure compares two versions better than the throughput, which the machine's
         # other work moves by ±10 %).
-        access_log.write_text("")
+        timing_log.write_text("")
         subprocess.run(
             ["wrk", "-t1", "-c1", f"-d{ALONE_SECONDS}s", "-s", str(ROOT / "load/mix.lua")]
             + [*headers, base],
@@ -251,8 +250,8 @@ def main() -> int:
             capture_output=True,
             timeout=ALONE_SECONDS + 60,
         )
-        alone, _statuses = _read_log(access_log)
-        access_log.write_text("")
+        alone, _statuses = _read_log(timing_log)
+        timing_log.write_text("")
         run = subprocess.run(
             [
                 *("wrk", "-t2", f"-c{args.users}", f"-d{args.duration}s", "--timeout", "10s"),
@@ -271,7 +270,7 @@ def main() -> int:
             gunicorn.kill()
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     seconds = summary["duration_us"] / 1e6
-    by_kind, statuses = _read_log(access_log)
+    by_kind, statuses = _read_log(timing_log)
     bad = sum(n for s, n in statuses.items() if not s.startswith(("2", "3")))
     errors = bad + sum(summary[k] for k in ("connect", "read", "write", "timeout"))
     print(
