@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from html import escape
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
@@ -18,6 +18,7 @@ from vigie.clients.portfolio.query import (
     PortfolioQuery,
     portfolio_page,
 )
+from vigie.clients.portfolio.results import Results, results_html
 from vigie.lib.decorators import firm_required
 from vigie.lib.routes import route
 
@@ -109,14 +110,14 @@ def portfolio(request):
     page = portfolio_page(query, request.firm, lookups)
     home = route("home")
     column_count = len(COLUMNS[params.view]) + 1
-    context = {
-        "home": home,
-        "params": params,
-        "page": page,
-        "headers": _headers(params, home),
-        "rows_html": _rows_html(page.rows, column_count),
-        "shine_forms": _shine_forms(request, page.rows),
-        "views": [
+    results = Results(
+        params=params,
+        page=page,
+        home=home,
+        headers=_headers(params, home),
+        rows_html=_rows_html(page.rows, column_count),
+        shine_forms=_shine_forms(request, page.rows),
+        views=[
             {
                 "label": label,
                 "url": home + params.url(view=key, page=page.number),
@@ -124,18 +125,23 @@ def portfolio(request):
             }
             for key, label in VIEW_LABELS
         ],
-        "prev_url": home + params.url(page=page.number - 1),
-        "next_url": home + params.url(page=page.number + 1),
-        "state_without_page": [(k, v) for k, v in params.as_query().items() if k != "page"],
-        "reset_url": home + Params(view=params.view, per_page=params.per_page).url(),
-        "per_page_choices": PER_PAGE_CHOICES,
-        "export_query": params.url().lstrip("?"),
-    }
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "clients/portfolio.html#results", context)
-    context["filter_menus"] = filters.menus(
-        params, lookups.users.values(), lookups.solutions.values()
+        prev_url=home + params.url(page=page.number - 1),
+        next_url=home + params.url(page=page.number + 1),
+        state_without_page=[(k, v) for k, v in params.as_query().items() if k != "page"],
+        per_page_choices=PER_PAGE_CHOICES,
+        export_query=params.url().lstrip("?"),
     )
+    html = results_html(request, results)
+    if request.htmx and not request.htmx.history_restore_request:
+        return HttpResponse(html)
+    context = {
+        "home": home,
+        "params": params,
+        "results": html,
+        "export_query": results.export_query,
+        "reset_url": home + Params(view=params.view, per_page=params.per_page).url(),
+        "filter_menus": filters.menus(params, lookups.users.values(), lookups.solutions.values()),
+    }
     return render(request, "clients/portfolio.html", context)
 
 
