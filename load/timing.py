@@ -1,5 +1,6 @@
 """gunicorn hooks for the load test (`gunicorn -c load/timing.py`): each request's method,
-URL, status and server time in microseconds, one line each, appended to the file named by
+URL, status, server time in microseconds and start (seconds of the system's monotonic
+clock, the same in every worker), one line each, appended to the file named by
 VIGIE_LOAD_TIMING.
 
 They replace gunicorn's access log, whose formatting (a dictionary of every atom for each
@@ -19,14 +20,15 @@ _fd: int | None = None
 
 
 def pre_request(worker, req) -> None:
-    req.vigie_started = time.perf_counter()
+    req.vigie_started = time.monotonic()
 
 
 def post_request(worker, req, environ, resp) -> None:
     global _fd
     if _fd is None:
         _fd = os.open(_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    micros = int((time.perf_counter() - req.vigie_started) * 1e6)
+    micros = int((time.monotonic() - req.vigie_started) * 1e6)
     query = f"?{req.query}" if req.query else "?"
     # One write per line, O_APPEND: the workers' lines never interleave.
-    os.write(_fd, f"{req.method} {req.path}{query} {resp.status_code} {micros}\n".encode())
+    line = f"{req.method} {req.path}{query} {resp.status_code} {micros} {req.vigie_started:.3f}\n"
+    os.write(_fd, line.encode())
