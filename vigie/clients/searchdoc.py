@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from vigie.lib.triggers import Kept
+from vigie.lib.triggers import TRANSITIONS, Kept, postgres_statement_triggers
 
 CLIENT_TABLE = "clients_client"
 CONTACT_TABLE = "clients_contact"
@@ -64,16 +64,30 @@ _REFRESH_TEMPLATE = f"""
 _REFRESH = _REFRESH_TEMPLATE.format(ids="ids") + ";"  # in the triggers' functions
 _REFRESH_IDS = _REFRESH_TEMPLATE.format(ids="%s::bigint[]")  # from Python
 
+
+def _function(name: str, choose_ids: str) -> str:
+    """A function for the statement triggers: `choose_ids` sets `ids`, the clients whose
+    document to write (or returns)."""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+DECLARE
+  ids bigint[];
+BEGIN
+  {_SKIP_WHEN_DEFERRED}{choose_ids}
+  IF cardinality(ids) > 0 THEN {_REFRESH}
+  END IF;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql"""
+
+
 POSTGRES_SQL = [
     f"CREATE TABLE {TABLE} (client_id bigint PRIMARY KEY, firm_id bigint NOT NULL, "
     "doc text NOT NULL)",
     f"CREATE INDEX {TABLE}_trgm ON {TABLE} USING gin ({KEY_SQL} gin_trgm_ops)",
-    f"""
-CREATE OR REPLACE FUNCTION {TABLE}_client() RETURNS trigger AS $$
-DECLARE
-  ids bigint[];
-BEGIN
-  {_SKIP_WHEN_DEFERRED}
+    _function(
+        f"{TABLE}_client",
+        f"""
   IF TG_OP = 'DELETE' THEN
     DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows));
     RETURN NULL;
@@ -83,18 +97,11 @@ BEGIN
     ids := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
                  WHERE n.search_text IS DISTINCT FROM o.search_text
                     OR n.firm_id IS DISTINCT FROM o.firm_id);
-  END IF;
-  IF cardinality(ids) > 0 THEN {_REFRESH}
-  END IF;
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql""",
-    f"""
-CREATE OR REPLACE FUNCTION {TABLE}_contact() RETURNS trigger AS $$
-DECLARE
-  ids bigint[];
-BEGIN
-  {_SKIP_WHEN_DEFERRED}
+  END IF;""",
+    ),
+    _function(
+        f"{TABLE}_contact",
+        """
   IF TG_OP = 'INSERT' THEN
     ids := ARRAY(SELECT DISTINCT client_id FROM new_rows);
   ELSIF TG_OP = 'DELETE' THEN
@@ -105,33 +112,20 @@ BEGIN
                     OR n.client_id IS DISTINCT FROM o.client_id
                  UNION SELECT o.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id
                  WHERE n.client_id IS DISTINCT FROM o.client_id);
-  END IF;
-  IF cardinality(ids) > 0 THEN {_REFRESH}
-  END IF;
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql""",
+  END IF;""",
+    ),
 ]
-_EVENTS = {
-    "ins": ("INSERT", "NEW TABLE AS new_rows"),
-    "upd": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-    "del": ("DELETE", "OLD TABLE AS old_rows"),
-}
-TRIGGERS: tuple[str, ...] = ()
-for _source, _table in (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE)):
-    for _op, (_event, _tables) in _EVENTS.items():
-        _name = f"{TABLE}_{_source}_{_op}"
-        TRIGGERS += (_name,)
-        POSTGRES_SQL.append(
-            f"CREATE TRIGGER {_name} AFTER {_event} ON {_table} REFERENCING {_tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_{_source}()"
-        )
+_SOURCES = (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE))
+for _source, _table in _SOURCES:
+    _name = f"{TABLE}_{_source}"
+    POSTGRES_SQL += postgres_statement_triggers(_name, _table, _name)
+TRIGGERS = tuple(f"{TABLE}_{source}_{op}" for source, _table in _SOURCES for op in TRANSITIONS)
 
 POSTGRES_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS {TABLE}_{source}_{op} ON {table}"
-        for source, table in (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE))
-        for op in _EVENTS
+        for source, table in _SOURCES
+        for op in TRANSITIONS
     ),
     f"DROP FUNCTION IF EXISTS {TABLE}_client()",
     f"DROP FUNCTION IF EXISTS {TABLE}_contact()",
