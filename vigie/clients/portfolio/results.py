@@ -16,6 +16,7 @@ from html import escape
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
+from vigie.clients.portfolio.query import PER_PAGE_CHOICES, Page, Params
 from vigie.lib.routes import route
 
 # The attributes of every link that swaps the results in place.
@@ -26,8 +27,8 @@ SWAP = 'hx-target="#portfolio-results" hx-sync="#portfolio-results:replace" hx-p
 class Results:
     """What the fragment shows (vigie.clients.portfolio.views.portfolio)."""
 
-    params: object  # query.Params
-    page: object  # query.Page
+    params: Params
+    page: Page
     headers: SafeString
     rows_html: SafeString
     shine_forms: SafeString
@@ -35,7 +36,6 @@ class Results:
     prev_url: str
     next_url: str
     state_without_page: list[tuple[str, str]]
-    per_page_choices: tuple[int, ...] | list[int]
     export_query: str
     home: str
 
@@ -57,7 +57,7 @@ def _pager(r: Results) -> str:
     params, page = r.params, r.page
     options = "".join(
         f'<option value="{n}"{" selected" if params.per_page == n else ""}>{n}</option>'
-        for n in r.per_page_choices
+        for n in PER_PAGE_CHOICES
     )
     if page.has_previous:
         prev_url = escape(r.prev_url)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 from vigie.clients.portfolio import export, filters
 from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import (
-    PER_PAGE_CHOICES,
     Lookups,
     Params,
     PortfolioQuery,
@@ -128,7 +127,6 @@ def portfolio(request):
         prev_url=home + params.url(page=page.number - 1),
         next_url=home + params.url(page=page.number + 1),
         state_without_page=[(k, v) for k, v in params.as_query().items() if k != "page"],
-        per_page_choices=PER_PAGE_CHOICES,
         export_query=params.url().lstrip("?"),
     )
     html = results_html(request, results)
