@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
 from vigie.clients import history, services
@@ -16,10 +17,12 @@ from vigie.clients.client_page import collaborators_of
 from vigie.clients.models import Access, ClientAssignment, ClientEvent, Contact, PaStatus
 from vigie.clients.readiness import NO_PRINCIPAL, PRINCIPAL_WITHOUT_EMAIL, shine_blockers
 from vigie.equipment.models import Equipment, Slot
+from vigie.invitations.models import BillingMode, Invitation, Plan, SendMethod, Status
 from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
+from vigie.partners.models import PartnerLink
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 7
+MAX_PAGE_QUERIES = 8
 VALID_SIRET = "84523656100013"
 
 
@@ -128,11 +131,12 @@ class TestPage:
         assert "<dt>Vente</dt><dd>SumUp, Shine Start</dd>" in html
 
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
-        self, bob_client, firm_a, full_client, django_assert_num_queries
+        self, bob_client, bob, firm_a, full_client, django_assert_num_queries
     ):
         # session with its user (one statement once the session is known), client, contacts,
         # assigned and candidate collaborators, history, equipment, and what panels of other
-        # areas add (the Réforme panel: its mandate; it reuses the page's principal contact).
+        # areas add (the Réforme panel: its mandate; it reuses the page's principal contact;
+        # the Shine line: the latest invitation with its sender and partner link).
         small = ClientFactory(firm=firm_a)
         bob_client.get(_url(small))  # warm the session
         with CaptureQueriesContext(connection) as baseline:
@@ -144,8 +148,26 @@ class TestPage:
             user = MembershipFactory(firm=firm_a).user
             services.assignment_add(client=full_client, user=user, actor=user)
         services.client_notes_update(client=full_client, actor=None, notes="Une note")
+        sent = Invitation.objects.create(
+            firm=firm_a,
+            client=full_client,
+            email="contact1@email.com",
+            plan=Plan.PLUS,
+            billing_mode=BillingMode.CABINET,
+            status=Status.SENT,
+            send_method=SendMethod.VIGIE,
+            sent_by=bob,
+            sent_at=timezone.now(),
+        )
+        PartnerLink.objects.create(firm=firm_a, invitation=sent, attempts=2)
         with django_assert_num_queries(len(baseline)):
-            assert bob_client.get(_url(full_client)).status_code == 200
+            response = bob_client.get(_url(full_client))
+        assert response.status_code == 200
+        # The Shine line comes with the page (no second request for it).
+        html = response.content.decode()
+        assert '<strong data-testid="invitation-state">Envoyée</strong>' in html
+        assert "En attente partenaire · 2 tentatives" in html
+        assert f"par {bob.full_name}" in html
 
     def test_it_404s_for_an_unknown_code(self, bob_client, db):
         assert bob_client.get("/clients/NOPE/").status_code == 404

@@ -34,6 +34,7 @@ from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
+from vigie.invitations.services import latest_invitation
 from vigie.lib.decorators import firm_required
 from vigie.lib.routes import CodeRoutes
 from vigie.lib.rows import RowLoader
@@ -148,6 +149,12 @@ class ClientPage:
                 for name, url in patterns.items()
             }
         return contacts
+
+    @cached_property
+    def invitation(self):
+        """The client's latest Shine invitation, for the Equipement panel's Shine line
+        (rendered with the page; `client_shine_panel` refreshes it after a change)."""
+        return latest_invitation(self.client)
 
     @cached_property
     def principal(self):

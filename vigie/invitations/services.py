@@ -130,7 +130,14 @@ def live_invitation(client: Client) -> Invitation | None:
 
 
 def latest_invitation(client: Client) -> Invitation | None:
-    return Invitation.objects.filter(client=client).order_by("-created_at", "-id").first()
+    """The client's latest invitation, with what its status line shows (who sent it, the
+    partner link): one statement."""
+    return (
+        Invitation.objects.filter(client=client)
+        .select_related("sent_by", "partner")
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def invitation_link(invitation: Invitation) -> str:
