@@ -169,6 +169,34 @@ class TestPage:
         assert "En attente partenaire · 2 tentatives" in html
         assert f"par {bob.full_name}" in html
 
+    def test_the_shine_line_shows_the_latest_invitation(self, bob_client, bob, firm_a, client_a):
+        def invite(status, **fields):
+            return Invitation.objects.create(
+                firm=firm_a,
+                client=client_a,
+                email=f"{status}@example.com",
+                plan=Plan.START,
+                billing_mode=BillingMode.SHINE,
+                status=status,
+                **fields,
+            )
+
+        html = bob_client.get(_url(client_a)).content.decode()
+        assert 'data-testid="client-shine-panel"' in html and "invitation-state" not in html
+        # sent by hand (mailto): no partner link yet, no sender shown
+        invite(Status.CANCELLED)
+        invite(Status.SENT, send_method=SendMethod.MAILTO, sent_at=timezone.now())
+        html = bob_client.get(_url(client_a)).content.decode()
+        assert '<strong data-testid="invitation-state">Envoyée</strong>' in html
+        assert "(envoyee@example.com)" in html and "En attente partenaire" not in html
+        # the newest one wins; activated with its account: « Accéder à Shine »
+        active = invite(Status.ACTIVATED, sent_by=bob)
+        PartnerLink.objects.create(firm=firm_a, invitation=active, account_active=True)
+        html = bob_client.get(_url(client_a)).content.decode()
+        assert '<strong data-testid="invitation-state">Activée</strong>' in html
+        assert 'data-testid="shine-card"' in html
+        assert f'action="{reverse("shine_access", args=[client_a.code])}"' in html
+
     def test_it_404s_for_an_unknown_code(self, bob_client, db):
         assert bob_client.get("/clients/NOPE/").status_code == 404
 
