@@ -10,7 +10,9 @@ The measure follows a warm-up of 30 s at the same load (the whole mix once, cach
 filling as on a server that has been running); the report gives the requests/s of both,
 10 s at a time.
 
-Targets: ≥ 150 portfolio requests/s, p95 < 200 ms, 0 errors. Exits 1 when one is missed.
+Targets: ≥ 150 portfolio requests/s, p95 < 200 ms, 0 errors. Exits 1 when one is missed;
+with `--gate errors` (CI) only the errors decide, the timings being printed, not judged.
+`--warm-up` sets the warm-up's seconds.
 """
 
 from __future__ import annotations
@@ -207,7 +209,16 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warm-up", type=int, default=WARM_UP_SECONDS, dest="warm_up")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--gate",
+        choices=["all", "errors"],
+        default="all",
+        help="what decides the exit code: every target (default), or only the errors "
+        "(CI: 0 errors under load on any machine; the timings are printed, not judged, "
+        "as they follow the machine's speed)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk (make load installs it as root)")
@@ -250,12 +261,12 @@ def main() -> int:
         timing_log.write_text("")
         subprocess.run(
             [
-                *("wrk", "-t2", f"-c{args.users}", f"-d{WARM_UP_SECONDS}s", "--timeout", "10s"),
+                *("wrk", "-t2", f"-c{args.users}", f"-d{args.warm_up}s", "--timeout", "10s"),
                 *("-s", str(ROOT / "load/mix.lua"), *headers, base),
             ],
             env={**os.environ, "LOAD_REQUESTS": str(requests_file)},
             capture_output=True,
-            timeout=WARM_UP_SECONDS + 60,
+            timeout=args.warm_up + 60,
         )
         _kinds, _statuses, cold = _read_log(timing_log)
         # One connection: each request's own cost, without waiting for the others (this
@@ -313,8 +324,8 @@ def main() -> int:
     print(
         "requests/s in each 10 s: "
         + ", ".join(f"{n / 10:.0f}" for n in tens[: args.duration // 10])
-        + f"; in the warm-up before ({WARM_UP_SECONDS} s, caches filling): "
-        + ", ".join(f"{n / 10:.0f}" for n in cold[: WARM_UP_SECONDS // 10])
+        + f"; in the warm-up before ({args.warm_up} s, caches filling): "
+        + ", ".join(f"{n / 10:.0f}" for n in cold[: args.warm_up // 10])
     )
     print(f"\nOne request at a time (1 connection, {ALONE_SECONDS} s), server time:\n")
     print("| requests | count | p50 ms | mean ms |")
@@ -328,14 +339,19 @@ def main() -> int:
     print(f"\nWeighted by the mix: {weighted:.1f} ms per request.")
     portfolio_rps = (len(by_kind["portfolio"]) + len(by_kind["search"])) / seconds
     checks = [
-        (portfolio_rps >= TARGET_RPS, f"portfolio requests/s (pages + searches) {portfolio_rps:.1f} ≥ {TARGET_RPS:.0f}"),
-        (summary["p95_ms"] < TARGET_P95, f"p95 {summary['p95_ms']:.1f} ms < {TARGET_P95:.0f} ms"),
-        (errors == 0, f"errors {errors} = 0"),
+        (portfolio_rps >= TARGET_RPS, f"portfolio requests/s (pages + searches) {portfolio_rps:.1f} ≥ {TARGET_RPS:.0f}", False),
+        (summary["p95_ms"] < TARGET_P95, f"p95 {summary['p95_ms']:.1f} ms < {TARGET_P95:.0f} ms", False),
+        (errors == 0 and total > 0, f"errors {errors} = 0 (of {total} requests)", True),
     ]  # fmt: skip
-    for ok, text in checks:
-        print(f"  [{'OK' if ok else 'FAIL'}] {text}")
+    failed = False
+    for ok, text, is_error in checks:
+        if args.gate == "all" or is_error:
+            failed |= not ok
+            print(f"  [{'OK' if ok else 'FAIL'}] {text}")
+        else:
+            print(f"  [{'met' if ok else 'missed'}, not judged: --gate errors] {text}")
     shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(ok for ok, _ in checks) else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
