@@ -342,3 +342,39 @@ def test_a_bulk_run_stops_calling_an_unavailable_partner(shine, firm_a):
     shine.fault("none")
     partner_invitations_create_many(invitation_ids=[i.pk for i in invitations])
     assert shine.state()["invitations"] == 3
+
+
+def test_a_non_ascii_signature_is_a_401(client, firm_a):
+    invitation = make_invitation(firm_a)
+    body = json.dumps(event(invitation)).encode()
+    for header in (f"t={int(time.time())},v1=é", f"t=١٢٣,v1={'a' * 64}", "t=,v1="):
+        response = client.post(
+            WEBHOOK_URL, body, content_type="application/json", headers={"Shine-Signature": header}
+        )
+        assert response.status_code == 401, header
+        assert response.json()["code"] == "bad_signature"
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("created", [2**70, -1, True, 1.5])
+def test_a_signed_event_with_an_impossible_date_is_a_400(client, firm_a, created):
+    invitation = make_invitation(firm_a)
+    bad = event(invitation)
+    bad["created"] = created
+    response = post_event(client, bad)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_event"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_signed_event_with_a_nul_byte_is_a_400(client, firm_a):
+    invitation = make_invitation(firm_a)
+    bad = event(invitation, event_id="evt_\x00")
+    assert post_event(client, bad).status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_deeply_nested_body_is_a_4xx(client, firm_a):
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = post_event(client, None, raw=body)
+    assert response.status_code == 400

@@ -16,6 +16,7 @@ from vigie.partners.shine import PartnerRefused, PartnerUnavailable
 from vigie.partners.signatures import verify
 
 EVENT_TYPES = {"account.activated", "invitation.expired", "account.closed"}
+MAX_CREATED = 2**63 - 1  # `created` is stored in a bigint
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -31,23 +32,30 @@ def shine_webhook(request):
         return _error(401, "bad_signature", "Signature absente, invalide ou périmée.")
     try:
         event = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return _error(400, "invalid_json", "Le corps n'est pas du JSON valide.")
-    if (
-        not isinstance(event, dict)
-        or event.get("type") not in EVENT_TYPES
-        or not isinstance(event.get("id"), str)
-        or not event["id"]
-        or len(event["id"]) > 100
-        or not isinstance(event.get("created"), int)
-        or not isinstance(event.get("data"), dict)
-    ):
+    if not _is_event(event, request.body):
         return _error(400, "invalid_event", "Ce n'est pas un événement reconnu.")
     try:
         result = services.webhook_apply(event)
     except services.UnknownInvitation:
         return _error(404, "unknown_invitation", "Invitation inconnue.")
     return JsonResponse({"result": result})
+
+
+def _is_event(event, body: bytes) -> bool:
+    return (
+        isinstance(event, dict)
+        and event.get("type") in EVENT_TYPES
+        and isinstance(event.get("id"), str)
+        and 0 < len(event["id"]) <= 100
+        # bool is an int subclass: `true` is no date.
+        and type(event.get("created")) is int
+        and 0 <= event["created"] <= MAX_CREATED
+        and isinstance(event.get("data"), dict)
+        # A JSON string holds a NUL only as this escape; PostgreSQL stores none.
+        and b"\\u0000" not in body
+    )
 
 
 @require_POST
