@@ -371,6 +371,37 @@ class TestBulk:
         assert "Idempotent-Replayed" not in again  # a new request now
         assert again.json()["results"][0]["result"] == "unchanged"
 
+    def test_it_answers_a_body_too_big_in_json_with_an_idempotency_key_too(self, api):
+        body = {"clients": [{"code": "X1", "name": "x" * 3_000_000}]}
+        plain = api("post", "/clients/bulk", body)
+        keyed = api("post", "/clients/bulk", body, **{"Idempotency-Key": "big"})
+        assert plain.status_code == keyed.status_code == 413
+        assert keyed["Content-Type"] == "application/json"
+        assert keyed.json() == plain.json()
+        assert keyed.json()["code"] == "payload_too_large"
+        assert not IdempotencyRecord.objects.exists() and not Client.objects.exists()
+
+    def test_it_counts_replays_against_the_rate_limit(self, api, settings):
+        settings.API_RATE_LIMIT_PER_MINUTE = 3
+        body = {"clients": [{"code": "I1", "name": "Idem"}]}
+        responses = [
+            api("post", "/clients/bulk", body, **{"Idempotency-Key": "same"}) for _ in range(4)
+        ]
+        assert [r.status_code for r in responses] == [200, 200, 200, 429]
+        assert responses[1]["Idempotent-Replayed"] == "true"
+        assert responses[3].json()["code"] == "rate_limited"
+        assert 1 <= int(responses[3]["Retry-After"]) <= 60
+        # A key reused with another body, answered before the operation runs, counts too.
+        other = api("post", "/clients/bulk", {"clients": []}, **{"Idempotency-Key": "same"})
+        assert other.status_code == 429
+
+    def test_it_counts_a_first_idempotent_request_once(self, api, settings):
+        settings.API_RATE_LIMIT_PER_MINUTE = 2
+        body = {"clients": [{"code": "I1", "name": "Idem"}]}
+        assert api("post", "/clients/bulk", body, **{"Idempotency-Key": "a"}).status_code == 200
+        assert api("get", "/clients").status_code == 200
+        assert api("get", "/clients").status_code == 429
+
     def test_it_scopes_idempotency_keys_per_api_key(self, api, api_b):
         body = {"clients": [{"code": "I1", "name": "A"}]}
         api("post", "/clients/bulk", body, **{"Idempotency-Key": "same"})

@@ -36,7 +36,7 @@ class ApiKeyAuth(HttpBearer):
             raise ApiError(401, "invalid_api_key", "Cette clé d'API n'existe pas.")
         if key.is_revoked:
             raise ApiError(401, "revoked_api_key", "Cette clé d'API a été révoquée.")
-        _throttle(key)
+        throttle(request, key)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
@@ -45,8 +45,12 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
-def _throttle(key: ApiKey) -> None:
-    """A fixed one-minute window per key, counted in Django's cache."""
+def throttle(request, key: ApiKey) -> None:
+    """A fixed one-minute window per key, counted in Django's cache, once per request:
+    a request answered before its operation runs (an idempotent replay) counts too."""
+    if getattr(request, "_api_throttled", False):
+        return
+    request._api_throttled = True
     now = time.time()
     window = int(now // 60)
     cache_key = f"api-rate:{key.pk}:{window}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -22,6 +23,23 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+def payload_too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", "Le corps de la requête est trop volumineux.")
+
+
+def _with_retry_after(response, exc: ApiError):
+    if exc.status == 429 and isinstance(exc.details, dict):
+        response["Retry-After"] = str(exc.details.get("retry_after", 60))
+    return response
+
+
+def error_response(exc: ApiError) -> HttpResponse:
+    """The handlers' answer, for code that runs before an operation (idempotency)."""
+    body = {"code": exc.code, "message": exc.message, "details": exc.details}
+    response = HttpResponse(json.dumps(body), status=exc.status, content_type="application/json")
+    return _with_retry_after(response, exc)
+
+
 # Declared on every operation, so the OpenAPI schema covers every answer.
 ERROR_RESPONSES = {status: ErrorOut for status in (400, 401, 403, 404, 409, 413, 422, 429)}
 
@@ -34,9 +52,7 @@ def install(api) -> None:
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):
         response = respond(request, exc.status, exc.code, exc.message, exc.details)
-        if exc.status == 429 and isinstance(exc.details, dict):
-            response["Retry-After"] = str(exc.details.get("retry_after", 60))
-        return response
+        return _with_retry_after(response, exc)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
@@ -67,9 +83,7 @@ def install(api) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
-        return respond(
-            request, 413, "payload_too_large", "Le corps de la requête est trop volumineux."
-        )
+        return api_error(request, payload_too_large())
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

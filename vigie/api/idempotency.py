@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from vigie.api.auth import key_from_header
+from vigie.api.auth import key_from_header, throttle
+from vigie.api.errors import ApiError, error_response, payload_too_large
 from vigie.api.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -28,8 +29,7 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:
-    body = json.dumps({"code": code, "message": message, "details": None})
-    return HttpResponse(body, status=status, content_type="application/json")
+    return error_response(ApiError(status, code, message))
 
 
 def idempotent(run):
@@ -43,6 +43,15 @@ def idempotent(run):
         api_key = key_from_header(request)
         if api_key is None or api_key.is_revoked:
             return run(request, *args, **kwargs)  # authentication answers
+        try:
+            # Counted here, as the operation's authentication would (it will not count the
+            # request twice): a replay or a refusal below is a request like any other.
+            throttle(request, api_key)
+            body = request.body
+        except ApiError as exc:
+            return error_response(exc)
+        except RequestDataTooBig:  # Django's HTML 400 otherwise, outside the API's handlers
+            return error_response(payload_too_large())
         if not idem_key.strip() or len(idem_key) > MAX_KEY_LENGTH:
             return _error(
                 422,
@@ -50,7 +59,7 @@ def idempotent(run):
                 f"L'en-tête Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.",
             )
         digest = hashlib.sha256(
-            request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+            request.method.encode() + b" " + request.path.encode() + b"\n" + body
         ).hexdigest()
         stored = IdempotencyRecord.objects.filter(
             firm_id=api_key.firm_id, api_key=api_key, key=idem_key
