@@ -5,10 +5,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
-# On SQLite, tests use a file database so that real worker processes can open it too.
-export VIGIE_TEST_SQLITE_NAME ?= $(CURDIR)/var/test.sqlite3
 
-.PHONY: bench-demo bench-portfolio bench-invite bench-import run test chromium install install-test migrate demo bench lint format lock vendor clean \
+.PHONY: bench-demo bench-portfolio bench-invite bench-import run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
@@ -30,14 +28,17 @@ $(VENV)/.test: $(VENV)/.runtime requirements/test.lock
 install: $(VENV)/.runtime
 install-test: $(VENV)/.test
 
-migrate: install
-	DEBUG=1 $(PY) -m vigie migrate --no-input -v 0
-	DEBUG=1 $(PY) -m vigie createcachetable
+# Without DATABASE_URL, `make run` and `make test` start the embedded PostgreSQL under
+# var/postgres unless it is up, and stop it on the way out if they started it.
+# `make db` starts it and leaves it up (a quicker `make test`, `.venv/bin/vigie` by hand).
+db: install
+	@$(PY) -m vigie.lib.embedded_pg start
 
-demo: migrate
-	DEBUG=1 $(PY) -m vigie demo --if-empty
+db-stop:
+	@[ ! -x $(PY) ] || $(PY) -m vigie.lib.embedded_pg stop
 
-run: demo
+# Migrates, builds the demo portfolio if the database has none, then serves.
+run: install
 	$(PY) scripts/run.py
 
 # Browser tests drive Debian's Chromium; root installs it, others are told how.
@@ -113,5 +114,5 @@ vendor:
 	cp /tmp/vigie-vendor/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
 	@echo "htmx $(HTMX_VERSION) copied; update templates/base.html and static/vendor/README.md."
 
-clean:
+clean: db-stop
 	rm -rf $(VENV) var

@@ -1,4 +1,9 @@
-"""`make run`: the console (gunicorn) and the task worker together, until Ctrl-C."""
+"""`make run`: the database, the demo, then the console (gunicorn), the task worker and the
+sandbox partner together, until Ctrl-C.
+
+Without DATABASE_URL, the embedded PostgreSQL under var/postgres: started unless it is
+already up, and stopped on the way out only if started here.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,27 @@ import subprocess
 import sys
 import time
 
+from vigie.lib import embedded_pg
+
 PYTHON = sys.executable
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C until serving
+    started = False
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"], started = embedded_pg.ensure_running()
+    try:
+        return serve()
+    except KeyboardInterrupt:  # Ctrl-C while migrating or building the demo
+        return 130
+    finally:
+        if started:
+            embedded_pg.stop()
+            print("Embedded PostgreSQL stopped.", flush=True)
+
+
+def serve() -> int:
     port = os.environ.get("PORT", "8000")
     sandbox_port = os.environ.get("SANDBOX_PORT", "8001")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "vigie.settings"}
@@ -24,6 +46,10 @@ def main() -> int:
         "SANDBOX_BASE_URL": f"http://localhost:{sandbox_port}",
         "SANDBOX_WEBHOOK_URL": f"http://localhost:{port}/partenaires/shine/webhooks/",
     }
+    vigie = [PYTHON, "-m", "vigie"]
+    subprocess.run([*vigie, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    subprocess.run([*vigie, "createcachetable"], env=env, check=True)
+    subprocess.run([*vigie, "demo", "--if-empty"], env=env, check=True)
     subprocess.run([PYTHON, "-m", "sandbox", "migrate", "-v", "0"], env=sandbox_env, check=True)
     procs = {
         "web": subprocess.Popen(

@@ -337,7 +337,11 @@ def test_it_refuses_an_unknown_firm_in_the_shell(db, tmp_path):
 def test_it_runs_in_the_real_task_worker(tmp_path):
     """`manage.py db_worker --batch` in a subprocess, on a file-based SQLite database."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TASKS_BACKEND"}}
-    env |= {"VIGIE_VAR_DIR": str(tmp_path), "DEBUG": "1"}
+    env |= {
+        "VIGIE_VAR_DIR": str(tmp_path),
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'vigie.sqlite3'}",
+    }
 
     def manage(*args):
         return subprocess.run(

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from vigie.lib import embedded_pg
 from vigie.lib.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -109,19 +110,15 @@ TEMPLATES = [
 def _databases() -> dict:
     url = envstr("DATABASE_URL")
     if not url:
-        return {
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": VAR_DIR / "vigie.sqlite3",
-                "OPTIONS": {
-                    # The web server and the task worker write to the same file.
-                    "transaction_mode": "IMMEDIATE",
-                    "timeout": 20,
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                },
-                "TEST": {"NAME": envstr("VIGIE_TEST_SQLITE_NAME") or None},
-            }
-        }
+        # The embedded PostgreSQL under var/postgres: `make run`, `make test` and `make db`
+        # start it; settings only read where it listens, so importing them starts nothing.
+        url = embedded_pg.running_url()
+        if url is None:
+            raise ImproperlyConfigured(
+                "DATABASE_URL is unset and the embedded PostgreSQL (var/postgres) is not "
+                "running: start it with `make db` (make run and make test start it "
+                "themselves), or set DATABASE_URL."
+            )
     try:
         config = dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
     except ValueError as exc:
