@@ -38,9 +38,12 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", f"http://localhost:{PORT}")
+# Django's admin at /admin/: for the people who run Vigie (superusers, through allauth's
+# sign-in and its second factor); firms manage their collaborators in the console.
+ADMIN_ENABLED = envbool("ADMIN_ENABLED", DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "vigie.accounts.apps.AdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

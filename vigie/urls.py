@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# Django's admin lists every firm's rows: only when ADMIN_ENABLED, superusers only
+# (vigie/accounts/admin_site.py).
+admin_urlpatterns = [path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []
+
 urlpatterns = [
     path("compte/", include("allauth.urls")),
-    path("admin/", admin.site.urls),
+    *admin_urlpatterns,
     path("parametres/", include("vigie.firms.urls")),
     path("integrations/", include("vigie.integrations.urls")),
     path("imports/", include("vigie.imports.urls")),
