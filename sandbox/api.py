@@ -90,6 +90,9 @@ def _clean_invitation(body: dict) -> dict:
         raise ValidationError("Le SIRET doit contenir 14 chiffres.")
     if body.get("plan") not in PLANS or body.get("billing_mode") not in BILLING_MODES:
         raise ValidationError("Plan ou mode de facturation inconnu.")
+    webhook_secret = body.get("webhook_secret", "")
+    if not isinstance(webhook_secret, str) or len(webhook_secret) > 200:
+        raise ValidationError("webhook_secret : une chaîne de 200 caractères au plus.")
     return {
         "external_id": str(body.get("external_id", ""))[:100],
         "firm_id": str(firm.get("id", ""))[:100],
@@ -101,6 +104,7 @@ def _clean_invitation(body: dict) -> dict:
         "email": email,
         "plan": body["plan"],
         "billing_mode": body["billing_mode"],
+        "webhook_secret": webhook_secret,
     }
 
 
@@ -245,6 +249,7 @@ def sandbox_expire(request, invitation_id):
         invitation.save(update_fields=["status"])
         webhooks.emit(
             "invitation.expired",
+            invitation,
             {"invitation_id": str(invitation.id), "external_id": invitation.external_id},
         )
     return JsonResponse(_invitation_json(invitation))
@@ -261,6 +266,7 @@ def sandbox_close(request, account_id):
         account.save(update_fields=["status"])
         webhooks.emit(
             "account.closed",
+            account.invitation,
             {
                 "invitation_id": str(account.invitation_id),
                 "external_id": account.invitation.external_id,

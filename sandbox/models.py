@@ -29,6 +29,8 @@ class PartnerInvitation(models.Model):
     email = models.EmailField(max_length=254)
     plan = models.CharField(max_length=10)
     billing_mode = models.CharField(max_length=10)
+    # Sent by the console with the invitation: the secret that signs its webhooks.
+    webhook_secret = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, default=PENDING)
     onboarding_token = models.CharField(max_length=64, unique=True, default=_token)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,6 +65,8 @@ class WebhookDelivery(models.Model):
     event_id = models.CharField(max_length=64, unique=True)
     type = models.CharField(max_length=40)
     body = models.TextField()
+    # The invitation's webhook secret; empty: the partner-wide one (settings).
+    secret = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -63,6 +63,7 @@ def onboarding(request, token: str):
                 invitation.save(update_fields=["status"])
                 webhooks.emit(
                     "account.activated",
+                    invitation,
                     {
                         "invitation_id": str(invitation.id),
                         "external_id": invitation.external_id,

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sandbox.models import WebhookDelivery
+from sandbox.models import PartnerInvitation, WebhookDelivery
 
 log = logging.getLogger(__name__)
 BACKOFF = [5, 15, 60, 300, 900, 3600]
@@ -27,14 +27,17 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def emit(event_type: str, data: dict) -> WebhookDelivery:
-    """Record an event and try to deliver it once the transaction commits."""
+def emit(event_type: str, invitation: PartnerInvitation, data: dict) -> WebhookDelivery:
+    """Record an event about an invitation and try to deliver it once the transaction
+    commits, signed with the secret the console sent with that invitation."""
     event_id = "evt_" + secrets.token_hex(12)
     body = json.dumps(
         {"id": event_id, "type": event_type, "created": int(time.time()), "data": data},
         separators=(",", ":"),
     )
-    delivery = WebhookDelivery.objects.create(event_id=event_id, type=event_type, body=body)
+    delivery = WebhookDelivery.objects.create(
+        event_id=event_id, type=event_type, body=body, secret=invitation.webhook_secret
+    )
     transaction.on_commit(lambda: deliver(delivery.pk))
     return delivery
 
@@ -50,7 +53,9 @@ def deliver(pk: int) -> bool:
         method="POST",
         headers={
             "Content-Type": "application/json",
-            "Shine-Signature": sign(settings.SANDBOX_WEBHOOK_SECRET, int(time.time()), body),
+            "Shine-Signature": sign(
+                delivery.secret or settings.SANDBOX_WEBHOOK_SECRET, int(time.time()), body
+            ),
         },
     )
     delivery.attempts += 1

@@ -262,6 +262,51 @@ def test_an_unknown_invitation_is_a_404(client, firm_a):
     assert not WebhookEvent.objects.exists()
 
 
+def _with_own_secret(invitation) -> str:
+    PartnerLink.objects.filter(invitation=invitation).update(
+        encrypted_webhook_secret=PartnerLink.new_encrypted_webhook_secret()
+    )
+    return PartnerLink.objects.get(invitation=invitation).webhook_secret
+
+
+def test_a_link_with_its_own_secret_refuses_every_other(client, firm_a, firm_b):
+    invitation, other = make_invitation(firm_a), make_invitation(firm_b)
+    secret, other_secret = _with_own_secret(invitation), _with_own_secret(other)
+    assert secret and other_secret and secret != other_secret
+    for forged in (WEBHOOK_SECRET, other_secret):  # the global one, another firm's
+        assert post_event(client, event(invitation), secret=forged).status_code == 401
+    assert not WebhookEvent.objects.exists()
+    assert post_event(client, event(invitation), secret=secret).json() == {"result": "applied"}
+    # A link without its own secret (created before links had one) keeps the global one.
+    legacy = make_invitation(firm_a)
+    assert post_event(client, event(legacy)).json() == {"result": "applied"}
+
+
+def test_a_link_secret_survives_a_secret_key_rotation_with_fallbacks(client, firm_a, settings):
+    invitation = make_invitation(firm_a)
+    secret = _with_own_secret(invitation)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert post_event(client, event(invitation), secret=secret).status_code == 401
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert post_event(client, event(invitation), secret=secret).status_code == 200
+
+
+def test_the_partner_signs_with_the_secret_each_invitation_was_sent(shine, firm_a):
+    from vigie.partners.services import partner_onboarding
+
+    invitation = make_invitation(firm_a)
+    PartnerLink.objects.filter(invitation=invitation).delete()  # made by the service below
+    link = partner_onboarding(invitation)
+    assert link.state == PartnerState.CREATED and link.webhook_secret
+    _accept(shine, link.onboarding_url)  # the sandbox's webhook, signed with that secret
+    shine.deliver_webhooks()
+    link.refresh_from_db()
+    assert link.account_active
+    invitation.refresh_from_db()
+    assert invitation.status == Status.ACTIVATED
+
+
 def test_expiry_expires_a_pending_invitation(client, firm_a):
     invitation = make_invitation(firm_a)
     post_event(client, event(invitation, "invitation.expired"))

@@ -1,6 +1,28 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
 from django.db import models
+
+
+def _fernet() -> MultiFernet:
+    """Encrypts with SECRET_KEY, decrypts with it or any of SECRET_KEY_FALLBACKS: rotating
+    SECRET_KEY must not cut off the webhooks of every invitation already sent."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    hashlib.sha256(b"vigie.partners.webhook:" + key.encode()).digest()
+                )
+            )
+            for key in keys
+        ]
+    )
 
 
 class PartnerState(models.TextChoices):
@@ -34,6 +56,11 @@ class PartnerLink(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     # `created` of the last webhook applied: older events change nothing.
     last_event_at = models.BigIntegerField(default=0)
+    # The secret the partner signs this invitation's webhooks with, sent to it in the
+    # creation call, so that one leaked secret forges events for one invitation only.
+    # Encrypted (verifying an HMAC needs the secret itself). Empty on links created before
+    # links had their own: SHINE_WEBHOOK_SECRET signs theirs.
+    encrypted_webhook_secret = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -41,6 +68,21 @@ class PartnerLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitation_id} ({self.state})"
+
+    @staticmethod
+    def new_encrypted_webhook_secret() -> str:
+        return _fernet().encrypt(secrets.token_hex(32).encode()).decode()
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The raw secret; "" when the link has none (the global secret applies); None
+        when it cannot be decrypted (SECRET_KEY changed, the old one not in fallbacks)."""
+        if not self.encrypted_webhook_secret:
+            return ""
+        try:
+            return _fernet().decrypt(self.encrypted_webhook_secret.encode()).decode()
+        except InvalidToken:
+            return None
 
 
 class WebhookEvent(models.Model):

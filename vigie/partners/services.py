@@ -36,13 +36,21 @@ class UnknownInvitation(Exception):
     pass
 
 
+def _new_link(invitation: Invitation) -> dict:
+    """A new link's fields: due now, with its own webhook secret."""
+    return {
+        "firm_id": invitation.firm_id,
+        "next_attempt_at": timezone.now(),
+        "encrypted_webhook_secret": PartnerLink.new_encrypted_webhook_secret(),
+    }
+
+
 def partner_invitation_queue(invitation: Invitation) -> PartnerLink:
     """Ask the worker to create the invitation at the partner once this transaction commits."""
     from vigie.partners.tasks import create_partner_invitation
 
     link, _ = PartnerLink.objects.get_or_create(
-        invitation=invitation,
-        defaults={"firm_id": invitation.firm_id, "next_attempt_at": timezone.now()},
+        invitation=invitation, defaults=_new_link(invitation)
     )
     if link.state == PartnerState.PENDING:
         transaction.on_commit(lambda: create_partner_invitation.enqueue(invitation.pk))
@@ -53,10 +61,8 @@ def partner_invitations_queue_many(invitations: list[Invitation]) -> None:
     """The same for a bulk run: one row each, one task for the lot."""
     from vigie.partners.tasks import create_partner_invitations
 
-    now = timezone.now()
     PartnerLink.objects.bulk_create(
-        [PartnerLink(firm_id=i.firm_id, invitation=i, next_attempt_at=now) for i in invitations],
-        ignore_conflicts=True,
+        [PartnerLink(invitation=i, **_new_link(i)) for i in invitations], ignore_conflicts=True
     )
     ids = [i.pk for i in invitations]
     transaction.on_commit(lambda: create_partner_invitations.enqueue(ids))
@@ -104,10 +110,12 @@ def partner_invitation_cancel(
     return link
 
 
-def invitation_payload(invitation: Invitation) -> dict:
-    """The body of the partner call for this invitation (docs/partner-api.md §1)."""
+def invitation_payload(invitation: Invitation, *, webhook_secret: str = "") -> dict:
+    """The body of the partner call for this invitation (docs/partner-api.md §1). A link
+    without its own webhook secret sends the body it always did: a retry must send the
+    same body under the same idempotency key."""
     client, contact = invitation.client, invitation.contact
-    return {
+    body = {
         "external_id": str(invitation.public_id),
         "firm": {"id": str(invitation.firm.public_id), "name": invitation.firm.name},
         "company": {
@@ -123,6 +131,9 @@ def invitation_payload(invitation: Invitation) -> dict:
         "plan": invitation.plan,
         "billing_mode": invitation.billing_mode,
     }
+    if webhook_secret:
+        body["webhook_secret"] = webhook_secret
+    return body
 
 
 def partner_invitation_create(
@@ -139,9 +150,17 @@ def partner_invitation_create(
         link.state = PartnerState.CANCELLED
         link.save(update_fields=["state", "updated_at"])
         return link
+    webhook_secret = link.webhook_secret
+    if webhook_secret is None:  # undecryptable: the partner could sign nothing we can check
+        PartnerLink.objects.filter(pk=link.pk).update(
+            next_attempt_at=None, last_error="secret de webhook illisible (SECRET_KEY changée)"
+        )
+        link.refresh_from_db()
+        return link
     try:
         answer = (client or ShineClient()).create_invitation(
-            invitation_payload(invitation), idempotency_key=str(invitation.public_id)
+            invitation_payload(invitation, webhook_secret=webhook_secret),
+            idempotency_key=str(invitation.public_id),
         )
     except PartnerUnavailable as exc:
         PartnerLink.objects.filter(pk=link.pk, state=PartnerState.PENDING).update(
@@ -198,8 +217,7 @@ def partner_invitations_create_many(*, invitation_ids: list[int]) -> None:
 def partner_onboarding(invitation: Invitation) -> PartnerLink:
     """The partner's side of an invitation someone is opening now: created if it can be."""
     link, _ = PartnerLink.objects.get_or_create(
-        invitation=invitation,
-        defaults={"firm_id": invitation.firm_id, "next_attempt_at": timezone.now()},
+        invitation=invitation, defaults=_new_link(invitation)
     )
     if link.state == PartnerState.PENDING:
         link = partner_invitation_create(
@@ -268,6 +286,27 @@ def _activate(invitation: Invitation) -> None:
             summary=f"Compte Shine activé chez le partenaire ({invitation.email}), "
             f"alors que l'invitation était {invitation.get_status_display().lower()}",
         )
+
+
+def webhook_secret_for(event) -> str | None:
+    """The secret a webhook about this event must be signed with: its invitation's own,
+    or SHINE_WEBHOOK_SECRET for a link without one (or an unknown invitation, which then
+    gets its 404 once signed). Read from the unverified body: it only chooses the key, and
+    never the global one for a link that has its own."""
+    try:
+        external_id = uuid.UUID(str(event["data"]["external_id"]))
+    except (KeyError, TypeError, ValueError):
+        external_id = None
+    encrypted = (
+        PartnerLink.objects.filter(invitation__public_id=external_id)
+        .values_list("encrypted_webhook_secret", flat=True)
+        .first()
+        if external_id
+        else None
+    )
+    if encrypted:
+        return PartnerLink(encrypted_webhook_secret=encrypted).webhook_secret
+    return settings.SHINE_WEBHOOK_SECRET
 
 
 @transaction.atomic
