@@ -9,7 +9,7 @@ from django.urls import include, path
 admin_urlpatterns = [path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []
 
 urlpatterns = [
-    path("compte/", include("allauth.urls")),
+    path("compte/", include("vigie.accounts.urls")),
     *admin_urlpatterns,
     path("parametres/", include("vigie.firms.urls")),
     path("integrations/", include("vigie.integrations.urls")),
