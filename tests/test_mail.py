@@ -161,7 +161,8 @@ def test_it_sweeps_rows_left_behind(firm_a, django_capture_on_commit_callbacks):
     assert email.status == EmailStatus.QUEUED
 
 
-def test_the_mailbox_backend_and_pages(firm_a, settings, tmp_path, client):
+def test_the_mailbox_backend_and_pages(firm_a, settings, tmp_path, alice_client):
+    client = alice_client  # a collaborator of the firm (tests/security/test_security_mailbox.py)
     settings.EMAIL_BACKEND = "vigie.mail.backends.MailboxBackend"
     settings.EMAIL_FILE_PATH = tmp_path
     settings.DEBUG = True

@@ -204,7 +204,8 @@ IDEMPOTENCY_RETENTION_DAYS = envint("IDEMPOTENCY_RETENTION_DAYS", 7, minimum=1)
 def _email_settings() -> dict:
     """EMAIL_URL: smtp://user:pass@host:port (smtp+tls / smtps for TLS / SSL).
 
-    Unset: mail goes to a local mailbox under var/mail, read at /dev/mail/ (DEBUG or staff).
+    Unset: mail goes to a local mailbox under var/mail, read at /dev/mail/ when DEBUG is on
+    (a collaborator reads their firm's outbox and the mail sent to them).
     """
     url = envstr("EMAIL_URL")
     if not url:
