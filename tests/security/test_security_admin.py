@@ -120,7 +120,9 @@ def test_it_lets_a_signed_in_superuser_in(admin_enabled, client, operator, firm_
     assert "Invitation confidentielle Bravo" in client.get(FIRM_B_MAIL).content.decode()
 
 
-def test_a_staff_account_reads_no_firms_data(admin_enabled, client, firm_a, firm_b_mail):
+def test_it_refuses_a_staff_account_that_is_not_superuser(
+    admin_enabled, client, firm_a, firm_b_mail
+):
     staff = MembershipFactory(firm=firm_a, user__is_staff=True).user
     staff.user_permissions.add(
         Permission.objects.get(codename="view_outboundemail"),
@@ -133,6 +135,6 @@ def test_a_staff_account_reads_no_firms_data(admin_enabled, client, firm_a, firm
         assert "Bravo" not in response.content.decode()
 
 
-def test_a_collaborator_is_refused(admin_enabled, charlie_client):
+def test_it_refuses_a_collaborator(admin_enabled, charlie_client):
     response = charlie_client.get(FIRM_B_MAIL, follow=True)
     assert response.status_code == 403

@@ -27,7 +27,7 @@ def test_it_does_not_let_bob_attach_charlies_address(bob_client, bob, charlie):
     assert not EmailAddress.objects.filter(user=bob).exclude(email="bob@alpha.fr").exists()
 
 
-def test_action_primary_never_ends_in_a_500(bob_client, bob, charlie):
+def test_it_never_ends_action_primary_in_a_500(bob_client, bob, charlie):
     bob_client.post(EMAIL, {"action_add": "", "email": "charlie@bravo.fr"})
     for address in ("charlie@bravo.fr", "bob@alpha.fr", "", "pas-une-adresse"):
         response = bob_client.post(EMAIL, {"action_primary": "", "email": address})
@@ -36,7 +36,9 @@ def test_action_primary_never_ends_in_a_500(bob_client, bob, charlie):
     assert bob.email == "bob@alpha.fr"
 
 
-def test_a_reset_for_charlies_address_never_reaches_bobs_account(client, bob_client, bob, charlie):
+def test_it_never_mails_a_reset_for_charlies_address_into_bobs_account(
+    client, bob_client, bob, charlie
+):
     bob_client.post(EMAIL, {"action_add": "", "email": "charlie@bravo.fr"})
     mail.outbox.clear()
     client.post(RESET, {"email": "charlie@bravo.fr"})
@@ -45,7 +47,7 @@ def test_a_reset_for_charlies_address_never_reaches_bobs_account(client, bob_cli
     assert RESET_LINK.findall(mail.outbox[0].body) == [user_pk_to_url_str(charlie)]
 
 
-def test_allauth_refuses_a_second_address_anywhere(bob):
+def test_it_refuses_a_second_address_in_allauths_form(bob):
     sync_user_email_address(bob)  # what allauth does on its pages first
     form = AddEmailForm(user=bob, data={"email": "dave@bravo.fr"})
     assert not form.is_valid()
@@ -55,7 +57,7 @@ def test_allauth_refuses_a_second_address_anywhere(bob):
     ]
 
 
-def test_the_migration_drops_addresses_added_before(bob, charlie):
+def test_it_drops_the_addresses_added_before_in_a_migration(bob, charlie):
     EmailAddress.objects.create(user=bob, email="bob@alpha.fr", primary=True)
     EmailAddress.objects.create(user=bob, email="charlie@bravo.fr")
     EmailAddress.objects.create(user=charlie, email="charlie@bravo.fr", primary=True)
