@@ -4,7 +4,9 @@
     python scripts/launch_link_example.py --secret <secret> --firm <firm public id> \
         --email alice@alpha.fr [--code A001] [--base-url http://localhost:8000]
 
-Standard library only: copy it into any tool.
+Standard library only: copy it into any tool. The link replaces the password, not the
+second factor: a collaborator with TOTP is asked for the code after opening it, and a
+browser signed in as someone else asks before switching (docs/api.md).
 """
 
 from __future__ import annotations

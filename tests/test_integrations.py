@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import struct
 import subprocess
 import sys
 import time
@@ -9,7 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.sessions.models import Session
+from django.test import Client
 
 from vigie.api.models import ApiKey, hash_key
 from vigie.integrations.launch import sign
@@ -207,6 +213,12 @@ class TestLaunch:
             "malformed",
         )
 
+    def test_it_refuses_a_signed_nul_byte(self, client, alice, secret, firm_a):
+        # Refused by the view (403) or, before it, by the NUL filter of every request (400).
+        response = client.get("/integrations/launch/", link(secret, firm_a, "alice@alpha.fr\x00"))
+        assert response.status_code in (400, 403)
+        assert "_auth_user_id" not in client.session and not LaunchNonce.objects.exists()
+
     def test_it_refuses_post(self, client):
         assert client.post("/integrations/launch/").status_code == 405
 
@@ -234,3 +246,138 @@ class TestLaunch:
         response = client.get(f"{parts.path}?{parts.query}")
         assert response.status_code == 302
         assert response.url == "/clients/A001/"
+
+
+# --- Launch links: the second factor, and a browser signed in as someone else ----------
+
+LAUNCH, CONFIRM, MFA = "/integrations/launch/", "/integrations/launch/confirmer/", "/compte/2fa/"
+
+
+def totp_now(secret: str) -> str:
+    """RFC 6238 from the secret, as the collaborator's phone computes it."""
+    counter = struct.pack(">Q", int(time.time()) // 30)
+    digest = hmac.new(base64.b32decode(secret), counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset : offset + 4]) & 0x7FFFFFFF) % 10**6:06d}"
+
+
+@pytest.fixture
+def alice_totp(alice):
+    secret = generate_totp_secret()
+    TOTP.activate(alice, secret)
+    return secret
+
+
+def signed_in_as(client) -> int | None:
+    user_id = client.session.get("_auth_user_id")
+    return int(user_id) if user_id else None
+
+
+class TestLaunchSecondFactor:
+    def test_it_asks_an_account_with_totp_for_its_code(
+        self, client, alice, alice_totp, secret, firm_a, client_a
+    ):
+        params = link(secret, firm_a, alice.email, code="A001")
+        response = client.get(LAUNCH, params)
+        assert response.status_code == 302
+        assert response.url.startswith(MFA + "authenticate/")
+        assert signed_in_as(client) is None
+        assert client.get("/").status_code == 302  # no session for alice yet
+
+        page = client.get(response.url)
+        assert page.status_code == 200
+        client.post(MFA + "authenticate/", {"code": "000000"})
+        assert signed_in_as(client) is None
+
+        response = client.post(MFA + "authenticate/", {"code": totp_now(alice_totp)})
+        assert response.status_code == 302 and response.url == "/clients/A001/"
+        assert signed_in_as(client) == alice.pk
+
+        # Still single-use: the same link in another browser is refused.
+        other = Client()
+        assert other.get(LAUNCH, params).context["reason"] == "replayed"
+        assert signed_in_as(other) is None
+
+    def test_it_signs_in_an_account_without_totp_at_once(self, client, bob, secret, firm_a):
+        response = client.get(LAUNCH, link(secret, firm_a, bob.email))
+        assert response.status_code == 302 and response.url == "/"
+        assert signed_in_as(client) == bob.pk
+
+
+class TestLaunchInASignedInBrowser:
+    def test_it_asks_before_switching_to_another_user(self, bob_client, bob, alice, secret, firm_a):
+        response = bob_client.get(LAUNCH, link(secret, firm_a, alice.email))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Vous êtes connecté en tant que <strong>Bob Bernard</strong>" in html
+        assert "Continuer en tant que <strong>Alice Adam</strong>" in html
+        assert f'action="{CONFIRM}"' in html and "csrfmiddlewaretoken" in html
+        assert signed_in_as(bob_client) == bob.pk  # nothing switched yet
+
+        response = bob_client.post(CONFIRM, {"confirm": ""})
+        assert response.status_code == 302 and response.url == "/"
+        assert signed_in_as(bob_client) == alice.pk
+
+    def test_it_stays_signed_in_when_the_switch_is_declined(
+        self, bob_client, bob, alice, secret, firm_a
+    ):
+        bob_client.get(LAUNCH, link(secret, firm_a, alice.email))
+        response = bob_client.post(CONFIRM, {"cancel": ""})
+        assert response.status_code == 302
+        assert signed_in_as(bob_client) == bob.pk
+        # The declined link cannot be confirmed afterwards.
+        assert bob_client.post(CONFIRM, {"confirm": ""}).status_code == 403
+        assert signed_in_as(bob_client) == bob.pk
+
+    def test_it_refuses_the_switch_without_the_csrf_token(self, bob, alice, secret, firm_a):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(bob)
+        browser.get(LAUNCH, link(secret, firm_a, alice.email))
+        assert browser.post(CONFIRM, {"confirm": ""}).status_code == 403
+        assert signed_in_as(browser) == bob.pk
+        token = browser.cookies["csrftoken"].value
+        response = browser.post(CONFIRM, {"confirm": "", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+        assert signed_in_as(browser) == alice.pk
+
+    def test_it_asks_for_the_code_after_a_confirmed_switch(
+        self, charlie_client, charlie, alice, alice_totp, secret, firm_a
+    ):
+        response = charlie_client.get(LAUNCH, link(secret, firm_a, alice.email))
+        assert "Cabinet Bravo" in response.content.decode()  # charlie's firm, then alice's
+        assert "Cabinet Alpha" in response.content.decode()
+        response = charlie_client.post(CONFIRM, {"confirm": ""})
+        assert response.url.startswith(MFA + "authenticate/")
+        assert signed_in_as(charlie_client) is None  # charlie left, alice not in yet
+        charlie_client.post(MFA + "authenticate/", {"code": totp_now(alice_totp)})
+        assert signed_in_as(charlie_client) == alice.pk
+
+    def test_it_goes_on_for_the_same_user(self, alice_client, alice, secret, firm_a, client_a):
+        session_key = alice_client.session.session_key
+        response = alice_client.get(LAUNCH, link(secret, firm_a, alice.email, code="A001"))
+        assert response.status_code == 302 and response.url == "/clients/A001/"
+        assert alice_client.session.session_key == session_key
+
+    def test_it_refuses_a_late_confirmation(self, bob_client, bob, alice, secret, firm_a):
+        bob_client.get(LAUNCH, link(secret, firm_a, alice.email))
+        session = bob_client.session
+        session["integrations.pending_launch"]["expires"] = time.time() - 1
+        session.save()
+        response = bob_client.post(CONFIRM, {"confirm": ""})
+        assert response.status_code == 403 and response.context["reason"] == "expired"
+        assert signed_in_as(bob_client) == bob.pk
+
+    def test_it_refuses_a_user_deactivated_before_the_confirmation(
+        self, bob_client, bob, alice, secret, firm_a
+    ):
+        bob_client.get(LAUNCH, link(secret, firm_a, alice.email))
+        alice.is_active = False
+        alice.save()
+        response = bob_client.post(CONFIRM, {"confirm": ""})
+        assert response.status_code == 403 and response.context["reason"] == "not_member"
+        assert signed_in_as(bob_client) == bob.pk
+
+    def test_it_refuses_a_confirmation_without_a_link(self, client, db):
+        response = client.post(CONFIRM, {"confirm": ""})
+        assert response.status_code == 403
+        assert client.get(CONFIRM).status_code == 405

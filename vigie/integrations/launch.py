@@ -56,6 +56,8 @@ def launch_verify(querydict, *, now: float | None = None) -> tuple[User, Firm, s
         params[name] = values[0]
     if any(not params.get(name) for name in REQUIRED):
         raise LaunchRefused("malformed", "Ce lien de connexion est incomplet.")
+    if any("\x00" in value for value in params.values()):  # PostgreSQL stores no NUL
+        raise LaunchRefused("malformed", "Ce lien de connexion est mal formé.")
     try:
         firm = Firm.objects.get(public_id=uuid.UUID(params["firm"]))
     except (ValueError, Firm.DoesNotExist):

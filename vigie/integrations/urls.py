@@ -15,4 +15,5 @@ urlpatterns = [
         name="integration_secret_revoke",
     ),
     path("launch/", views.launch, name="integration_launch"),
+    path("launch/confirmer/", views.launch_confirm, name="integration_launch_confirm"),
 ]

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import time
+
+from allauth.account.utils import perform_login
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import logout
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from vigie.accounts.models import User
 from vigie.api.models import ApiKey
 from vigie.clients.models import Client
 from vigie.integrations import services
@@ -14,7 +19,9 @@ from vigie.integrations.launch import LaunchRefused, launch_verify
 from vigie.integrations.models import IntegrationSecret
 from vigie.lib.decorators import admin_required
 
-BACKEND = "vigie.accounts.backends.AuthenticationBackend"
+# A verified launch link waiting for the signed-in user to confirm the switch.
+PENDING_LAUNCH = "integrations.pending_launch"
+CONFIRM_WITHIN = 120  # seconds
 
 
 def _page(request, *, key_form=None, secret_form=None, new_key=None, new_secret=None, status=200):
@@ -90,11 +97,68 @@ def launch(request):
     try:
         user, firm, code = launch_verify(request.GET)
     except LaunchRefused as refusal:
-        context = {"message": refusal.message, "reason": refusal.reason}
-        return render(request, "integrations/launch_refused.html", context, status=403)
-    login(request, user, backend=BACKEND)
+        return _refused(request, refusal)
+    if not request.user.is_authenticated:
+        return _sign_in(request, user, firm, code)
+    if request.user.pk == user.pk:
+        return redirect(_destination(request, firm, code))
+    # Signed in as someone else: a link opened in this browser must not switch the
+    # session behind the user's back (login CSRF). The link is spent; the switch waits
+    # for a POST of this page, protected by the CSRF token.
+    request.session[PENDING_LAUNCH] = {
+        "user": user.pk,
+        "firm": firm.pk,
+        "code": code,
+        "expires": time.time() + CONFIRM_WITHIN,
+    }
+    context = {
+        "current": request.user,
+        "current_firm": request.firm,
+        "target": user,
+        "target_firm": firm,
+    }
+    return render(request, "integrations/launch_confirm.html", context)
+
+
+@require_POST
+def launch_confirm(request):
+    pending = request.session.pop(PENDING_LAUNCH, None)
+    if "cancel" in request.POST:
+        return redirect("home")
+    if not isinstance(pending, dict) or pending.get("expires", 0) < time.time():
+        refusal = LaunchRefused("expired", "Ce lien de connexion a expiré : relancez la console.")
+        return _refused(request, refusal)
+    user = (
+        User.objects.filter(pk=pending["user"], is_active=True, membership__firm=pending["firm"])
+        .select_related("membership__firm")
+        .first()
+    )
+    if user is None:
+        refusal = LaunchRefused(
+            "not_member", "Cette adresse n'est pas celle d'un collaborateur actif de ce cabinet."
+        )
+        return _refused(request, refusal)
+    logout(request)  # allauth's second-factor step runs only for a signed-out browser
+    return _sign_in(request, user, user.membership.firm, pending["code"])
+
+
+def _refused(request, refusal: LaunchRefused):
+    context = {"message": refusal.message, "reason": refusal.reason}
+    return render(request, "integrations/launch_refused.html", context, status=403)
+
+
+def _destination(request, firm, code: str) -> str:
     if code:
         if Client.objects.for_firm(firm).filter(code=code).exists():
-            return redirect("client_detail", code=code)
+            try:
+                return reverse("client_detail", kwargs={"code": code})
+            except NoReverseMatch:  # a code no URL can carry ("/"): its page is not linkable
+                pass
         messages.error(request, f"Le client « {code} » est introuvable dans ce cabinet.")
-    return redirect("home")
+    return reverse("home")
+
+
+def _sign_in(request, user, firm, code: str):
+    """allauth's sign-in with its stages: an account with TOTP is sent to the code page
+    (/compte/2fa/authenticate/) and signed in only once the code is right."""
+    return perform_login(request, user, redirect_url=_destination(request, firm, code))
