@@ -311,6 +311,57 @@ class TestRun:
         assert Client.objects.count() == 24
 
 
+class TestXlsxBounds:
+    """An XLSX is opened in the upload request for its first rows only; the worker reads it
+    whole, under a time budget, before it writes anything."""
+
+    def test_it_counts_an_xlsx_in_the_worker_not_at_upload(self, alice_client, run_through_ui):
+        rows = [[f"W{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(30)]
+        response = upload(alice_client, xlsx_bytes(rows), "w.xlsx")
+        job = ImportJob.objects.get()
+        assert job.total == 0
+        page = alice_client.get(response.url).content.decode()
+        assert "seront comptées au lancement" in page and "Client 9" in page
+        job = run_through_ui(alice_client, xlsx_bytes(rows), "w.xlsx")
+        assert (job.status, job.total, job.processed, job.created_count) == (
+            Status.DONE,
+            30,
+            30,
+            30,
+        )
+
+    def test_it_finds_data_after_blank_rows(self, alice_client, run_through_ui):
+        rows = [[""] * 9] * 20 + [["Z1", "Après les blancs", "", "", "", "", "", "", ""]]
+        job = run_through_ui(alice_client, xlsx_bytes(rows), "z.xlsx")
+        assert (job.total, job.created_count) == (1, 1)
+        assert job.row_errors.count() == 0
+
+    def test_it_refuses_an_xlsx_with_a_header_only(self, alice_client):
+        response = upload(alice_client, xlsx_bytes([]), "vide.xlsx")
+        assert response.status_code == 422
+        assert "aucune ligne de données" in response.content.decode()
+        assert not ImportJob.objects.exists()
+
+    def test_it_fails_a_read_past_its_time_budget(self, alice_client, settings, run_through_ui):
+        settings.IMPORT_READ_SECONDS = 0
+        rows = [[f"T{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(1200)]
+        job = run_through_ui(alice_client, xlsx_bytes(rows), "lent.xlsx")
+        assert job.status == Status.FAILED
+        assert job.error_message.startswith("La lecture du fichier a pris plus de 0 s")
+        assert not Client.objects.exists()
+        page = alice_client.get(f"/imports/{job.public_id}/").content.decode()
+        assert "La lecture du fichier a pris plus de" in page
+
+
+def test_it_imports_an_xlsx_from_the_shell(firm_a, tmp_path, capsys):
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(xlsx_bytes(ROWS))
+    call_command("import", str(path), "--firm", "Cabinet Alpha", "--no-progress")
+    out = capsys.readouterr().out
+    assert out.startswith("2 lignes ; colonnes : Code client, Raison sociale")
+    assert "Créés : 2" in out
+
+
 def test_it_imports_from_the_shell(firm_a, tmp_path, capsys):
     path = tmp_path / "c.csv"
     path.write_bytes(csv_bytes(ROWS))

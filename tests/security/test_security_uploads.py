@@ -5,13 +5,18 @@ empty and non-PDF mandates are covered there)."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
+from collections.abc import Iterable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from vigie.imports.models import ImportJob
+from vigie.clients.models import Client
+from vigie.imports import reader
+from vigie.imports.models import ImportJob, Status
+from vigie.imports.services import import_run, import_start
 from vigie.reform import services as reform
 from vigie.reform.models import Mandate
 
@@ -116,3 +121,184 @@ def test_uploaded_names_never_reach_the_disk(world, sent, alice_client):
     )
     job = ImportJob.objects.latest("pk")
     assert ".." not in job.file.name and "evil" not in job.file.name
+
+
+# XLSX bombs, written part by part: openpyxl would never write them.
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
+        f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
+        '<sheet name="Clients" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
+        f'Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+
+
+def xlsx_row(number: int | None, *values: str) -> str:
+    cells = "".join(f'<c t="inlineStr"><is><t>{value}</t></is></c>' for value in values)
+    return f'<row r="{number}">{cells}</row>' if number else f"<row>{cells}</row>"
+
+
+def xlsx_from_parts(sheet: Iterable[str]) -> bytes:
+    """A workbook whose first sheet is the concatenation of `sheet`, inflated as it goes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in XLSX_PARTS.items():
+            archive.writestr(name, xml)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            for chunk in sheet:
+                part.write(chunk.encode())
+    return buffer.getvalue()
+
+
+def dimension_bomb(dimension: str | None = "A1:XFD1048576", last_row: int = 1_048_576) -> bytes:
+    """A few kB whose rows are 1, 2 and `last_row`: openpyxl's read-only mode pads every
+    row between with as many cells as the declared dimension has columns."""
+    declared = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return xlsx_from_parts(
+        [
+            f'<worksheet xmlns="{MAIN}">{declared}<sheetData>',
+            xlsx_row(1, "Code client", "Raison sociale"),
+            xlsx_row(2, "B1", "Bombe"),
+            xlsx_row(last_row, "B2", "Bombe"),
+            "</sheetData></worksheet>",
+        ]
+    )
+
+
+def deflate_bomb(megabytes: int = 188) -> bytes:
+    """~200 kB that inflate to `megabytes` MB of sheet rows."""
+
+    def sheet():
+        yield f'<worksheet xmlns="{MAIN}"><sheetData>'
+        yield xlsx_row(None, "Code client", "Raison sociale")
+        block = xlsx_row(None, "B", "Bombe") * (1024 * 1024 // len(xlsx_row(None, "B", "Bombe")))
+        for _ in range(megabytes):
+            yield block
+        yield "</sheetData></worksheet>"
+
+    return xlsx_from_parts(sheet())
+
+
+def _timed_import(client, content: bytes, name: str = "bombe.xlsx"):
+    started = time.perf_counter()
+    response = _import(client, content, name)
+    return response, time.perf_counter() - started
+
+
+def test_it_refuses_a_dimension_bomb_at_once(world, alice_client):
+    before = ImportJob.objects.count()
+    content = dimension_bomb()
+    assert len(content) < 5000
+    response, seconds = _timed_import(alice_client, content)
+    assert response.status_code == 422
+    assert "Le fichier dépasse 100 000 lignes" in response.content.decode()
+    assert seconds < 2, seconds
+    assert ImportJob.objects.count() == before
+
+
+def test_it_refuses_a_deflate_bomb_before_inflating_it(world, alice_client):
+    before = ImportJob.objects.count()
+    content = deflate_bomb()
+    assert len(content) < 1024 * 1024
+    response, seconds = _timed_import(alice_client, content)
+    assert response.status_code == 422
+    assert "Le fichier est trop volumineux une fois décompressé" in response.content.decode()
+    assert seconds < 2, seconds
+    assert ImportJob.objects.count() == before
+
+
+@pytest.mark.parametrize("dimension", [None, "A1:B3"])
+@pytest.mark.parametrize("last_row", [1_048_576, 2**31 - 1])
+def test_it_stops_a_row_bomb_that_hides_its_extent_in_the_worker(
+    dimension, last_row, world, alice, alice_client, settings
+):
+    """Without a dimension (or with a false one) the upload only reads the first rows; the
+    worker's count finds the row past the cap and fails the job before writing anything."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    before = Client.objects.count()
+    response, seconds = _timed_import(alice_client, dimension_bomb(dimension, last_row))
+    assert response.status_code == 302 and seconds < 2, seconds
+    job = ImportJob.objects.latest("pk")
+    page = alice_client.get(response.url)
+    assert page.status_code == 200 and "Bombe" in page.content.decode()
+    import_start(job=job, mapping=job.mapping)
+    started = time.perf_counter()
+    job = import_run(job_id=job.pk)
+    assert time.perf_counter() - started < 2
+    assert job.status == Status.FAILED
+    assert job.error_message == reader.TOO_MANY_ROWS
+    assert Client.objects.count() == before
+    detail = alice_client.get(reverse("import_detail", args=[job.public_id])).content.decode()
+    assert "Le fichier dépasse 100 000 lignes" in detail
+
+
+def test_it_reads_no_more_columns_than_the_cap(world, alice_client):
+    """A header cell in column XFD: the preview and the mapping offer the first columns only."""
+    sheet = [
+        f'<worksheet xmlns="{MAIN}"><dimension ref="A1:XFD3"/><sheetData>',
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Code client</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>Raison sociale</t></is></c>'
+        '<c r="XFD1" t="inlineStr"><is><t>Loin</t></is></c></row>',
+        xlsx_row(2, "L1", "Large"),
+        "</sheetData></worksheet>",
+    ]
+    response = _import(alice_client, xlsx_from_parts(sheet), "large.xlsx")
+    assert response.status_code == 302
+    form = alice_client.get(response.url).context["form"]
+    assert [label for _, label in form.fields["code"].choices[1:]] == [
+        "Code client",
+        "Raison sociale",
+    ]
+
+
+def test_it_refuses_a_zip_of_too_many_parts(world, alice_client):
+    parts = {f"xl/media/image{n}.png": "" for n in range(reader.MAX_PARTS)}
+    content = _zip(**XLSX_PARTS, **parts)
+    response = _import(alice_client, content, "parts.xlsx")
+    assert response.status_code == 422
+    assert "Ce classeur Excel contient trop" in response.content.decode()
+
+
+def test_it_does_not_believe_a_part_that_lies_about_its_size(world, alice_client):
+    """The caps read the sizes the ZIP declares. A part declared at 1 kB that inflates to
+    50 MB: zipfile stops at the declared size, the sheet is cut short, the file refused."""
+    content = bytearray(deflate_bomb(megabytes=50))
+    entry = content.rfind(b"PK\x01\x02")  # the sheet's central directory entry, written last
+    assert content[entry + 46 :].startswith(b"xl/worksheets/sheet1.xml")
+    content[entry + 24 : entry + 28] = (1024).to_bytes(4, "little")  # its uncompressed size
+    started = time.perf_counter()
+    response = _import(alice_client, bytes(content), "menteur.xlsx")
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 422
+    assert "illisible ou incomplet" in response.content.decode()
+
+
+def test_it_caps_the_rows_of_a_csv(world, alice_client):
+    header = b"Code client;Raison sociale\n"
+    over = header + b"".join(b"C%d;X\n" % n for n in range(reader.MAX_ROWS + 1))
+    response = _import(alice_client, over, "long.csv")
+    assert response.status_code == 422
+    assert "Le fichier dépasse 100 000 lignes" in response.content.decode()
+    response = _import(alice_client, over[: over.rindex(b"C")], "juste.csv")
+    assert response.status_code == 302
+    assert ImportJob.objects.latest("pk").total == reader.MAX_ROWS

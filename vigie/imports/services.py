@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -14,6 +15,7 @@ from vigie.clients.services import clients_upsert_many
 from vigie.imports import mapping as mapping_mod
 from vigie.imports.models import ImportJob, ImportRowError, Status
 from vigie.imports.reader import (
+    MAX_COLUMNS,
     MAX_UPLOAD_BYTES,
     FileFormat,
     UnreadableFile,
@@ -24,6 +26,8 @@ from vigie.imports.reader import (
 )
 
 BATCH_SIZE = 5000
+HEAD_ROWS = 11  # the header and the ten rows the mapping page previews
+READ_SECONDS = 300  # the worker's budget to read a whole file (settings.IMPORT_READ_SECONDS)
 TOO_BIG = "Ce fichier dépasse 20 Mo : découpez-le en plusieurs fichiers."
 NO_DATA = "Ce fichier ne contient aucune ligne de données après l'en-tête."
 FORMULA = "Formule non importée dans la colonne « {label} » : saisissez la valeur elle-même."
@@ -67,17 +71,43 @@ def import_create(
         with open(path, "rb") as handle:
             job.file.save(f"{fmt.kind}-shell.{fmt.kind}", File(handle), save=False)
     try:
-        head_rows = read_head(job.file.path, fmt, count=2)
-        total = count_rows(job.file.path, fmt)
+        head_rows = read_head(job.file.path, fmt, count=HEAD_ROWS)
+        # A CSV is counted here (the row cap bounds it to a fraction of a second). An XLSX
+        # is only opened for its first rows: the worker counts it (import_count).
+        total = count_rows(job.file.path, fmt) if fmt.kind == "csv" else 0
     except UnreadableFile as exc:
         job.file.delete(save=False)
         raise ImportRefused(str(exc)) from None
-    if not head_rows or total <= 0:
+    ended = len(head_rows) < HEAD_ROWS
+    if not head_rows or (fmt.kind == "csv" and total <= 0) or (ended and not _has_data(head_rows)):
         job.file.delete(save=False)
         raise ImportRefused(NO_DATA)
     job.total = total
     job.mapping = mapping_mod.guess(head_rows[0])
     job.save()
+    return job
+
+
+def _has_data(rows: list[list[str]]) -> bool:
+    return any(any(row) for row in rows[1:])
+
+
+def import_columns(job: ImportJob) -> int:
+    """How many columns a run reads: an XLSX only up to the last one its mapping uses."""
+    if job.kind == "xlsx" and job.mapping:
+        return max(int(column) for column in job.mapping.values()) + 1
+    return MAX_COLUMNS
+
+
+def import_count(*, job: ImportJob) -> ImportJob:
+    """Count the rows an import will read, under the read budget, before it writes any.
+    Raises UnreadableFile (too many rows, too slow, unreadable) and leaves the job as it was."""
+    budget = getattr(settings, "IMPORT_READ_SECONDS", READ_SECONDS)
+    total = count_rows(job.file.path, job_format(job), max_col=import_columns(job), budget=budget)
+    if total <= 0:
+        raise UnreadableFile(NO_DATA)
+    job.total = total
+    ImportJob.objects.filter(pk=job.pk).update(total=total, updated_at=timezone.now())
     return job
 
 
@@ -169,7 +199,9 @@ def import_run(
     batch: list[tuple[int, dict]] = []
     batches = 0
     try:
-        rows = iter_rows(job.file.path, job_format(job))
+        if not job.total:
+            job = import_count(job=job)
+        rows = iter_rows(job.file.path, job_format(job), max_col=import_columns(job))
         next(rows, None)  # header
         for index, row in enumerate(rows):
             line = index + 2

@@ -35,6 +35,12 @@ class Command(BaseCommand):
             labels = ", ".join(f"« {mapping_mod.LABELS[f]} »" for f in missing)
             job.delete()
             raise CommandError(f"Colonnes non reconnues : {labels}.")
+        if not job.total:  # an XLSX: counted before anything is written
+            try:
+                job = services.import_count(job=job)
+            except services.UnreadableFile as exc:
+                job.delete()
+                raise CommandError(str(exc)) from None
         mapped = ", ".join(mapping_mod.LABELS[f] for f in job.mapping)
         self.stdout.write(f"{job.total} lignes ; colonnes : {mapped}")
         job.status = services.Status.QUEUED
