@@ -8,6 +8,7 @@ import io
 import time
 import zipfile
 from collections.abc import Iterable
+from email.message import Message
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from django.urls import reverse
 from vigie.clients.models import Client
 from vigie.imports import reader
 from vigie.imports.models import ImportJob, Status
-from vigie.imports.services import import_run, import_start
+from vigie.imports.services import import_create, import_run, import_start
 from vigie.reform import services as reform
 from vigie.reform.models import Mandate
 
@@ -302,3 +303,51 @@ def test_it_caps_the_rows_of_a_csv(world, alice_client):
     response = _import(alice_client, over[: over.rindex(b"C")], "juste.csv")
     assert response.status_code == 302
     assert ImportJob.objects.latest("pk").total == reader.MAX_ROWS
+
+
+HOSTILE_NAME = "a\";filename*=UTF-8''evil.html;x=\".csv"
+
+
+def _disposition(response) -> Message:
+    """The header as a mail parser reads it, which follows RFC 2231 like browsers do."""
+    header = response["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header
+    message = Message()
+    message["Content-Disposition"] = header
+    assert message.get_content_disposition() == "attachment"
+    names = [key for key, _ in message.get_params(header="content-disposition")[1:]]
+    assert names == ["filename"], header  # one name, no filename* beside it
+    return message
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (HOSTILE_NAME, "rapport-a_filename_UTF-8_evil_html_x.csv"),
+        ("Clients Société 2025.csv", "rapport-Clients_Société_2025.csv"),
+        ("../../.csv", "rapport-import.csv"),
+    ],
+)
+def test_the_import_report_downloads_under_a_safe_name(name, expected, world, alice, alice_client):
+    # Through the service: the test client's multipart encoder would not keep such a name.
+    upload = SimpleUploadedFile(name, b"Code client;Raison sociale\nC1;X\n")
+    job = import_create(firm=world.firm_a, actor=alice, upload=upload)
+    assert job.original_name == name.rsplit("/", 1)[-1]
+    report = alice_client.get(reverse("import_report", args=[job.public_id]))
+    assert report.status_code == 200
+    assert _disposition(report).get_filename() == expected
+
+
+def test_every_download_is_a_single_well_formed_attachment(world, sent, alice_client):
+    ImportJob.objects.filter(pk=world.job.pk).update(original_name=HOSTILE_NAME)
+    downloads = [
+        reverse("portfolio_export", args=["csv"]),
+        reverse("portfolio_export", args=["xlsx"]),
+        reverse("reform_mandate_document", args=[world.client.code, sent.public_id]),
+        reverse("import_report", args=[world.job.public_id]),
+    ]
+    for url in downloads:
+        response = alice_client.get(url)
+        assert response.status_code == 200, url
+        filename = _disposition(response).get_filename()
+        assert filename and set(filename) - set('"\\;/') == set(filename), filename

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import timedelta
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vigie.clients.portfolio.export import neutralise
@@ -112,13 +114,21 @@ def progress(request, job_id):
     return render(request, "imports/detail.html#progress", _progress_context(job))
 
 
+def _report_stem(original_name: str) -> str:
+    """The uploaded name without its extension, in letters, digits, '-' and '_' only: whoever
+    sent the file chose it, and it goes into a response header."""
+    stem = original_name.rsplit(".", 1)[0]
+    return re.sub(r"[^\w-]+", "_", stem).strip("_")[:100] or "import"
+
+
 @require_GET
 @admin_required
 def report(request, job_id):
     job = _job(request, job_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = job.original_name.rsplit(".", 1)[0] or "import"
-    response["Content-Disposition"] = f'attachment; filename="rapport-{name}.csv"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"rapport-{_report_stem(job.original_name)}.csv"
+    )
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
     writer = csv.writer(response, delimiter=";")
     writer.writerow(["Ligne", "Code client", "Motif du rejet"])

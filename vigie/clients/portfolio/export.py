@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
 from vigie.clients.models import MandateStatus, PaStatus
@@ -112,8 +113,8 @@ def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttp
             yield writer.writerow(cells)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_filename(query.params.view, "csv")}"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, _filename(query.params.view, "csv")
     )
     return response
 
