@@ -81,6 +81,7 @@ def main() -> None:
     os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
     os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
     os.environ.setdefault("STATIC_MANIFEST", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # django.test.Client's host
     os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
     import django
 

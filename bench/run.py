@@ -134,6 +134,7 @@ def _setup(db: str, rebuild: bool):
     os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
     os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
     os.environ.setdefault("STATIC_MANIFEST", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # django.test.Client's host
     if db == "postgres":
         os.environ["DATABASE_URL"] = PG_URL
         if rebuild:

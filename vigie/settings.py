@@ -35,7 +35,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# Django's test runner adds testserver itself.
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", f"http://localhost:{PORT}")
 # Django's admin at /admin/: for the people who run Vigie (superusers, through allauth's
@@ -170,6 +171,11 @@ ACCOUNT_MAX_EMAIL_ADDRESSES = 1
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Failed sign-ins: 10 a minute per IP, and 5 in 5 minutes per address *and* IP — the
+# key is the address with the IP (AccountAdapter._get_login_attempts_cache_key), so a
+# stranger's wrong passwords lock the collaborator out of the stranger's IP only, not
+# of every IP. The price: each IP gets its own 5 tries per account; TOTP and the
+# password validators stand behind it. IPv6 counts by /64 (allauth's default).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
@@ -280,6 +286,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 # Content-Security-Policy (django-csp 4): scripts only from our own static files (htmx is
 # vendored), no plugins, never framed. Inline style attributes stay allowed (a few
 # templates size bars with them, and htmx injects its indicator style).
@@ -293,12 +305,18 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
+        # Forms post to us; the partner's origin too, where « Accéder à Shine » (a form)
+        # is redirected: browsers check form-action on a form's redirects.
+        "form-action": ["'self'", _origin(SHINE_API_URL)],
         "frame-ancestors": ["'none'"],
     }
 }
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
-)
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# allauth's rate limits count by IP. Behind the load balancer REMOTE_ADDR is the
+# balancer's, one IP for everyone: the client's is the last X-Forwarded-For entry, which
+# the balancer must append (one that passed the client's header on would let it choose).
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_PROXY else 0
 
 LOGGING = {
     "version": 1,

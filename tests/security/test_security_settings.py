@@ -108,6 +108,7 @@ def test_pages_carry_the_security_headers(name, signed_in, client, alice, client
     assert directives["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval'
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["form-action"][0] == "'self'"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
@@ -153,3 +154,40 @@ def test_no_page_is_served_over_plain_http_in_production(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == "301 https://vigie.example.fr/compte/login/", result.stderr
     assert lines[1] == "max-age=31536000; includeSubDomains; preload"
+
+
+def _production_settings(tmp_path, code: str, **extra) -> str:
+    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="vigie.settings", **extra)
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_it_leaves_testserver_out_of_the_production_hosts(tmp_path):
+    """Django's test runner adds it for tests; a deployment never needs it."""
+    code = "from django.conf import settings; print(' '.join(settings.ALLOWED_HOSTS))"
+    hosts = _production_settings(tmp_path, code, ALLOWED_HOSTS=None).split()
+    assert hosts == ["localhost", "127.0.0.1", "[::1]"]
+
+
+def test_it_lets_forms_post_to_us_and_the_partner_only(tmp_path):
+    code = "from csp.utils import build_policy; print(build_policy())"
+    policy = _production_settings(tmp_path, code, SHINE_API_URL="https://api.shine.example/v1")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    # The partner's origin: « Accéder à Shine » is a form redirected there.
+    assert directives["form-action"] == ["'self'", "https://api.shine.example"]
+
+
+def test_it_counts_the_client_ip_behind_the_load_balancer(tmp_path):
+    code = "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    assert _production_settings(tmp_path, code, BEHIND_PROXY="1") == "1"
+    assert _production_settings(tmp_path, code) == "0"

@@ -1,7 +1,8 @@
 """Sign-in under attack, through the real allauth forms. tests/test_signin.py covers the
 basics (5 failures lock an account, TOTP asked once enabled); here: the lock per address
-whatever its case, the lock per IP across accounts, brute force of the TOTP code, and
-nothing of the console reachable between the password and the code."""
+and IP whatever the address's case (a stranger never locks an account out from every IP),
+the lock per IP across accounts, brute force of the TOTP code, and nothing of the console
+reachable between the password and the code."""
 
 from __future__ import annotations
 
@@ -39,14 +40,47 @@ def test_the_lock_holds_whatever_the_case_of_the_address(client, alice, password
     assert "trop" in response.content.decode().lower()
 
 
-def test_the_lock_holds_for_a_new_visitor_of_the_same_address(
+def test_it_does_not_let_a_stranger_lock_a_collaborator_out_from_every_ip(
     client, django_client_factory, alice, password
 ):
+    stranger = django_client_factory(REMOTE_ADDR="203.0.113.9")
     for _ in range(5):
-        client.post(LOGIN, {"login": "alice@alpha.fr", "password": "wrong-password"})
-    other = django_client_factory(REMOTE_ADDR="203.0.113.9")  # another IP, same account
-    other.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
-    assert not _signed_in(other)
+        stranger.post(LOGIN, {"login": "alice@alpha.fr", "password": "wrong-password"})
+    # The lock holds where the failures came from…
+    stranger.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
+    assert not _signed_in(stranger)
+    # …not for alice at her own desk.
+    alice_desk = django_client_factory(REMOTE_ADDR="198.51.100.7")
+    alice_desk.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
+    assert _signed_in(alice_desk)
+
+
+def test_it_counts_an_ipv6_network_as_one_ip(django_client_factory, alice, password):
+    for host in range(1, 6):
+        django_client_factory(REMOTE_ADDR=f"2001:db8:0:1::{host}").post(
+            LOGIN, {"login": "alice@alpha.fr", "password": "wrong-password"}
+        )
+    same_network = django_client_factory(REMOTE_ADDR="2001:db8:0:1::99")
+    same_network.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
+    assert not _signed_in(same_network)
+
+
+def test_it_tells_clients_apart_behind_the_load_balancer(
+    settings, django_client_factory, alice, password
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1  # BEHIND_PROXY=1 (test_security_settings.py)
+    balancer = "10.0.0.2"
+    # The stranger claims alice's IP; the balancer appends the one it saw.
+    stranger = django_client_factory(
+        REMOTE_ADDR=balancer, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9"
+    )
+    for _ in range(5):
+        stranger.post(LOGIN, {"login": "alice@alpha.fr", "password": "wrong-password"})
+    stranger.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
+    assert not _signed_in(stranger)
+    alice_desk = django_client_factory(REMOTE_ADDR=balancer, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    alice_desk.post(LOGIN, {"login": "alice@alpha.fr", "password": password})
+    assert _signed_in(alice_desk)
 
 
 def test_one_ip_spraying_many_accounts_is_stopped(client, alice, bob, charlie, password):
