@@ -5,13 +5,23 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+
+from vigie.lib.storable import FIELD_MESSAGE, is_storable
 
 
 class StrictIn(Schema):
-    """Request bodies refuse unknown fields: a typo is an error, not a silent no-op."""
+    """Request bodies refuse unknown fields (a typo is an error, not a silent no-op) and
+    text PostgreSQL cannot store (a NUL, a lone surrogate): a 422 naming the field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value):
+        if isinstance(value, str) and not is_storable(value):
+            raise ValueError(FIELD_MESSAGE)
+        return value
 
 
 class ClientIn(StrictIn):
