@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.db import DataError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
@@ -13,7 +14,8 @@ from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientAssignment, MandateStatus, PaStatus, ShineStatus
-from vigie.clients.portfolio import rowcache
+from vigie.clients.portfolio import export, rowcache
+from vigie.clients.portfolio.query import Lookups, Params, PortfolioQuery
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
@@ -424,6 +426,11 @@ class TestSortAndPagination:
             ("per_page=0", "1-10 sur 30"),
             ("sort=password", "1-10 sur 30"),
             ("sort=-id;DROP TABLE", "1-10 sur 30"),
+            # Past a bigint: the last page, searching or not.
+            ("page=99999999999999999999999", "21-30 sur 30"),
+            ("q=societe&page=99999999999999999999999", "21-30 sur 30"),
+            ("q=zz&page=99999999999999999999999", "0-0 sur 0"),  # a short prefix
+            ("collab=99999999999999999999", "1-10 sur 30"),
         ],
     )
     def test_it_tolerates_bad_paging(self, alice_client, many, query, expected):
@@ -585,6 +592,14 @@ class TestTenancy:
 
 
 class TestExport:
+    def test_it_runs_its_search_before_the_response_exists(self, alice_client, portfolio, firm_a):
+        """A statement that fails is the request's error, never a 200 whose stream dies
+        (the middleware refuses a NUL in `q`; the query itself is given one here)."""
+        query = PortfolioQuery(firm_id=firm_a.id, params=Params(q="eck\x00hout"))
+        lookups = Lookups.for_firm(firm_a)
+        with pytest.raises(DataError), transaction.atomic():
+            export.csv_response(query, firm_a, lookups)
+
     def test_it_exports_csv_with_bom_and_semicolons(self, alice_client, portfolio):
         response = alice_client.get(reverse("portfolio_export", args=["csv"]))
         assert response["Content-Type"].startswith("text/csv")

@@ -106,10 +106,16 @@ class _Echo:
 
 def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttpResponse:
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
+    # The first chunk is read now, before the status line is sent: a statement that
+    # fails is this request's error, not a 200 whose download stops mid-way.
+    lines = rows(query, firm, lookups)
+    first = next(lines, None)
 
     def stream() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(headers(query.params.view))
-        for cells in rows(query, firm, lookups):
+        if first is not None:
+            yield writer.writerow(first)
+        for cells in lines:
             yield writer.writerow(cells)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")

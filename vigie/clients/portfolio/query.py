@@ -41,11 +41,16 @@ from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot
 from vigie.lib.routes import PATH_SAFE, code_route
 from vigie.lib.rows import RowLoader
+from vigie.lib.storable import UNSTORABLE
 from vigie.lib.text import fold
 
 VIEWS = ("equipement", "collecte")
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_QUERY_LENGTH = 100
+# Far past any firm's last page (the page shown is clamped to the last one); keeps the
+# offset, and a collaborator's id, inside a bigint.
+MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1
 MAX_WORDS = 6
 YES_NO = ("oui", "non")
 # "non_signe" / "non_inscrit": the clients still to act on (reform dashboard links).
@@ -85,6 +90,12 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _text(value: str | None, limit: int) -> str:
+    """At most `limit` characters, without any PostgreSQL cannot store (the middleware
+    refuses them in a URL, but a selection posts the portfolio's state as one field)."""
+    return UNSTORABLE.sub("", (value or "")[: limit * 4])[:limit]
+
+
 @dataclass(frozen=True)
 class Params:
     """Everything the page shows, read from (and written back to) the query string."""
@@ -115,16 +126,16 @@ class Params:
         collab = _int(data.get("collab"), 0)
         return cls(
             view=_choice(data.get("view"), VIEWS, "equipement"),
-            q=" ".join((data.get("q") or "")[: MAX_QUERY_LENGTH * 4].split())[:MAX_QUERY_LENGTH],
+            q=" ".join(_text(data.get("q"), MAX_QUERY_LENGTH * 4).split())[:MAX_QUERY_LENGTH],
             sort=sort,
-            page=max(1, _int(data.get("page"), 1)),
+            page=min(max(1, _int(data.get("page"), 1)), MAX_PAGE),
             per_page=per_page if per_page in PER_PAGE_CHOICES else 10,
             mine=data.get("mine") in ("1", "on", "oui"),
-            collab=collab if collab > 0 else None,
+            collab=collab if 0 < collab <= MAX_ID else None,
             achat=_choice(data.get("achat"), YES_NO),
             vente=_choice(data.get("vente"), YES_NO),
             caisse=_choice(data.get("caisse"), YES_NO),
-            solution=(data.get("solution") or "")[:50],
+            solution=_text(data.get("solution"), 50),
             shine=_choice(data.get("shine"), SHINE_FILTERS),
             mandat=_choice(data.get("mandat"), MANDATE_FILTERS),
             pa=_choice(data.get("pa"), PA_FILTERS),
