@@ -5,6 +5,7 @@ A client of another firm and a client that does not exist give the same 404.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 
@@ -33,7 +34,9 @@ def get_client(request, code: str) -> Client:
 
 
 def get_contact(request, client: Client, public_id) -> Contact:
+    """The client's contact of that public id; a malformed id (the API takes any text)
+    is the same 404 as a missing one."""
     try:
         return Contact.objects.for_firm(request.firm).get(client=client, public_id=public_id)
-    except (Contact.DoesNotExist, ValueError):
+    except (Contact.DoesNotExist, ValueError, ValidationError):
         raise Http404("Contact introuvable.") from None

@@ -235,7 +235,8 @@ def _selected_clients(request, data) -> list[Client]:
 def _selection(request, clients, **extra) -> HttpResponse:
     ready, blocked = invitations.preflight(clients)
     data = request.POST if request.method == "POST" else request.GET
-    subject, body = emails.firm_template(request.firm, data.get("plan") or Plan.START)
+    plan = data.get("plan")
+    subject, body = emails.firm_template(request.firm, plan if plan in Plan.values else Plan.START)
     selection = {
         "all": data.get("all", ""),
         "query": data.get("query", ""),

@@ -535,6 +535,9 @@ def bulk_invitation_start(
         subject = mail.clean_subject(subject)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    subject_max = BulkInvitation._meta.get_field("subject").max_length
+    if len(subject) > subject_max:
+        errors["subject"] = [f"L'objet ne doit pas dépasser {subject_max} caractères."]
     if not body.strip():
         errors["body"] = [BODY_REQUIRED]
     if not clients:

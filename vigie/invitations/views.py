@@ -63,8 +63,10 @@ def invitation_send(request, public_id):
             invitation=invitation, actor=request.user, method=method, **form.cleaned_data
         )
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        # A refusal names its field ({"subject": …}) or none (an unknown send method).
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        for field, field_errors in errors.items():
+            form.add_error(field if field in form.fields else None, field_errors)
         return render(request, f"{COMPOSE}#compose", context)
     mailto = services.mailto_url(invitation) if method == SendMethod.MAILTO else ""
     context.update(
