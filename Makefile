@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: bench-demo bench-portfolio bench-invite bench-import run test chromium install install-test db db-stop bench lint format lock vendor clean \
+.PHONY: bench-demo bench-portfolio bench-invite bench-import bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
@@ -53,7 +53,7 @@ test: install-test chromium
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark prints its figures; each can also run alone.
-bench: bench-demo bench-portfolio bench-invite bench-import
+bench: bench-demo bench-portfolio bench-invite bench-import bench-xlsx-bomb
 
 bench-demo: install-test
 	$(PY) bench/demo_bench.py
@@ -69,6 +69,10 @@ bench-import: install-test
 	-createdb -h 127.0.0.1 -U root vigie_bench_import 2>/dev/null
 	DATABASE_URL=$${BENCH_PG_URL:-postgres://root@127.0.0.1:5432/vigie_bench_import} \
 	  $(PY) bench/import_bench.py --rows 100000 || echo "PostgreSQL import bench skipped"
+
+# XLSX bombs uploaded to gunicorn on PostgreSQL while another firm's portfolio is timed.
+bench-xlsx-bomb: install-test
+	$(PY) bench/xlsx_bomb_bench.py
 
 # Fault drills on PostgreSQL with real workers, an SMTP server and the sandbox partner
 # (docs/RELIABILITY.md). The full run stops and starts the local PostgreSQL for 5 s.
