@@ -195,5 +195,10 @@ def sandbox(tmp_path_factory, live_server):
 def shine(sandbox, settings):
     """The console pointed at an empty sandbox."""
     settings.SHINE_API_URL = sandbox.url
+    # « Accéder à Shine » posts to the partner: the CSP's form-action names its origin.
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**directives, "form-action": ["'self'", sandbox.url]}
+    }
     sandbox.reset()
     return sandbox
