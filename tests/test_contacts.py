@@ -181,11 +181,6 @@ def _tick(contact_pk: int, barrier: threading.Barrier, errors: list) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_exactly_one_principal_under_concurrent_ticks(firm_a):
     """Two collaborators tick two contacts at the same moment: one principal at the end."""
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "SQLite has no row locks (select_for_update is a no-op) and serialises writers "
-            "itself; this race is only meaningful on PostgreSQL."
-        )
     client = ClientFactory(firm=firm_a)
     contacts = [ContactFactory(client=client) for _ in range(2)]
     for round_ in range(5):

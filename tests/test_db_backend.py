@@ -9,10 +9,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _last_statement(pid: int) -> str:

@@ -1,10 +1,6 @@
 """The outbox with a real task worker (`vigie db_worker` subprocesses) and a real SMTP
 server: a worker SIGKILLed in the middle of a send loses nothing, leaves nothing
 stuck, and nothing is sent twice.
-
-Needs a database another process can open: PostgreSQL, or SQLite with
-VIGIE_TEST_SQLITE_NAME=/tmp/vigie-test.sqlite3 (pytest-django's default SQLite test
-database lives in memory).
 """
 
 from __future__ import annotations
@@ -29,15 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _database_url() -> str:
     s = connection.settings_dict
-    if connection.vendor == "postgresql":
-        host = s.get("HOST") or "127.0.0.1"
-        user = s.get("USER") or "root"
-        auth = f"{user}:{s['PASSWORD']}" if s.get("PASSWORD") else user
-        return f"postgres://{auth}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
-    name = str(s["NAME"])
-    if connection.vendor != "sqlite" or "memory" in name or not name.startswith("/"):
-        pytest.skip("needs PostgreSQL or VIGIE_TEST_SQLITE_NAME (a file SQLite test DB)")
-    return f"sqlite:///{name}"
+    host = s.get("HOST") or "127.0.0.1"
+    user = s.get("USER") or "root"
+    auth = f"{user}:{s['PASSWORD']}" if s.get("PASSWORD") else user
+    return f"postgres://{auth}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
 def _worker(sink: SMTPSink) -> subprocess.Popen:

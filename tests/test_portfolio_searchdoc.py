@@ -21,10 +21,6 @@ from vigie.lib import triggers
 
 HOME = "/"
 
-postgresql_only = pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="the search documents are PostgreSQL's"
-)
-
 
 def found(http, q: str) -> list[str]:
     html = http.get(HOME, {"q": q, "per_page": 100}).content.decode()
@@ -69,7 +65,6 @@ class TestSeveralWords:
         assert found(alice_client, "ferrand") == ["B00001"]
 
 
-@postgresql_only
 class TestTheDocumentFollowsEveryChange:
     def test_a_contact_added_renamed_and_deleted_by_the_orm(self, alice_client, bakery):
         contact = ContactFactory(client=bakery, first_name="Yves", last_name="Kerbrat")
@@ -163,7 +158,6 @@ def _row(code: str, name: str, last_name: str, email: str) -> dict:
     }
 
 
-@postgresql_only
 class TestABulkWriteWritesEachDocumentOnce:
     """`clients_upsert_many` (imports, the bulk API) writes clients, then their contacts:
     each document is written once, after both, not once per statement."""

@@ -212,6 +212,87 @@ class ClientCount(models.Model):
         return f"{self.firm_id}: {self.active}"
 
 
+# -- The read model: tables kept by triggers -------------------------------------------
+# Written only by the triggers their migrations install (frozen SQL, clients.0007 to
+# 0009); the ORM reads them. No foreign-key constraint: the triggers delete a row with
+# its source row in the same statement, and nothing here cascades.
+
+
+class RowVersion(models.Model):
+    """A client's row version, new whenever its portfolio row changes
+    (vigie.clients.rowversion; tests/test_read_model.py checks the triggers)."""
+
+    client = models.OneToOneField(
+        Client,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    firm = models.ForeignKey(
+        "firms.Firm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = "clients_rowversion"
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.version}"
+
+
+class DirectoryVersion(models.Model):
+    """A firm's directory version, new whenever its collaborators or the catalogue of
+    solutions change (vigie.clients.directory)."""
+
+    firm = models.OneToOneField(
+        "firms.Firm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = "clients_directoryversion"
+
+    def __str__(self) -> str:
+        return f"{self.firm_id}: {self.version}"
+
+
+class SearchDocument(models.Model):
+    """A client's search text and its contacts', searched through a trigram index over
+    `<firm_id>:<doc>` (vigie.clients.searchdoc; the index is in migration clients.0009:
+    the query writes that exact expression)."""
+
+    client = models.OneToOneField(
+        Client,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    firm = models.ForeignKey(
+        "firms.Firm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    doc = models.TextField()
+
+    class Meta:
+        db_table = "clients_searchdoc"
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.doc[:40]}"
+
+
 class Access(models.TextChoices):
     ADMIN = "admin", "Admin"
     USER = "utilisateur", "Utilisateur"

@@ -20,7 +20,8 @@ Triggers keep the documents in the same transaction as the change, whatever writ
 (the ORM, an import, raw SQL), once per statement: a client inserted gets its document,
 a client whose search text or firm changes and a contact inserted, deleted, or whose
 search text or client changes renew it (only when it differs); a client deleted loses
-it. A load with triggers off (bench/generate.py) calls `backfill()` afterwards.
+it. A load with triggers off (bench/generate.py) calls `backfill()` afterwards. Their
+SQL is frozen in migration clients.0009; the table is the model `SearchDocument`.
 
 A bulk write of clients then of their contacts (`clients_upsert_many`: imports, the bulk
 API) would write each new client's document twice, at the client's insert and again
@@ -29,8 +30,6 @@ import of 100,000 rows, 32.7 → 39.8 s). Inside `written_once()`, the triggers 
 transaction leave the documents alone (a transaction-local setting, undone by a rollback);
 the writer names the clients it touched and their documents are written once, at the end,
 in the same transaction.
-
-SQLite searches its FTS5 tables (migration clients.0002) and has no document table.
 """
 
 from __future__ import annotations
@@ -38,7 +37,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from vigie.lib.triggers import TRANSITIONS, Kept, postgres_statement_triggers
+from django.db import connection as default_connection
+from django.db import connections
 
 CLIENT_TABLE = "clients_client"
 CONTACT_TABLE = "clients_contact"
@@ -48,97 +48,23 @@ KEY_SQL = "(firm_id::text || ':' || doc)"
 SEPARATOR = "E'\\n'"
 # Set (transaction-local) by `written_once()`: the triggers then leave the documents to it.
 DEFERRED_SETTING = "vigie.searchdoc_deferred"
-_SKIP_WHEN_DEFERRED = (
-    f"IF current_setting('{DEFERRED_SETTING}', true) = 'on' THEN RETURN NULL; END IF;"
-)
-
-# The document of each client in the array `ids`, written only when it changed.
-_REFRESH_TEMPLATE = f"""
+# The document of each client of an array, written only when it changed (the triggers'
+# functions of migration clients.0009 hold the same statement).
+_REFRESH_IDS = f"""
   INSERT INTO {TABLE} AS d (client_id, firm_id, doc)
   SELECT c.id, c.firm_id, c.search_text || COALESCE((
       SELECT string_agg({SEPARATOR} || k.search_text, '' ORDER BY k.id)
       FROM {CONTACT_TABLE} k WHERE k.client_id = c.id), '')
-  FROM {CLIENT_TABLE} c WHERE c.id = ANY({{ids}})
+  FROM {CLIENT_TABLE} c WHERE c.id = ANY(%s::bigint[])
   ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
   WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
-_REFRESH = _REFRESH_TEMPLATE.format(ids="ids") + ";"  # in the triggers' functions
-_REFRESH_IDS = _REFRESH_TEMPLATE.format(ids="%s::bigint[]")  # from Python
 
-
-def _function(name: str, choose_ids: str) -> str:
-    """A function for the statement triggers: `choose_ids` sets `ids`, the clients whose
-    document to write (or returns)."""
-    return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
-DECLARE
-  ids bigint[];
-BEGIN
-  {_SKIP_WHEN_DEFERRED}{choose_ids}
-  IF cardinality(ids) > 0 THEN {_REFRESH}
-  END IF;
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql"""
-
-
-POSTGRES_SQL = [
-    f"CREATE TABLE {TABLE} (client_id bigint PRIMARY KEY, firm_id bigint NOT NULL, "
-    "doc text NOT NULL)",
-    f"CREATE INDEX {TABLE}_trgm ON {TABLE} USING gin ({KEY_SQL} gin_trgm_ops)",
-    _function(
-        f"{TABLE}_client",
-        f"""
-  IF TG_OP = 'DELETE' THEN
-    DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows));
-    RETURN NULL;
-  ELSIF TG_OP = 'INSERT' THEN
-    ids := ARRAY(SELECT id FROM new_rows);
-  ELSE
-    ids := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 WHERE n.search_text IS DISTINCT FROM o.search_text
-                    OR n.firm_id IS DISTINCT FROM o.firm_id);
-  END IF;""",
-    ),
-    _function(
-        f"{TABLE}_contact",
-        """
-  IF TG_OP = 'INSERT' THEN
-    ids := ARRAY(SELECT DISTINCT client_id FROM new_rows);
-  ELSIF TG_OP = 'DELETE' THEN
-    ids := ARRAY(SELECT DISTINCT client_id FROM old_rows);
-  ELSE
-    ids := ARRAY(SELECT n.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 WHERE n.search_text IS DISTINCT FROM o.search_text
-                    OR n.client_id IS DISTINCT FROM o.client_id
-                 UNION SELECT o.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 WHERE n.client_id IS DISTINCT FROM o.client_id);
-  END IF;""",
-    ),
-]
-_SOURCES = (("client", CLIENT_TABLE), ("contact", CONTACT_TABLE))
-for _source, _table in _SOURCES:
-    _name = f"{TABLE}_{_source}"
-    POSTGRES_SQL += postgres_statement_triggers(_name, _table, _name)
-TRIGGERS = tuple(f"{TABLE}_{source}_{op}" for source, _table in _SOURCES for op in TRANSITIONS)
-
-POSTGRES_DROP = [
-    *(
-        f"DROP TRIGGER IF EXISTS {TABLE}_{source}_{op} ON {table}"
-        for source, table in _SOURCES
-        for op in TRANSITIONS
-    ),
-    f"DROP FUNCTION IF EXISTS {TABLE}_client()",
-    f"DROP FUNCTION IF EXISTS {TABLE}_contact()",
-    f"DROP TABLE IF EXISTS {TABLE}",
-]
-
-KEPT = Kept(
-    create={"postgresql": POSTGRES_SQL},
-    drop={"postgresql": POSTGRES_DROP},
-    # Every client's document, written where missing or different (one pass over the
-    # contacts, grouped, rather than one lookup per client).
-    backfill={
-        "postgresql": f"""
+TRIGGERS = tuple(
+    f"{TABLE}_{source}_{op}" for source in ("client", "contact") for op in ("ins", "upd", "del")
+)
+# Every client's document, written where missing or different (one pass over the
+# contacts, grouped, rather than one lookup per client).
+BACKFILL_SQL = f"""
 INSERT INTO {TABLE} AS d (client_id, firm_id, doc)
 SELECT c.id, c.firm_id, c.search_text || COALESCE(k.doc, '')
 FROM {CLIENT_TABLE} c LEFT JOIN (
@@ -146,18 +72,12 @@ FROM {CLIENT_TABLE} c LEFT JOIN (
   FROM {CONTACT_TABLE} GROUP BY client_id) k ON k.client_id = c.id
 ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
 WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
-    },
-    triggers=TRIGGERS,
-)
-# The migration's steps; `backfill()` after a load without triggers (bench/generate.py).
-create, drop = KEPT.install, KEPT.remove
 
 
 def backfill(using=None) -> None:
-    from django.db import connection, connections
-
-    if (connections[using] if using else connection).vendor in KEPT.backfill:
-        KEPT.fill(using)
+    """Every client's document (after a load without triggers)."""
+    with (connections[using] if using else default_connection).cursor() as cursor:
+        cursor.execute(BACKFILL_SQL)
 
 
 def _set_deferred(cursor, value: str) -> None:
@@ -169,12 +89,8 @@ def written_once(connection) -> Iterator[set[int]]:
     """Within a transaction: the triggers leave the documents alone; add the ids of the
     clients written (their own text or their contacts') to the set yielded, and their
     documents are written once on leaving. An exception leaves it as it came: the
-    transaction (or savepoint) that rolls back undoes the setting too. Elsewhere than
-    PostgreSQL, nothing to do."""
+    transaction (or savepoint) that rolls back undoes the setting too."""
     touched: set[int] = set()
-    if connection.vendor != "postgresql":
-        yield touched
-        return
     with connection.cursor() as cursor:
         _set_deferred(cursor, "on")
     yield touched

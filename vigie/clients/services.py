@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import operator
 import re
-import sqlite3
 import unicodedata
 import uuid
 from collections import defaultdict
@@ -539,23 +538,15 @@ _PLAIN_FIELDS = (
 )
 
 
-def _max_params() -> int:
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        return min(limit, 30_000)
-    return 30_000  # PostgreSQL: 65,535 bind parameters at most
-
-
 def _insert(model, rows: list[dict]) -> None:
     """INSERT `rows` ({attname: value}, all with the same keys) into `model`'s table.
 
     Absent fields get what `model(**row).save()` would give them: auto_now and
     auto_now_add dates, callable defaults (UUIDs) called per row, other defaults.
-    SQLite: multi-row INSERT statements of up to ~30,000 parameters; PostgreSQL:
-    COPY. Triggers and indexes fire as for any insert. Model instances and the ORM's
-    per-value compilation are what made `bulk_create` cost ~1 ms per client row, and
-    `executemany` was 3–4 times slower than multi-row statements on SQLite.
+    One COPY: triggers and indexes fire as for any insert. Model instances and the
+    ORM's per-value compilation are what made `bulk_create` cost ~1 ms per client row,
+    and COPY was 4× faster than multi-row INSERTs, whose client-side binding of ~30,000
+    parameters per statement cost more than the server's work.
     """
     if not rows:
         return
@@ -571,9 +562,7 @@ def _insert(model, rows: list[dict]) -> None:
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             getters.append(_const(prep(now)))
         elif isinstance(field, models.UUIDField) and field.default is uuid.uuid4:
-            # What UUIDField.get_db_prep_value does: native or 32 hex digits.
-            native = connection.features.has_native_uuid_field
-            getters.append(_new_uuid if native else _new_uuid_hex)
+            getters.append(_new_uuid)
         elif field.has_default() and callable(field.default):
             getters.append(_called(field.default, None if plain else prep))
         else:
@@ -581,32 +570,17 @@ def _insert(model, rows: list[dict]) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: 4× faster than multi-row INSERTs here, whose client-side binding
-            # of ~30,000 parameters per statement cost more than the server's work.
-            with (
-                connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row([get(row) for get in getters])
-            return
-        head = f"INSERT INTO {table} ({columns}) VALUES "
-        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        per_statement = max(1, _max_params() // len(fields))
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params = [get(row) for row in chunk for get in getters]
-            cursor.execute(head + ", ".join([one] * len(chunk)), params)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([get(row) for get in getters])
 
 
 def _new_uuid(row) -> uuid.UUID:
     return uuid.uuid4()
-
-
-def _new_uuid_hex(row) -> str:
-    return uuid.uuid4().hex
 
 
 def _const(value):

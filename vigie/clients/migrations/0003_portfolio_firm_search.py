@@ -1,4 +1,4 @@
-"""Search indexes scoped to the firm (PostgreSQL only).
+"""Search indexes scoped to the firm.
 
 The GIN indexes of 0002 covered `search_text` alone: a firm's search had to choose
 between the trigram index (every firm's matches, then a filter) and the `firm_id`
@@ -7,8 +7,7 @@ and took the B-tree: a common surname read all 200,000 contacts of the firm.
 
 These indexes hold `<firm_id>:<search_text>`; a pattern `'<firm_id>:%word%'` finds only
 the firm's matches, and no other index can answer it, so the plan is the same for
-every word. `PortfolioQuery` writes that exact expression (`FIRM_SEARCH_SQL`).
-SQLite keeps its FTS5 tables of 0002.
+every word. `PortfolioQuery` wrote that exact expression (clients.0009 replaced them).
 """
 
 from django.db import migrations
@@ -18,8 +17,6 @@ TABLES = (("pf_client_firm_trgm", "clients_client"), ("pf_contact_firm_trgm", "c
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, table in TABLES:
         schema_editor.execute(
             f"CREATE INDEX {name} ON {table} USING gin ({EXPRESSION} gin_trgm_ops)"
@@ -32,8 +29,6 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, table in TABLES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
         short = table.split("_")[1]

@@ -3,22 +3,37 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from vigie.clients import counts
+# Each firm's number of active clients, kept by row triggers on clients_client
+# (vigie.clients.counts). Frozen SQL: a migration never imports application code.
+FORWARDS = [
+    """
+CREATE OR REPLACE FUNCTION clients_client_count() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.archived_at IS NULL THEN
+    UPDATE clients_clientcount SET active = active - 1 WHERE firm_id = OLD.firm_id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.archived_at IS NULL THEN
+    INSERT INTO clients_clientcount (firm_id, active) VALUES (NEW.firm_id, 1)
+    ON CONFLICT (firm_id) DO UPDATE SET active = clients_clientcount.active + 1;
+  END IF;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    'CREATE TRIGGER clients_client_count_insdel AFTER INSERT OR DELETE ON clients_client FOR EACH ROW EXECUTE FUNCTION clients_client_count()',
+    'CREATE TRIGGER clients_client_count_upd AFTER UPDATE OF firm_id, archived_at ON clients_client FOR EACH ROW WHEN (OLD.firm_id IS DISTINCT FROM NEW.firm_id OR (OLD.archived_at IS NULL) IS DISTINCT FROM (NEW.archived_at IS NULL)) EXECUTE FUNCTION clients_client_count()',
+]
 
+FILL = [
+    'DELETE FROM clients_clientcount',
+    'INSERT INTO clients_clientcount (firm_id, active) SELECT f.id, (SELECT COUNT(*) FROM clients_client c WHERE c.firm_id = f.id AND c.archived_at IS NULL) FROM firms_firm f',
+]
 
-def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": counts.POSTGRES_SQL, "sqlite": counts.SQLITE_SQL}.get(vendor)
-    if statements is None:
-        return
-    for sql in [*statements, *counts.RECOUNT_SQL]:
-        schema_editor.execute(sql)
+BACKWARDS = [
+    'DROP TRIGGER IF EXISTS clients_client_count_insdel ON clients_client',
+    'DROP TRIGGER IF EXISTS clients_client_count_upd ON clients_client',
+    'DROP FUNCTION IF EXISTS clients_client_count()',
+]
 
-
-def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for sql in {"postgresql": counts.POSTGRES_DROP, "sqlite": counts.SQLITE_DROP}.get(vendor, []):
-        schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):
@@ -39,5 +54,5 @@ class Migration(migrations.Migration):
                 'verbose_name': 'client count',
             },
         ),
-        migrations.RunPython(forwards, backwards),
+        migrations.RunSQL(FORWARDS + FILL, BACKWARDS),
     ]

@@ -2,12 +2,11 @@
 
 PERFORMANCE.md: page the ids first (count + one `ORDER BY … LIMIT/OFFSET` over
 indexed columns of one table), then load the page's rows with their details in a
-constant number of queries. Search goes through trigram indexes: on PostgreSQL the
-clients' search documents (vigie.clients.searchdoc, pg_trgm), on SQLite the FTS5
-trigram tables of migration `clients.0002`.
+constant number of queries. Search goes through the trigram index of the clients'
+search documents (vigie.clients.searchdoc, pg_trgm).
 
 Every statement here is scoped to one firm: `firm_id` is the first condition of each
-(on PostgreSQL the search subquery carries it as the prefix of its indexed pattern,
+(the search subquery carries it as the prefix of its indexed pattern,
 `'<firm_id>:%word%'`, see DOCUMENT_KEY_SQL).
 
 A text search (trigram words, or a short prefix of the name or code) is counted and paged
@@ -73,7 +72,7 @@ CONTACT_TABLE = Contact._meta.db_table
 ASSIGNMENT_TABLE = ClientAssignment._meta.db_table
 EQUIPMENT_TABLE = Equipment._meta.db_table
 MAX_CODE_POINT = "\U0010ffff"
-# PostgreSQL: each client's search document and its indexed key, `<firm_id>:<doc>`
+# Each client's search document and its indexed key, `<firm_id>:<doc>`
 # (vigie.clients.searchdoc); a pattern `'<firm_id>:%word%'` matches one firm's rows.
 DOCUMENT_TABLE = searchdoc.TABLE
 DOCUMENT_KEY_SQL = searchdoc.KEY_SQL
@@ -189,10 +188,6 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _fts_phrase(words: list[str]) -> str:
-    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
 @dataclass
 class PortfolioQuery:
     """The SQL of one firm's portfolio for one state of the page."""
@@ -282,15 +277,10 @@ class PortfolioQuery:
             self.text_search = True
             return
         self.text_search = True
-        if connection.vendor == "postgresql":
-            self._document_search(words, long_words)
-            return
-        client_sql, client_args = self._text_match(CLIENT_TABLE, "id", words, long_words)
-        contact_sql, contact_args = self._text_match(CONTACT_TABLE, "client_id", words, long_words)
-        self._add(f"c.id IN ({client_sql} UNION {contact_sql})", *client_args, *contact_args)
+        self._document_search(words, long_words)
 
     def _document_search(self, words: list[str], long_words: list[str]) -> None:
-        """PostgreSQL: the clients whose search document (vigie.clients.searchdoc) holds
+        """The clients whose search document (vigie.clients.searchdoc) holds
         every word, through its trigram index keyed by firm. An array of their ids,
         computed first: the clients are then read by primary key (as `IN (…)`, PostgreSQL
         hashed them against a scan of every client of the firm)."""
@@ -321,26 +311,6 @@ class PortfolioQuery:
                 *patterns,
                 *patterns,
             )
-
-    def _text_match(
-        self, table: str, column: str, words: list[str], long_words: list[str]
-    ) -> tuple[str, list]:
-        """SQLite: `SELECT <column> FROM <table>` of this firm's rows whose search_text has
-        every word. The FTS table holds every firm's rows: bounding it to the firm's range
-        of ids (two index lookups) lets FTS5 skip the rest of its doclists. A firm's
-        clients, imported together, mostly sit in one range (« martin » on 3 firms of
-        100,000 clients: 11.5 → 4 ms for the contacts)."""
-        conditions, args = ["firm_id = %s"], [self.firm_id]
-        conditions.append(
-            f"id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s "
-            f"AND rowid BETWEEN (SELECT MIN(id) FROM {table} WHERE firm_id = %s) "
-            f"AND (SELECT MAX(id) FROM {table} WHERE firm_id = %s))"
-        )
-        args += [_fts_phrase(long_words), self.firm_id, self.firm_id]
-        for word in (w for w in words if w not in long_words):
-            conditions.append("search_text LIKE %s ESCAPE '\\'")
-            args.append(f"%{_like_escape(word)}%")
-        return f"SELECT {column} FROM {table} WHERE {' AND '.join(conditions)}", args
 
     # -- statements --------------------------------------------------------------------
     @property
@@ -673,12 +643,10 @@ SHINE_MODE_SQL = (
 
 
 def _in(column: str, ids: list[int]) -> tuple[str, list]:
-    """`column IN (ids)`: one array on PostgreSQL, so that the statement's text is the
-    same for every page (psycopg caches the parsing of statements of up to 50
-    parameters only; a 100-row page had 300); placeholders on SQLite."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    """`column = ANY(ids)`: one array, so that the statement's text is the same for
+    every page (psycopg caches the parsing of statements of up to 50 parameters only; a
+    100-row page had 300)."""
+    return f"{column} = ANY(%s)", [list(ids)]
 
 
 def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[str, list]:
@@ -697,8 +665,7 @@ def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[
 
 def details_sql(client_ids: list[int]) -> tuple[str, list]:
     """Equipment, contacts and collaborators of clients already checked to be the
-    firm's, in one statement. Looked up by client only, so that SQLite uses the
-    client_id indexes rather than scanning the firm's rows."""
+    firm's, in one statement, looked up by client only (their client_id indexes)."""
     where, args = _in("client_id", client_ids)
     sql = (
         # The equipment first: PostgreSQL types each column of a UNION from its
