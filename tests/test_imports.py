@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import Workbook
 
 from vigie.clients.models import Client, ClientEvent, Contact
@@ -78,10 +80,11 @@ def upload(client, content: bytes, name="clients.csv"):
 
 @pytest.fixture
 def run_through_ui(django_capture_on_commit_callbacks):
-    """Upload, accept the guessed mapping, start: the task runs in-process (immediate)."""
+    """Upload, accept the guessed mapping, start: the tasks run in-process (immediate)."""
 
     def run(client, content, name="clients.csv"):
-        response = upload(client, content, name)
+        with django_capture_on_commit_callbacks(execute=True):  # an XLSX is read by a task
+            response = upload(client, content, name)
         assert response.status_code == 302, response.content.decode()[:2000]
         job = ImportJob.objects.latest("id")
         form = client.get(response.url).context["form"]
@@ -312,23 +315,47 @@ class TestRun:
 
 
 class TestXlsxBounds:
-    """An XLSX is opened in the upload request for its first rows only; the worker reads it
-    whole, under a time budget, before it writes anything."""
+    """The upload request checks an XLSX's ZIP only; the worker reads the workbook, under a
+    time budget, before the mapping page shows its first rows."""
 
-    def test_it_counts_an_xlsx_in_the_worker_not_at_upload(self, alice_client, run_through_ui):
+    def test_it_reads_an_xlsx_in_the_worker_not_in_the_upload(
+        self, alice_client, django_capture_on_commit_callbacks
+    ):
         rows = [[f"W{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(30)]
-        response = upload(alice_client, xlsx_bytes(rows), "w.xlsx")
+        with django_capture_on_commit_callbacks() as queued:
+            response = upload(alice_client, xlsx_bytes(rows), "w.xlsx")
+        assert response.status_code == 302
         job = ImportJob.objects.get()
-        assert job.total == 0
+        assert (job.status, job.preview, job.total, job.mapping) == (Status.DRAFT, [], 0, {})
         page = alice_client.get(response.url).content.decode()
-        assert "seront comptées au lancement" in page and "Client 9" in page
-        job = run_through_ui(alice_client, xlsx_bytes(rows), "w.xlsx")
-        assert (job.status, job.total, job.processed, job.created_count) == (
-            Status.DONE,
-            30,
-            30,
-            30,
+        assert "Lecture du fichier" in page and "Client 9" not in page
+        assert alice_client.post(f"/imports/{job.public_id}/lancer/", {}).status_code == 302
+        job.refresh_from_db()
+        assert job.status == Status.DRAFT  # nothing to start before the file is read
+        for callback in queued:  # the worker's task (immediate backend)
+            callback()
+        job.refresh_from_db()
+        assert (job.total, len(job.preview), job.mapping["name"]) == (30, 11, 1)
+        progress = alice_client.get(
+            f"/imports/{job.public_id}/progression/", HTTP_HX_REQUEST="true"
         )
+        assert progress["HX-Redirect"] == f"/imports/{job.public_id}/"
+        page = alice_client.get(response.url).content.decode()
+        assert "30 lignes à importer" in page and "Client 9" in page and "Client 10" not in page
+
+    def test_it_shows_the_mapping_page_without_opening_the_file_again(
+        self, alice_client, django_capture_on_commit_callbacks
+    ):
+        rows = [[f"P{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(30)]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = upload(alice_client, xlsx_bytes(rows), "p.xlsx")
+        job = ImportJob.objects.get()
+        os.remove(job.file.path)  # only the rows kept in the job are left
+        page = alice_client.get(response.url)
+        assert page.status_code == 200
+        assert "Client 9" in page.content.decode() and "Client 10" not in page.content.decode()
+        response = alice_client.post(f"/imports/{job.public_id}/lancer/", {"name": "1"})
+        assert response.status_code == 422  # the form still knows the columns
 
     def test_it_finds_data_after_blank_rows(self, alice_client, run_through_ui):
         rows = [[""] * 9] * 20 + [["Z1", "Après les blancs", "", "", "", "", "", "", ""]]
@@ -336,21 +363,44 @@ class TestXlsxBounds:
         assert (job.total, job.created_count) == (1, 1)
         assert job.row_errors.count() == 0
 
-    def test_it_refuses_an_xlsx_with_a_header_only(self, alice_client):
-        response = upload(alice_client, xlsx_bytes([]), "vide.xlsx")
-        assert response.status_code == 422
-        assert "aucune ligne de données" in response.content.decode()
-        assert not ImportJob.objects.exists()
+    def test_it_fails_an_xlsx_with_a_header_only(
+        self, alice_client, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = upload(alice_client, xlsx_bytes([]), "vide.xlsx")
+        job = ImportJob.objects.get()
+        assert (job.status, job.preview) == (Status.FAILED, [])
+        assert "aucune ligne de données" in alice_client.get(response.url).content.decode()
 
-    def test_it_fails_a_read_past_its_time_budget(self, alice_client, settings, run_through_ui):
+    def test_it_fails_a_read_past_its_time_budget(
+        self, alice_client, settings, django_capture_on_commit_callbacks
+    ):
         settings.IMPORT_READ_SECONDS = 0
         rows = [[f"T{i}", f"Client {i}", "", "", "", "", "", "", ""] for i in range(1200)]
-        job = run_through_ui(alice_client, xlsx_bytes(rows), "lent.xlsx")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = upload(alice_client, xlsx_bytes(rows), "lent.xlsx")
+        job = ImportJob.objects.get()
         assert job.status == Status.FAILED
         assert job.error_message.startswith("La lecture du fichier a pris plus de 0 s")
-        assert not Client.objects.exists()
-        page = alice_client.get(f"/imports/{job.public_id}/").content.decode()
-        assert "La lecture du fichier a pris plus de" in page
+        assert (
+            "La lecture du fichier a pris plus de"
+            in alice_client.get(response.url).content.decode()
+        )
+
+    def test_it_reads_again_a_file_whose_worker_died(
+        self, alice_client, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks():  # the task is lost with its worker
+            response = upload(alice_client, xlsx_bytes(ROWS), "perdu.xlsx")
+        job = ImportJob.objects.get()
+        assert "ne progresse plus" not in alice_client.get(response.url).content.decode()
+        ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+        page = alice_client.get(response.url).content.decode()
+        assert "La lecture du fichier ne progresse plus" in page
+        response = alice_client.post(f"/imports/{job.public_id}/reprendre/")
+        assert response.status_code == 302
+        page = alice_client.get(response.url).content.decode()
+        assert "2 lignes à importer" in page and "Boulangerie" in page
 
 
 def test_it_imports_an_xlsx_from_the_shell(firm_a, tmp_path, capsys):

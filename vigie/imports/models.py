@@ -37,6 +37,9 @@ class ImportJob(models.Model):
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=1, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
+    # The header and the first rows, read once (a CSV in the upload request, an XLSX by the
+    # worker just after): the mapping page shows them without opening the file again.
+    preview = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
@@ -62,9 +65,10 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if not self.total:
-            return 100 if self.status == Status.DONE else 0
-        return min(100, self.processed * 100 // self.total)
+        # Done is 100 % even when some counted rows held data only in unmapped columns.
+        if self.status == Status.DONE:
+            return 100
+        return min(100, self.processed * 100 // self.total) if self.total else 0
 
     @property
     def is_finished(self) -> bool:

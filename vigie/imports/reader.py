@@ -194,6 +194,9 @@ def _xlsx_rows(path: str, max_col: int) -> Iterator[list[str]]:
             raise UnreadableFile(TOO_MANY_ROWS)
         sheet.reset_dimensions()
         for values in sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=max_col, values_only=True):
+            if values.count(None) == len(values):  # a blank or missing row: no cell to convert
+                yield []
+                continue
             row = [cell_text(v) for v in values]
             while row and not row[-1]:
                 row.pop()
@@ -206,19 +209,16 @@ def _xlsx_rows(path: str, max_col: int) -> Iterator[list[str]]:
         workbook.close()
 
 
-def read_head(path: str, fmt: FileFormat, count: int = 11) -> list[list[str]]:
-    rows = []
-    with closing(iter_rows(path, fmt)) as lines:
-        for row in lines:
+def survey(
+    path: str, fmt: FileFormat, *, head: int, budget: float | None = None
+) -> tuple[list[list[str]], int]:
+    """The first `head` rows (the header first) and the number of data rows after the
+    header, blank rows excluded, in one read."""
+    rows: list[list[str]] = []
+    filled = 0
+    for row in iter_rows(path, fmt, budget=budget):
+        if len(rows) < head:
             rows.append(row)
-            if len(rows) >= count:
-                break
-    return rows
-
-
-def count_rows(
-    path: str, fmt: FileFormat, *, max_col: int = MAX_COLUMNS, budget: float | None = None
-) -> int:
-    """Data rows (after the header), blank rows excluded."""
-    rows = iter_rows(path, fmt, max_col=max_col, budget=budget)
-    return sum(1 for row in rows if any(row)) - 1
+        if any(row):
+            filled += 1
+    return rows, filled - 1

@@ -6,15 +6,18 @@ from datetime import timedelta
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from vigie.clients.portfolio.export import neutralise
 from vigie.imports import services
 from vigie.imports.forms import MappingForm, UploadForm
 from vigie.imports.models import ImportJob, Status
-from vigie.imports.reader import MAX_UPLOAD_BYTES, UnreadableFile, read_head
+from vigie.imports.reader import MAX_UPLOAD_BYTES
+from vigie.imports.tasks import prepare_import, run_import
 from vigie.lib.decorators import admin_required
 
 STALLED_AFTER = timedelta(minutes=2)
@@ -57,17 +60,18 @@ def upload(request):
 @admin_required
 def detail(request, job_id):
     job = _job(request, job_id)
-    if job.status == Status.DRAFT:
+    if _ready_to_map(job):
         return _mapping_page(request, job)
     return render(request, "imports/detail.html", _progress_context(job))
 
 
+def _ready_to_map(job: ImportJob) -> bool:
+    """A draft whose first rows have been read (an XLSX's by the worker, after upload)."""
+    return job.status == Status.DRAFT and bool(job.preview)
+
+
 def _mapping_page(request, job, form=None, status=200):
-    try:
-        rows = read_head(job.file.path, services.job_format(job), count=11)
-    except (UnreadableFile, FileNotFoundError):
-        raise Http404("Fichier introuvable.") from None
-    headers, preview = rows[0], rows[1:]
+    headers, preview = job.preview[0], job.preview[1:]
     form = form or MappingForm(headers=headers, initial_mapping=job.mapping)
     context = {"job": job, "headers": headers, "preview": preview, "form": form}
     return render(request, "imports/mapping.html", context, status=status)
@@ -77,10 +81,9 @@ def _mapping_page(request, job, form=None, status=200):
 @admin_required
 def start(request, job_id):
     job = _job(request, job_id)
-    if job.status != Status.DRAFT:
+    if not _ready_to_map(job):
         return redirect("import_detail", job_id=job.public_id)
-    headers = read_head(job.file.path, services.job_format(job), count=1)[0]
-    form = MappingForm(request.POST, headers=headers, initial_mapping=job.mapping)
+    form = MappingForm(request.POST, headers=job.preview[0], initial_mapping=job.mapping)
     if not form.is_valid():
         return _mapping_page(request, job, form=form, status=422)
     services.import_start(job=job, mapping=form.mapping())
@@ -91,17 +94,20 @@ def start(request, job_id):
 @admin_required
 def resume(request, job_id):
     job = _job(request, job_id)
-    if job.status in {Status.QUEUED, Status.RUNNING}:
-        from vigie.imports.tasks import run_import
-
+    if job.status == Status.DRAFT and not job.preview:
+        prepare_import.enqueue(job.pk)
+    elif job.status in {Status.QUEUED, Status.RUNNING}:
         run_import.enqueue(job.pk)
     return redirect("import_detail", job_id=job.public_id)
 
 
 def _progress_context(job: ImportJob) -> dict:
+    reading = job.status == Status.DRAFT
+    # A worker reading a file writes nothing until it is done: allow it its budget.
+    limit = STALLED_AFTER + (services.read_budget() if reading else timedelta(0))
     stalled = (
-        job.status in {Status.QUEUED, Status.RUNNING}
-        and timezone.now() - job.updated_at > STALLED_AFTER
+        job.status in {Status.DRAFT, Status.QUEUED, Status.RUNNING}
+        and timezone.now() - job.updated_at > limit
     )
     errors = job.row_errors.all()[:200] if job.is_finished else []
     return {"job": job, "stalled": stalled, "errors": errors}
@@ -111,6 +117,9 @@ def _progress_context(job: ImportJob) -> dict:
 @admin_required
 def progress(request, job_id):
     job = _job(request, job_id)
+    if _ready_to_map(job):  # the worker has read the file: on to the mapping page
+        url = reverse("import_detail", args=[job.public_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return render(request, "imports/detail.html#progress", _progress_context(job))
 
 

@@ -30,17 +30,15 @@ class Command(BaseCommand):
             raise CommandError(f"Fichier introuvable : {options['file']}") from None
         except services.ImportRefused as exc:
             raise CommandError(str(exc)) from None
+        job = services.import_prepare(job_id=job.pk)  # an XLSX is read here, as a worker does
+        if job.status == services.Status.FAILED:
+            job.delete()
+            raise CommandError(job.error_message)
         missing = [f for f in mapping_mod.REQUIRED if f not in job.mapping]
         if missing:
             labels = ", ".join(f"« {mapping_mod.LABELS[f]} »" for f in missing)
             job.delete()
             raise CommandError(f"Colonnes non reconnues : {labels}.")
-        if not job.total:  # an XLSX: counted before anything is written
-            try:
-                job = services.import_count(job=job)
-            except services.UnreadableFile as exc:
-                job.delete()
-                raise CommandError(str(exc)) from None
         mapped = ", ".join(mapping_mod.LABELS[f] for f in job.mapping)
         self.stdout.write(f"{job.total} lignes ; colonnes : {mapped}")
         job.status = services.Status.QUEUED
