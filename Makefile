@@ -66,9 +66,6 @@ bench-invite: install-test
 
 bench-import: install-test
 	$(PY) bench/import_bench.py --rows 100000
-	-createdb -h 127.0.0.1 -U root vigie_bench_import 2>/dev/null
-	DATABASE_URL=$${BENCH_PG_URL:-postgres://root@127.0.0.1:5432/vigie_bench_import} \
-	  $(PY) bench/import_bench.py --rows 100000 || echo "PostgreSQL import bench skipped"
 
 # XLSX bombs uploaded to gunicorn on PostgreSQL while another firm's portfolio is timed.
 bench-xlsx-bomb: install-test

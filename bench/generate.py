@@ -2,7 +2,7 @@
 
 Rows look like the demo's (vigie/clients/demo.py) — French names, valid SIRETs,
 about 2 contacts, 1.5 assigned collaborators and 1.2 equipment rows per client —
-but are written straight to the tables (COPY on PostgreSQL, executemany on SQLite)
+but are written straight to the tables (COPY)
 with the secondary indexes dropped during the load and rebuilt after it.
 """
 
@@ -89,10 +89,6 @@ class Loader:
         self.defaults = _defaults(model)
         self.pending: list[tuple] = []
         self.written = 0
-        self.sqlite = connection.vendor == "sqlite"
-        if self.sqlite:
-            marks = ", ".join("?" for _ in self.columns)
-            self.sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
 
     def add(self, values: dict) -> None:
         d = self.defaults
@@ -103,14 +99,10 @@ class Loader:
     def flush(self) -> None:
         if not self.pending:
             return
-        raw = connection.connection
-        if self.sqlite:
-            raw.executemany(self.sql, self.pending)
-        else:
-            with raw.cursor() as cur:
-                with cur.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN") as copy:
-                    for row in self.pending:
-                        copy.write_row(row)
+        with connection.connection.cursor() as cur:
+            with cur.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN") as copy:
+                for row in self.pending:
+                    copy.write_row(row)
         self.written += len(self.pending)
         self.pending = []
 
@@ -125,14 +117,6 @@ def _siret(rng: random.Random) -> str:
 def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the indexes and triggers a bulk load can drop."""
     with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            marks = ", ".join("%s" for _ in tables)
-            cur.execute(
-                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                f"AND tbl_name IN ({marks}) AND sql IS NOT NULL",
-                tables,
-            )
-            return [(f"{kind}:{name}", sql) for kind, name, sql in cur.fetchall()]
         cur.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
@@ -158,8 +142,7 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
     """Create `firms` firms of `clients_per_firm` clients. Returns what was made."""
     rng = random.Random(seed)
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    sqlite = connection.vendor == "sqlite"
-    stamp = now.strftime("%Y-%m-%d %H:%M:%S") if sqlite else now
+    stamp = now
     solutions = {s.slug: s.id for s in Solution.objects.all()}
     password = make_password(BENCH_PASSWORD)
     tables = [
@@ -170,8 +153,7 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
     ]
 
     def uid():
-        value = uuid.UUID(int=rng.getrandbits(128), version=4)
-        return value.hex if sqlite else value
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
 
     started = time.perf_counter()
     firm_rows = []
@@ -196,15 +178,6 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
 
     dropped = _secondary_indexes(tables)
     _drop(dropped)
-    if sqlite:
-        # Random UUIDs in unique indexes: with SQLite's default 2 MB page cache every
-        # insert spills pages to the WAL and the load slows to a crawl.
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA cache_size = -1000000")
-            cur.execute("PRAGMA synchronous = OFF")
-            # Deferred foreign keys make each parent insert search the child tables,
-            # whose indexes are dropped during the load: quadratic. Checked by design.
-            cur.execute("PRAGMA foreign_keys = OFF")
     clients, contacts, assignments, equipment = (
         Loader(Client),
         Loader(Contact),
@@ -214,9 +187,8 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
     client_id = contact_id = assignment_id = equipment_id = 0
     email_seq = 0
     with transaction.atomic():
-        if not sqlite:
-            with connection.cursor() as cur:
-                cur.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
         for firm_id, users in firm_rows:
             for n in range(clients_per_firm):
                 client_id += 1
@@ -328,31 +300,21 @@ def build(*, firms: int, clients_per_firm: int, seed: int = 7, log=print) -> dic
             )
         for loader in (clients, contacts, assignments, equipment):
             loader.flush()
-    if sqlite:
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA foreign_keys = ON")
     log(f"  rows written in {time.perf_counter() - started:.0f} s; rebuilding indexes")
     _create(dropped)
     recount()  # the triggers of vigie.clients.counts were off during the load
     rowversion.backfill()  # and those of vigie.clients.rowversion
     directory.backfill()  # and vigie.clients.directory's
-    searchdoc.backfill()  # and vigie.clients.searchdoc's (PostgreSQL)
+    searchdoc.backfill()  # and vigie.clients.searchdoc's
     with connection.cursor() as cur:
-        if sqlite:
-            for fts in ("clients_client_fts", "clients_contact_fts"):
-                cur.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-            cur.execute("ANALYZE")
-        else:
-            for table in tables:
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT MAX(id) FROM {table}))"
-                )
-    if not sqlite:
+        for table in tables:
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT MAX(id) FROM {table}))"
+            )
         # VACUUM cannot run in a transaction; it sets the visibility map for index-only scans.
-        with connection.cursor() as cur:
-            for table in tables:
-                cur.execute(f"VACUUM ANALYZE {table}")
+        for table in tables:
+            cur.execute(f"VACUUM ANALYZE {table}")
     log(f"  built in {time.perf_counter() - started:.0f} s")
     return {
         "clients": client_id,

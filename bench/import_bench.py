@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Import throughput: 100,000 clients with a contact each from a French CSV, then the
-bulk API upsert rate. Runs on a fresh throw-away SQLite database (or DATABASE_URL).
+bulk API upsert rate. Runs on a fresh database of its own (bench/db.py).
 
     .venv/bin/python bench/import_bench.py [--rows 100000] [--api-calls 20]
-    DATABASE_URL=postgres://root@127.0.0.1:5432/<db> .venv/bin/python bench/import_bench.py
+    BENCH_PG_URL=postgres://root@127.0.0.1:5432/<db> .venv/bin/python bench/import_bench.py
 
 Production settings (DEBUG off), as the task worker runs. Prints rows/s and the
 process's peak resident memory. Target: 100,000 rows in ≤ 30 s, ≤ 512 MB, 2 cores.
@@ -83,6 +83,12 @@ def main() -> None:
     os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # django.test.Client's host
     os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.db import database_url
+
+    # Its own database, fresh (bench/db.py: BENCH_PG_URL, DATABASE_URL's server or the
+    # embedded one).
+    os.environ["DATABASE_URL"] = database_url("vigie_bench_import", fresh=True)
     import django
 
     django.setup()

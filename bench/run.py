@@ -1,7 +1,6 @@
 """Portfolio bench: `make bench`.
 
-Builds (once, cached) a SQLite and a PostgreSQL database holding a firm of 100,000
-clients beside 2 other firms of 100,000 (300,000 clients, ~1.7M rows), then times
+Builds (once, cached) a PostgreSQL database holding a firm of 100,000 clients beside 2 other firms of 100,000 (300,000 clients, ~1.7M rows), then times
 portfolio requests through Django's test client, next to two references: Django's
 admin changelist for the same clients and the bare SQL the page needs. Every page is
 requested once before any is timed; a page and its bare SQL are timed in turn, run by
@@ -11,12 +10,12 @@ Pages requested again serve their rows from the process's cache of rendered rows
 (vigie.clients.portfolio.rowcache), as a web worker does: `PORTFOLIO_ROW_CACHE=0`
 times every page rendering all its rows.
 
-    .venv/bin/python bench/run.py                 # both databases
-    .venv/bin/python bench/run.py --only sqlite   # one
-    BENCH_PG_URL=postgres://root@127.0.0.1:5432/vigie_bench  (the default)
-    --rebuild  drops the cached databases first
+    .venv/bin/python bench/run.py
+    BENCH_PG_URL=postgres://root@127.0.0.1:5432/vigie_bench  (else database vigie_bench
+      on DATABASE_URL's server, else on the embedded one: bench/db.py)
+    --rebuild  drops the cached database first
 
-Each database is measured in a child process (settings are read at start-up).
+The database is measured in a child process (settings are read at start-up).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench"))
 FIRMS = 3
 CLIENTS_PER_FIRM = int(os.environ.get("BENCH_CLIENTS_PER_FIRM", "100000"))
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://root@127.0.0.1:5432/vigie_bench")
 RUNS, ADMIN_RUNS, WARMUP = 25, 5, 3
 TARGET_P95_MS = 100.0
 
@@ -50,20 +48,21 @@ def _schema_key() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, rebuild=args.rebuild)
     VAR.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = {}
-    for db in [args.only] if args.only else ["sqlite", "postgres"]:
+    sys.path.insert(0, str(ROOT))
+    from bench.db import database_url
+
+    # The workers read it: the same database, on the server found once here.
+    os.environ["BENCH_PG_URL"] = database_url("vigie_bench")
+    for db in ["postgres"]:
         print(f"\n=== {db} ===", flush=True)
-        if db == "postgres" and not _postgres_reachable():
-            print(f"PostgreSQL unreachable at {PG_URL}: skipped.")
-            continue
         cmd = [sys.executable, __file__, "--worker", db] + (["--rebuild"] if args.rebuild else [])
         code = subprocess.call(cmd, cwd=ROOT)
         out = VAR / f"results-{db}.json"
@@ -82,21 +81,6 @@ def main() -> int:
 
 def _loads(values) -> str:
     return "/".join(f"{v:.2f}" for v in values)
-
-
-def _postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        base = PG_URL.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(base, connect_timeout=3, autocommit=True) as conn:
-            name = PG_URL.rsplit("/", 1)[1]
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{name}"')
-        return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip PostgreSQL"
-        print(f"({type(exc).__name__}: {exc})")
-        return False
 
 
 def _summary(results: dict) -> None:
@@ -135,21 +119,12 @@ def _setup(db: str, rebuild: bool):
     os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
     os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # django.test.Client's host
-    if db == "postgres":
-        os.environ["DATABASE_URL"] = PG_URL
-        if rebuild:
-            _recreate_postgres()
-    else:
-        os.environ.pop("DATABASE_URL", None)
+    os.environ["DATABASE_URL"] = os.environ["BENCH_PG_URL"]
+    if rebuild:
+        _recreate_postgres()
     import django
     from django.conf import settings
 
-    if db == "sqlite":
-        path = VAR / "bench.sqlite3"
-        if rebuild:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        settings.DATABASES["default"]["NAME"] = path
     settings.DATABASES["default"]["CONN_MAX_AGE"] = None
     settings.ROOT_URLCONF = "bench.urls"
     # No collectstatic for a bench: plain static URLs.
@@ -162,12 +137,9 @@ def _setup(db: str, rebuild: bool):
 
 
 def _recreate_postgres() -> None:
-    import psycopg
+    from bench.db import database_url
 
-    name = PG_URL.rsplit("/", 1)[1]
-    with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    database_url("vigie_bench", fresh=True)
 
 
 def _ensure_built(db: str) -> None:
@@ -192,13 +164,8 @@ def _ensure_built(db: str) -> None:
         if built.get("key") == key and Firm.objects.filter(name="Bench 0").exists():
             print("Cached database reused.", flush=True)
             return
-    if db == "postgres":
-        connection.close()
-        _recreate_postgres()
-    elif db == "sqlite":
-        connection.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{VAR / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+    connection.close()
+    _recreate_postgres()
     print("Building the database (one-off, cached under var/bench/)…", flush=True)
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
@@ -404,13 +371,6 @@ def _search_uses_index(pq) -> tuple[bool, str]:
 
     where = " AND ".join(pq.where)
     with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            cur.execute(
-                f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args
-            )
-            plan = " | ".join(str(row[-1]) for row in cur.fetchall())
-            used = "VIRTUAL TABLE INDEX" in plan and "fts" in plan
-            return used, "FTS5 trigram" if used else plan
         cur.execute(f"EXPLAIN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
         plan = " | ".join(row[0].strip() for row in cur.fetchall())
         used = "clients_searchdoc_trgm" in plan
