@@ -24,7 +24,7 @@ from datetime import date, datetime
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000  # data rows after the header: what bench/import_bench.py times
-MAX_COLUMNS = 100  # read for the header and the preview; an import reads only its mapping's
+MAX_COLUMNS = 100  # the most any read keeps; an XLSX import reads only up to its mapping's last
 # An XLSX is a ZIP of XML parts; XML usually compresses 5 to 20 times.
 MAX_PARTS = 1000
 MAX_PART_BYTES = 80 * 1024 * 1024
