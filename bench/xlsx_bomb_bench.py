@@ -3,8 +3,8 @@
 
 gunicorn (production settings, 4 sync workers as docs/DEPLOY.md says for 2 cores) and a
 task worker (`vigie db_worker --interval 0.5`, as deployed) serve two firms of a few
-thousand clients built by bench/generate.py, on PostgreSQL (database `vigie_bench_xlsx`,
-created here, built once and reused; BENCH_XLSX_PG_URL to change it). A collaborator of
+thousand clients built by bench/generate.py, on PostgreSQL (database `vigie_bench_xlsx`
+of bench/db.py's server, built once and reused). A collaborator of
 the second firm asks for their portfolio at a fixed rate (20 requests/s on a schedule,
 each latency counted from its scheduled time, so a stalled server cannot hide its queue),
 first alone (the reference), then while the first firm's admin uploads, back to back, the
@@ -41,16 +41,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_URL = os.environ.get("BENCH_XLSX_PG_URL", "postgres://root@127.0.0.1:5432/vigie_bench_xlsx")
+DB_NAME = "vigie_bench_xlsx"
 CLIENTS_PER_FIRM = 3000
 TARGET_REFUSAL_S = 2.0
 
 
-def _env(var_dir: Path) -> dict:
+def _env(var_dir: Path, db_url: str) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "vigie.settings",
-        "DATABASE_URL": DB_URL,
+        "DATABASE_URL": db_url,
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-" + "x" * 40,
         "SHINE_API_KEY": "bench-only",
@@ -60,15 +60,6 @@ def _env(var_dir: Path) -> dict:
         "VIGIE_VAR_DIR": str(var_dir),
         "LOG_LEVEL": "ERROR",
     }
-
-
-def _create_database() -> None:
-    import psycopg
-
-    base, name = DB_URL.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _ensure_data() -> None:
@@ -86,7 +77,7 @@ def _ensure_data() -> None:
     if {"Bench 0", "Bench 1"} <= names:
         return
     if names:
-        raise SystemExit(f"{DB_URL} holds other firms: give the bench its own database.")
+        raise SystemExit("The bench's database holds other firms: give it its own.")
     print(f"Building 2 firms of {CLIENTS_PER_FIRM} clients (bench/generate.py, once)…")
     build(firms=2, clients_per_firm=CLIENTS_PER_FIRM, log=lambda *a, **k: None)
 
@@ -176,13 +167,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
+    from bench.db import database_url
+
     var_dir = Path(tempfile.mkdtemp(prefix="vigie-bomb-"))
-    os.environ.update(_env(var_dir))
-    try:
-        _create_database()
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip", as bench/run.py does
-        print(f"PostgreSQL unreachable at {DB_URL} ({type(exc).__name__}: {exc}): skipped.")
-        return 0
+    os.environ.update(_env(var_dir, database_url(DB_NAME)))
     _ensure_data()
     from django.db import connection
 
