@@ -435,13 +435,28 @@ def test_it_refuses_an_unknown_firm_in_the_shell(db, tmp_path):
         call_command("import", str(path), "--firm", "Nope")
 
 
-def test_it_runs_in_the_real_task_worker(tmp_path):
-    """`manage.py db_worker --batch` in a subprocess, on a file-based SQLite database."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TASKS_BACKEND"}}
+@pytest.fixture
+def worker_database_url():
+    """A database of its own on the tests' PostgreSQL server, for processes started here."""
+    import psycopg
+
+    base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
+    name = f"{name}_worker_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_it_runs_in_the_real_task_worker(tmp_path, worker_database_url):
+    """`manage.py db_worker --batch` in a subprocess, on a database of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "TASKS_BACKEND"}
     env |= {
         "VIGIE_VAR_DIR": str(tmp_path),
         "DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'vigie.sqlite3'}",
+        "DATABASE_URL": worker_database_url,
     }
 
     def manage(*args):
