@@ -3,7 +3,8 @@ the row's version (clients_rowversion), so a row kept rendered at its version ca
 be served stale after a change in that table. The tables are found, not listed: the
 statements that load a page's rows are recorded and their tables mapped to the models
 (a new column read from a new table brings that table here). The same for the firm's
-lookups (collaborators, catalogue) and its directory version."""
+lookups (collaborators, catalogue) and its directory version. The triggers are declared on
+the models (django-pgtrigger); the database holds those, as declared, and no others."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientCount, DirectoryVersion, RowVersion
 from vigie.clients.portfolio.query import Lookups, load_rows
+from vigie.lib import triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +77,11 @@ def test_every_table_of_the_lookups_renews_the_directory_version(firm_a, catalog
 def test_it_finds_a_table_without_the_trigger(firm_a):
     """The guard itself: a table the triggers do not cover is reported."""
     assert events_renewing("clients_clientevent", RowVersion._meta.db_table) == set()
+
+
+def test_the_database_holds_the_declared_triggers_and_no_others(db):
+    """One set of triggers whether the database was created now or migrated from the
+    frozen SQL of clients.0005 to 0009 (the migrations that declare them drop those)."""
+    declared = triggers.declared()
+    assert {status for status in declared.values()} == {"INSTALLED"}
+    assert triggers.present(connection) == set(declared)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "pgtrigger",
     "vigie.accounts",
     "vigie.firms",
     "vigie.clients",

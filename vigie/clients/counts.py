@@ -5,12 +5,16 @@ clients reads 100,000 index entries (~20 ms on PostgreSQL). The row of
 `ClientCount` is kept exact by triggers in the same transaction as the change (an
 insert, a delete, an archive or unarchive, a move to another firm), whatever writes it:
 the ORM, an import, raw SQL. A bulk load that disables triggers (bench/generate.py)
-calls `recount()` afterwards. The triggers' SQL is frozen in migration clients.0005.
+calls `recount()` afterwards. The triggers are declared below with django-pgtrigger, in
+`Client`'s `Meta.triggers`; their migration holds the SQL installed.
 """
 
 from __future__ import annotations
 
+import pgtrigger
 from django.db import connection, connections, transaction
+
+from vigie.lib.triggers import after_row
 
 TABLE = "clients_clientcount"
 
@@ -20,6 +24,29 @@ RECOUNT_SQL = [
     "(SELECT COUNT(*) FROM clients_client c WHERE c.firm_id = f.id AND c.archived_at IS NULL) "
     "FROM firms_firm f",
 ]
+
+
+def client_triggers() -> list[pgtrigger.Trigger]:
+    """On clients_client: the firm's count, old and new, for each row written."""
+    body = f"""
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.archived_at IS NULL THEN
+    UPDATE {TABLE} SET active = active - 1 WHERE firm_id = OLD.firm_id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.archived_at IS NULL THEN
+    INSERT INTO {TABLE} (firm_id, active) VALUES (NEW.firm_id, 1)
+    ON CONFLICT (firm_id) DO UPDATE SET active = {TABLE}.active + 1;
+  END IF"""
+    return [
+        after_row("count_insdel", pgtrigger.Insert | pgtrigger.Delete, body),
+        # An update moves the count only when the firm or archived-or-not changes.
+        after_row(
+            "count_upd",
+            pgtrigger.UpdateOf("firm_id", "archived_at"),
+            body,
+            condition="OLD.firm_id IS DISTINCT FROM NEW.firm_id"
+            " OR (OLD.archived_at IS NULL) IS DISTINCT FROM (NEW.archived_at IS NULL)",
+        ),
+    ]
 
 
 def recount(using=None) -> None:

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from vigie.accounts.models import User
+from vigie.clients import counts, directory, rowversion, searchdoc
+from vigie.firms.models import Firm, Membership
 from vigie.lib.text import fold
 from vigie.lib.validators import format_phone, format_siret, is_valid_siret
 
@@ -167,6 +171,11 @@ class Client(models.Model):
             models.Index(fields=["firm", "sort_name", "id"], name="client_firm_sort"),
             models.Index(fields=["firm", "updated_at"], name="client_firm_updated"),
         ]
+        triggers = [
+            *counts.client_triggers(),
+            *rowversion.client_triggers(),
+            *searchdoc.client_triggers(),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -197,8 +206,8 @@ class Client(models.Model):
 
 class ClientCount(models.Model):
     """How many active (not archived) clients a firm has, kept by database triggers
-    (migration clients.0005, `vigie.clients.counts`): the unfiltered portfolio reads
-    this row instead of counting 100,000 index entries on every page."""
+    (`vigie.clients.counts`): the unfiltered portfolio reads this row instead of
+    counting 100,000 index entries on every page."""
 
     firm = models.OneToOneField(
         "firms.Firm", on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -213,9 +222,10 @@ class ClientCount(models.Model):
 
 
 # -- The read model: tables kept by triggers -------------------------------------------
-# Written only by the triggers their migrations install (frozen SQL, clients.0007 to
-# 0009); the ORM reads them. No foreign-key constraint: the triggers delete a row with
-# its source row in the same statement, and nothing here cascades.
+# Written only by triggers, declared with django-pgtrigger on the tables they watch
+# (vigie.clients.rowversion, directory, searchdoc); the ORM reads them. No foreign-key
+# constraint: the triggers delete a row with its source row in the same statement, and
+# nothing here cascades.
 
 
 class RowVersion(models.Model):
@@ -336,6 +346,7 @@ class Contact(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["firm", "client"], name="contact_firm_client")]
+        triggers = [*rowversion.touch_triggers(), *searchdoc.contact_triggers()]
 
     def __str__(self) -> str:
         return self.full_name
@@ -373,6 +384,7 @@ class ClientAssignment(models.Model):
             models.UniqueConstraint(fields=["client", "user"], name="assignment_unique"),
         ]
         indexes = [models.Index(fields=["firm", "user"], name="assignment_firm_user")]
+        triggers = rowversion.touch_triggers()
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.client_id}"
@@ -402,3 +414,12 @@ class ClientEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+# The directory versions' triggers on the tables of the layers below (firms, accounts):
+# declared here, where the read model lives, as those apps know nothing of clients.
+# pgtrigger adds them to the models' `Meta.triggers`, so their own apps' migrations
+# install them.
+pgtrigger.register(*directory.firm_triggers())(Firm)
+pgtrigger.register(*directory.membership_triggers())(Membership)
+pgtrigger.register(*directory.user_triggers())(User)

@@ -24,29 +24,23 @@ reads them on every request, and the cache's key carries them.
 
 Touching a client locks its version row until the transaction ends, as the counts of
 vigie.clients.counts lock the firm's row. The triggers run once per statement
-(transition tables), the touched clients read by primary key. Their SQL is frozen in
-migration clients.0007; the table is the model `RowVersion`.
+(transition tables), the touched clients read by primary key. They are declared below
+with django-pgtrigger, in the `Meta.triggers` of `Client` and of each table a row shows
+(tests/test_read_model.py finds those tables); their migrations hold the SQL installed.
 """
 
 from __future__ import annotations
 
+import pgtrigger
 from django.db import connection, connections
 
+from vigie.lib.triggers import after_row, after_statement
+
 TABLE = "clients_rowversion"
-# Tables whose rows show in their client's portfolio row; each has a client_id column.
-CHILD_TABLES = (
-    "clients_contact",
-    "clients_clientassignment",
-    "equipment_equipment",
-    "invitations_invitation",
-)
-TRIGGERS = (
-    *(f"clients_rowversion_{op}" for op in ("ins", "upd", "del")),
-    *(f"{t}_touch_{op}" for t in CHILD_TABLES for op in ("ins", "upd", "del")),
-)
+_NEXT = "nextval('clients_row_version_seq')"
 BACKFILL_SQL = (
     f"INSERT INTO {TABLE} (client_id, firm_id, version) "
-    "SELECT id, firm_id, nextval('clients_row_version_seq') FROM clients_client c "
+    f"SELECT id, firm_id, {_NEXT} FROM clients_client c "
     f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} v WHERE v.client_id = c.id)"
 )
 
@@ -55,3 +49,63 @@ def backfill(using=None) -> None:
     """A version for every client without one (after a load without triggers)."""
     with (connections[using] if using else connection).cursor() as cursor:
         cursor.execute(BACKFILL_SQL)
+
+
+def client_triggers() -> list[pgtrigger.Trigger]:
+    """On clients_client: a client's own row of versions."""
+    return [
+        after_statement(
+            "rowversion_ins",
+            pgtrigger.Insert,
+            f"INSERT INTO {TABLE} (client_id, firm_id, version) "
+            f"SELECT id, firm_id, {_NEXT} FROM new_rows ON CONFLICT (client_id) "
+            "DO UPDATE SET firm_id = EXCLUDED.firm_id, version = EXCLUDED.version",
+            new=True,
+        ),
+        after_statement(
+            "rowversion_upd",
+            pgtrigger.Update,
+            f"UPDATE {TABLE} SET version = {_NEXT} "
+            "WHERE client_id = ANY(ARRAY(SELECT id FROM new_rows))",
+            new=True,
+        ),
+        after_statement(
+            "rowversion_del",
+            pgtrigger.Delete,
+            f"DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows))",
+            old=True,
+        ),
+        # A client moved to another firm (rare; the column list keeps it off other updates).
+        after_row(
+            "rowversion_firm",
+            pgtrigger.UpdateOf("firm_id"),
+            f"UPDATE {TABLE} SET firm_id = NEW.firm_id WHERE client_id = NEW.id",
+            condition="OLD.firm_id IS DISTINCT FROM NEW.firm_id",
+        ),
+    ]
+
+
+def touch_triggers() -> list[pgtrigger.Trigger]:
+    """On a table whose rows show in their client's row (it has a client_id column)."""
+    touch = f"UPDATE {TABLE} SET version = {_NEXT} WHERE client_id = ANY(ARRAY({{}}))"
+    return [
+        after_statement(
+            "rowversion_touch_ins",
+            pgtrigger.Insert,
+            touch.format("SELECT DISTINCT client_id FROM new_rows"),
+            new=True,
+        ),
+        after_statement(
+            "rowversion_touch_upd",
+            pgtrigger.Update,
+            touch.format("SELECT client_id FROM new_rows UNION SELECT client_id FROM old_rows"),
+            old=True,
+            new=True,
+        ),
+        after_statement(
+            "rowversion_touch_del",
+            pgtrigger.Delete,
+            touch.format("SELECT DISTINCT client_id FROM old_rows"),
+            old=True,
+        ),
+    ]

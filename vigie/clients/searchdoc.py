@@ -20,8 +20,9 @@ Triggers keep the documents in the same transaction as the change, whatever writ
 (the ORM, an import, raw SQL), once per statement: a client inserted gets its document,
 a client whose search text or firm changes and a contact inserted, deleted, or whose
 search text or client changes renew it (only when it differs); a client deleted loses
-it. A load with triggers off (bench/generate.py) calls `backfill()` afterwards. Their
-SQL is frozen in migration clients.0009; the table is the model `SearchDocument`.
+it. A load with triggers off (bench/generate.py) calls `backfill()` afterwards. They are
+declared below with django-pgtrigger, in the `Meta.triggers` of `Client` and `Contact`;
+their migrations hold the SQL installed. The table is the model `SearchDocument`.
 
 A bulk write of clients then of their contacts (`clients_upsert_many`: imports, the bulk
 API) would write each new client's document twice, at the client's insert and again
@@ -37,8 +38,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pgtrigger
 from django.db import connection as default_connection
 from django.db import connections
+
+from vigie.lib.triggers import after_statement
 
 CLIENT_TABLE = "clients_client"
 CONTACT_TABLE = "clients_contact"
@@ -48,20 +52,17 @@ KEY_SQL = "(firm_id::text || ':' || doc)"
 SEPARATOR = "E'\\n'"
 # Set (transaction-local) by `written_once()`: the triggers then leave the documents to it.
 DEFERRED_SETTING = "vigie.searchdoc_deferred"
-# The document of each client of an array, written only when it changed (the triggers'
-# functions of migration clients.0009 hold the same statement).
-_REFRESH_IDS = f"""
+# The document of each client of an array ({}), written only when it changed.
+_REFRESH = f"""
   INSERT INTO {TABLE} AS d (client_id, firm_id, doc)
   SELECT c.id, c.firm_id, c.search_text || COALESCE((
       SELECT string_agg({SEPARATOR} || k.search_text, '' ORDER BY k.id)
       FROM {CONTACT_TABLE} k WHERE k.client_id = c.id), '')
-  FROM {CLIENT_TABLE} c WHERE c.id = ANY(%s::bigint[])
+  FROM {CLIENT_TABLE} c WHERE c.id = ANY({{}})
   ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
   WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
+_REFRESH_IDS = _REFRESH.format("%s::bigint[]")
 
-TRIGGERS = tuple(
-    f"{TABLE}_{source}_{op}" for source in ("client", "contact") for op in ("ins", "upd", "del")
-)
 # Every client's document, written where missing or different (one pass over the
 # contacts, grouped, rather than one lookup per client).
 BACKFILL_SQL = f"""
@@ -72,6 +73,67 @@ FROM {CLIENT_TABLE} c LEFT JOIN (
   FROM {CONTACT_TABLE} GROUP BY client_id) k ON k.client_id = c.id
 ON CONFLICT (client_id) DO UPDATE SET firm_id = EXCLUDED.firm_id, doc = EXCLUDED.doc
 WHERE (d.firm_id, d.doc) IS DISTINCT FROM (EXCLUDED.firm_id, EXCLUDED.doc)"""
+
+
+def _refreshing(name: str, operation, ids: str, *, old=False, new=False) -> pgtrigger.Trigger:
+    """A trigger that renews the documents of the clients `ids` selects (unless
+    `written_once()` holds them back)."""
+    return after_statement(
+        name,
+        operation,
+        f"""
+  IF current_setting('{DEFERRED_SETTING}', true) = 'on' THEN RETURN NULL; END IF;
+  ids := ARRAY({ids});
+  IF cardinality(ids) > 0 THEN {_REFRESH.format("ids")}; END IF""",
+        old=old,
+        new=new,
+        declare=[("ids", "bigint[]")],
+    )
+
+
+def client_triggers() -> list[pgtrigger.Trigger]:
+    """On clients_client: a client's document follows its search text and firm."""
+    return [
+        _refreshing("searchdoc_ins", pgtrigger.Insert, "SELECT id FROM new_rows", new=True),
+        _refreshing(
+            "searchdoc_upd",
+            pgtrigger.Update,
+            "SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id"
+            " WHERE n.search_text IS DISTINCT FROM o.search_text"
+            " OR n.firm_id IS DISTINCT FROM o.firm_id",
+            old=True,
+            new=True,
+        ),
+        after_statement(
+            "searchdoc_del",
+            pgtrigger.Delete,
+            f"DELETE FROM {TABLE} WHERE client_id = ANY(ARRAY(SELECT id FROM old_rows))",
+            old=True,
+        ),
+    ]
+
+
+def contact_triggers() -> list[pgtrigger.Trigger]:
+    """On clients_contact: its client's document (old and new client on a move)."""
+    return [
+        _refreshing(
+            "searchdoc_ins", pgtrigger.Insert, "SELECT DISTINCT client_id FROM new_rows", new=True
+        ),
+        _refreshing(
+            "searchdoc_upd",
+            pgtrigger.Update,
+            "SELECT n.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id"
+            " WHERE n.search_text IS DISTINCT FROM o.search_text"
+            " OR n.client_id IS DISTINCT FROM o.client_id"
+            " UNION SELECT o.client_id FROM new_rows n JOIN old_rows o ON o.id = n.id"
+            " WHERE n.client_id IS DISTINCT FROM o.client_id",
+            old=True,
+            new=True,
+        ),
+        _refreshing(
+            "searchdoc_del", pgtrigger.Delete, "SELECT DISTINCT client_id FROM old_rows", old=True
+        ),
+    ]
 
 
 def backfill(using=None) -> None:

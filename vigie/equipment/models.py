@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from vigie.clients import directory, rowversion
+
 
 class Group(models.TextChoices):
     CEGID = "cegid", "SOLUTIONS CEGID"
@@ -32,6 +34,7 @@ class Solution(models.Model):
 
     class Meta:
         ordering = ["group", "position", "name"]
+        triggers = directory.catalogue_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -77,6 +80,7 @@ class Equipment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["firm", "slot", "solution"], name="equipment_firm_slot")]
+        triggers = rowversion.touch_triggers()
 
     def __str__(self) -> str:
         return self.label

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from vigie.clients import rowversion
+
 
 class Plan(models.TextChoices):
     EASY = "easy", "Easy"
@@ -112,6 +114,7 @@ class Invitation(models.Model):
             models.Index(fields=["firm", "status"], name="invitation_firm_status"),
             models.Index(fields=["status", "sent_at"], name="invitation_status_sent"),
         ]
+        triggers = rowversion.touch_triggers()
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_status_display()})"
