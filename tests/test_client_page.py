@@ -22,7 +22,7 @@ from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
 from vigie.partners.models import PartnerLink
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 8
+MAX_PAGE_QUERIES = 9
 VALID_SIRET = "84523656100013"
 
 
@@ -133,12 +133,12 @@ class TestPage:
     def test_its_query_count_is_small_and_does_not_grow_with_the_client(
         self, bob_client, bob, firm_a, full_client, django_assert_num_queries
     ):
-        # session with its user (one statement once the session is known), client, contacts,
-        # assigned and candidate collaborators, history, equipment, and what panels of other
-        # areas add (the Réforme panel: its mandate; it reuses the page's principal contact;
-        # the Shine line: the latest invitation with its sender and partner link).
+        # session, user with its firm, client, contacts, assigned and candidate collaborators
+        # (one statement), history, equipment, and what panels of other areas add (the
+        # Réforme panel: its mandate; it reuses the page's principal contact; the Shine line:
+        # the latest invitation with its sender and partner link).
         small = ClientFactory(firm=firm_a)
-        bob_client.get(_url(small))  # warm the session
+        bob_client.get(_url(small))
         with CaptureQueriesContext(connection) as baseline:
             assert bob_client.get(_url(small)).status_code == 200
         assert len(baseline) <= MAX_PAGE_QUERIES

@@ -17,31 +17,26 @@ from functools import cached_property
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vigie.accounts.backends import USER_ROW
 from vigie.accounts.models import User
 from vigie.clients import services
 from vigie.clients.access import get_client, get_contact
 from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
-from vigie.clients.models import Client, ClientAssignment, ClientEvent, Contact
+from vigie.clients.models import Client, ClientAssignment
 from vigie.clients.readiness import principal_of, shine_blockers
-from vigie.equipment.models import Equipment, Slot, Solution
-from vigie.firms.models import Membership
+from vigie.equipment.models import Slot
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.invitations.services import latest_invitation
 from vigie.lib.decorators import firm_required
 from vigie.lib.routes import CodeRoutes
-from vigie.lib.rows import RowLoader
 from vigie.reform.panel import ReformPanel
 
-CONTACT_ROW = RowLoader.all_fields(Contact)
-EVENT_ROW = RowLoader.all_fields(ClientEvent)
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
 PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
@@ -70,32 +65,25 @@ class Assigned:
 
 def collaborators_of(client: Client) -> tuple[list[Assigned], list[User]]:
     """The client's collaborators (by name, then in the order assigned) and the firm's
-    active collaborators it has not (by name): one statement, numbered by the database
-    so that its collation decides the order."""
-    columns = USER_ROW.columns("u")
-    sql = (
-        f"SELECT 'a', ROW_NUMBER() OVER (ORDER BY u.last_name, u.first_name, a.id), {columns} "
-        f"FROM {ClientAssignment._meta.db_table} a "
-        f"JOIN {User._meta.db_table} u ON u.id = a.user_id "
-        "WHERE a.firm_id = %s AND a.client_id = %s "
-        f"UNION ALL SELECT 'm', ROW_NUMBER() OVER (ORDER BY u.last_name, u.first_name, u.email), "
-        f"{columns} FROM {Membership._meta.db_table} m "
-        f"JOIN {User._meta.db_table} u ON u.id = m.user_id "
-        "WHERE m.firm_id = %s AND u.is_active = %s"
+    active collaborators it has not (by name), in one statement."""
+    assignment = ClientAssignment.objects.filter(
+        firm_id=client.firm_id, client=client, user=OuterRef("pk")
+    ).values("id")
+    users = (
+        User.objects.annotate(assignment_id=Subquery(assignment))
+        .filter(
+            Q(assignment_id__isnull=False) | Q(membership__firm_id=client.firm_id, is_active=True)
+        )
+        .order_by("last_name", "first_name", "assignment_id", "email")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [client.firm_id, client.pk, client.firm_id, True])
-        found = sorted(cursor.fetchall(), key=lambda r: (r[0], r[1]))
     assigned: list[Assigned] = []
-    members: list[User] = []
-    for kind, _n, *values in found:
-        user = USER_ROW.build(values)
-        if kind == "a":
-            assigned.append(Assigned(user))
+    candidates: list[User] = []
+    for user in users:
+        if user.assignment_id is None:
+            candidates.append(user)
         else:
-            members.append(user)
-    taken = {a.user_id for a in assigned}
-    return assigned, [u for u in members if u.pk not in taken]
+            assigned.append(Assigned(user))
+    return assigned, candidates
 
 
 class ClientPage:
@@ -128,15 +116,7 @@ class ClientPage:
 
     @cached_property
     def contacts(self):
-        sql = (
-            f"SELECT {CONTACT_ROW.columns('c')} FROM {Contact._meta.db_table} c "
-            "WHERE c.firm_id = %s AND c.client_id = %s ORDER BY c.last_name, c.first_name, c.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.client.firm_id, self.client.pk])
-            contacts = [CONTACT_ROW.build(values) for values in cursor.fetchall()]
-        for contact in contacts:
-            Contact.client.field.set_cached_value(contact, self.client)
+        contacts = list(self.client.contacts.filter(firm_id=self.client.firm_id))
         # Three links per row: reverse each once, then fill in the contact (a client can
         # have dozens of contacts and `{% url %}` is a large part of the row's cost).
         patterns = {
@@ -181,36 +161,15 @@ class ClientPage:
     def equipment(self) -> dict[str, list[str]]:
         """Each slot's solutions (« Shine Plus »), in the order they were added."""
         slots: dict[str, list[str]] = {slot: [] for slot in Slot.values}
-        sql = (
-            f"SELECT e.slot, s.name, e.plan FROM {Equipment._meta.db_table} e "
-            f"JOIN {Solution._meta.db_table} s ON s.id = e.solution_id "
-            "WHERE e.firm_id = %s AND e.client_id = %s ORDER BY e.created_at, e.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.client.firm_id, self.client.pk])
-            for slot, name, plan in cursor.fetchall():
-                slots[slot].append(f"{name} {plan}".strip())
+        found = self.client.equipment.filter(firm_id=self.client.firm_id)
+        for slot, name, plan in found.values_list("slot", "solution__name", "plan"):
+            slots[slot].append(f"{name} {plan}".strip())
         return slots
 
     @cached_property
     def events(self):
-        sql = (
-            f"SELECT {EVENT_ROW.columns('e')}, {USER_ROW.columns('u')} "
-            f"FROM {ClientEvent._meta.db_table} e "
-            f"LEFT JOIN {User._meta.db_table} u ON u.id = e.actor_id "
-            "WHERE e.firm_id = %s AND e.client_id = %s ORDER BY e.at DESC, e.id DESC LIMIT %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.client.firm_id, self.client.pk, HISTORY_LIMIT])
-            found = cursor.fetchall()
-        events = []
-        for values in found:
-            event = EVENT_ROW.build(values[: len(EVENT_ROW)])
-            actor = values[len(EVENT_ROW) :]
-            ClientEvent.actor.field.set_cached_value(
-                event, USER_ROW.build(actor) if actor[0] is not None else None
-            )
-            events.append(event)
+        events = self.client.events.filter(firm_id=self.client.firm_id).select_related("actor")
+        events = list(events[:HISTORY_LIMIT])
         for event in events:
             event.rows = [
                 (label, _shown(pair[0]), _shown(pair[1]))

@@ -20,17 +20,15 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import formats, timezone
 
 from vigie.clients import history
 from vigie.clients.models import Client, ClientEvent, Contact, MandateStatus, PaStatus
-from vigie.lib.rows import RowLoader
 from vigie.reform import mailer
 from vigie.reform.models import Mandate, MandateState, ReformEmailTemplate
 from vigie.reform.pdf import MandateData, is_pdf, mandate_pdf
 
-MANDATE_ROW = RowLoader.all_fields(Mandate)
 MAX_SIGNED_SIZE = getattr(settings, "REFORM_MAX_SIGNED_SIZE", 5 * 1024 * 1024)
 
 NO_PRINCIPAL_EMAIL = (
@@ -198,17 +196,8 @@ def _sensitise_chunk(firm, ids: list[int], actor, template, result: BulkResult) 
 
 
 def current_mandate(client: Client) -> Mandate | None:
-    """The client's latest mandate. Every client page asks for it: a hand-written
-    statement, as the ORM took ten times longer to build the query than the database
-    to answer it (`vigie.lib.rows`)."""
-    sql = (
-        f"SELECT {MANDATE_ROW.columns('m')} FROM {Mandate._meta.db_table} m "
-        "WHERE m.firm_id = %s AND m.client_id = %s ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [client.firm_id, client.pk])
-        row = cursor.fetchone()
-    return MANDATE_ROW.build(row) if row else None
+    """The client's latest mandate."""
+    return client.mandates.filter(firm_id=client.firm_id).first()
 
 
 # `principal` not given: looked up. Given (a contact or None): the caller knows it.
