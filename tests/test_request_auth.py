@@ -1,5 +1,5 @@
-"""Each request's session and user are read by hand-written statements
-(vigie.accounts.sessions, vigie.accounts.backends): they honour what Django's own did."""
+"""Each request's session (Django's database sessions) and its user, read with its
+membership and firm (vigie.accounts.backends): who is signed in, in two statements."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tests.factories import ClientFactory, UserFactory
-from vigie.accounts.backends import load_user_with_firm
+from vigie.accounts.backends import AuthenticationBackend
 from vigie.clients.access import get_client
 from vigie.clients.models import Client
 from vigie.clients.portfolio.query import CLIENT_FIELDS, CLIENT_ROW
@@ -49,9 +49,9 @@ def test_the_user_comes_with_its_membership_and_firm_in_one_query(
     alice, firm_a, django_assert_num_queries
 ):
     with django_assert_num_queries(1):
-        user = load_user_with_firm(alice.id)
+        user = AuthenticationBackend().get_user(alice.id)
         assert user.membership.firm.name == firm_a.name
-        assert user.membership.user is user
+        assert user.membership.user == user
         assert user.email == "alice@alpha.fr"
         assert user.date_joined.tzinfo is not None
 
@@ -59,9 +59,9 @@ def test_the_user_comes_with_its_membership_and_firm_in_one_query(
 def test_a_user_without_a_firm_has_no_membership(db, django_assert_num_queries):
     lone = UserFactory()
     with django_assert_num_queries(1):
-        user = load_user_with_firm(lone.id)
+        user = AuthenticationBackend().get_user(lone.id)
         assert not hasattr(user, "membership")
-    assert load_user_with_firm(lone.id + 1000) is None
+    assert AuthenticationBackend().get_user(lone.id + 1000) is None
 
 
 def test_raw_client_rows_convert_like_the_orm(firm_a):
@@ -110,41 +110,30 @@ def _statements(http, path="/"):
     return response, [q["sql"] for q in captured.captured_queries]
 
 
-def test_a_known_session_brings_its_user_in_the_same_statement(alice_client, alice, firm_a):
-    from vigie.clients.portfolio.query import Lookups
-
-    Lookups.for_firm(firm_a)  # the page's lookups kept by this process already
-    first, before = _statements(alice_client)
-    second, after = _statements(alice_client)
-    assert first.status_code == second.status_code == 200
-    assert second.wsgi_request.user == alice
-    assert second.wsgi_request.firm == firm_a
-    assert len(after) == len(before) - 1
-    assert "django_session" in after[0] and "accounts_user" in after[0]
-
-
-def test_a_hint_naming_another_user_is_not_trusted(alice_client, alice, bob, firm_a):
-    from vigie.accounts import sessions
-
-    key = alice_client.cookies["sessionid"].value
-    sessions._USER_OF_KEY[key] = bob.id
-    response, statements = _statements(alice_client)
-    assert response.status_code == 200
+def test_a_signed_in_request_reads_its_session_then_its_user_with_its_firm(
+    alice_client, alice, firm_a
+):
+    alice_client.get("/")
+    # A page that reads one row of the firm: everything else is who is asking.
+    response, statements = _statements(alice_client, "/clients/INCONNU/")
+    assert response.status_code == 404
     assert response.wsgi_request.user == alice
     assert response.wsgi_request.firm == firm_a
-    # The session said alice: her user was read on its own, and the hint corrected.
-    assert sessions._USER_OF_KEY[key] == alice.id
+    session, user, client = statements
+    assert "django_session" in session
+    assert "accounts_user" in user and "firms_membership" in user and "firms_firm" in user
+    assert "clients_client" in client
 
 
-def test_a_deleted_user_with_a_known_session_is_signed_out(client, db):
+def test_a_deleted_user_is_signed_out(client, db):
     lone = UserFactory()
     client.force_login(lone)
-    client.get("/")  # the process now knows whose session it is
+    client.get("/")
     lone.delete()
     assert client.get("/").status_code == 302
 
 
-def test_a_deactivated_user_with_a_known_session_is_signed_out(bob_client, bob):
+def test_a_user_deactivated_while_signed_in_is_signed_out(bob_client, bob):
     assert bob_client.get("/").status_code == 200
     bob.is_active = False
     bob.save()
