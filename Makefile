@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: bench-demo bench-portfolio bench-invite bench-import bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
+.PHONY: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load wrk pgbouncer
 
 $(BIN)/activate:
@@ -53,7 +53,7 @@ test: install-test chromium
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark prints its figures; each can also run alone.
-bench: bench-demo bench-portfolio bench-invite bench-import bench-xlsx-bomb
+bench: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb
 
 bench-demo: install-test
 	$(PY) bench/demo_bench.py
@@ -66,6 +66,10 @@ bench-invite: install-test
 
 bench-import: install-test
 	$(PY) bench/import_bench.py --rows 100000
+
+# The reform dashboard on a firm of 100,000 clients (built once, kept in its database).
+bench-reform: install-test
+	$(PY) bench/reform_bench.py
 
 # XLSX bombs uploaded to gunicorn on PostgreSQL while another firm's portfolio is timed.
 bench-xlsx-bomb: install-test

@@ -26,6 +26,10 @@ def database_url(name: str, *, fresh: bool = False) -> str:
     base, name = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         if fresh:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [name],
+            )
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:

@@ -1,7 +1,7 @@
 """Invitation bench: `.venv/bin/python bench/invite_bench.py [--clients 1000] [--workers 1]`.
 
-On a fresh SQLite file database (or DATABASE_URL's PostgreSQL database: it must be
-empty or a throw-away one), with a local aiosmtpd SMTP server and real
+On a fresh database of its own, vigie_bench_invite (bench/db.py: BENCH_PG_URL,
+DATABASE_URL's server or the embedded one), with a local aiosmtpd SMTP server and real
 `vigie db_worker` processes:
 
 1. one bulk « Activer » over N ready clients (the service behind the selection
@@ -40,6 +40,9 @@ def main() -> int:
     os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-only")
     os.environ["DJANGO_SETTINGS_MODULE"] = "vigie.settings"
     os.environ["SITE_URL"] = "http://localhost:8000"
+    from bench.db import database_url
+
+    os.environ["DATABASE_URL"] = database_url("vigie_bench_invite", fresh=True)
 
     from vigie.mail.testing import SMTPSink
 

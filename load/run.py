@@ -1,7 +1,7 @@
 """Load test: `make load` (`.venv/bin/python -m load.run [--duration 60] [--users 50]`).
 
-gunicorn (production settings, PostgreSQL database vigie_load, created here once and
-reused) serves a firm of 100,000 clients built by bench/generate.py; wrk (Debian's
+gunicorn (production settings, database vigie_load on bench/db.py's server, created
+here once and reused) serves a firm of 100,000 clients built by bench/generate.py; wrk (Debian's
 package) replays a realistic mix for 60 s with 50 connections, signed in as one of the
 firm's collaborators: portfolio pages (both views, every page size, every sort, deep
 pages; as in the browser, most of them are htmx requests for the table, one in five a
@@ -33,7 +33,6 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB_NAME = "vigie_load"
-DB_URL = f"postgres://root@127.0.0.1:5432/{DB_NAME}"
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "100000"))
 TARGET_RPS, TARGET_P95 = 150.0, 200.0
 SORTS = ["name", "code", "mandat", "pa", "sensi", "shine"]
@@ -48,10 +47,12 @@ WARM_UP_SECONDS = 30
 
 
 def _env() -> dict:
+    from bench.db import database_url
+
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "vigie.settings",
-        "DATABASE_URL": DB_URL,
+        "DATABASE_URL": database_url(DB_NAME),
         "DEBUG": "0",
         "SECRET_KEY": "load-only-" + "l" * 40,
         "SHINE_API_KEY": "load-only",
@@ -64,13 +65,13 @@ def _env() -> dict:
 
 
 def _ensure_data(rebuild: bool) -> None:
-    from faults.stack import recreate_database
+    from bench.db import database_url
 
-    os.environ.update(_env())
     marker = ROOT / "var" / "load" / "built.json"
     if rebuild or not marker.exists():
-        recreate_database(DB_NAME)
+        database_url(DB_NAME, fresh=True)
         marker.unlink(missing_ok=True)
+    os.environ.update(_env())
     import django
 
     django.setup()

@@ -1,10 +1,10 @@
-"""Time the reform dashboard on a firm of 100,000 clients (SQLite, own file).
+"""Time the reform dashboard on a firm of 100,000 clients: `make bench-reform`.
 
-    .venv/bin/python -m vigie.reform.bench [--clients 100000] [--events 300000]
+    .venv/bin/python bench/reform_bench.py [--clients 100000] [--events 300000]
 
-Builds the portfolio with bench.generate (once, in var/reform-bench.sqlite3), adds
-reform states and history events spread over 12 weeks, then times the dashboard's
-queries and the whole page through Django's test client (medians of 7 runs).
+Builds the portfolio with bench.generate (once, in its own database vigie_bench_reform:
+bench/db.py), adds reform states and history events spread over 12 weeks, then times the
+dashboard's queries and the whole page through Django's test client (medians of 7 runs).
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
@@ -30,13 +34,12 @@ def main() -> None:
     # Production-like settings need these; the bench never calls the partner.
     os.environ.setdefault("SHINE_API_KEY", "bench-api-key")
     os.environ.setdefault("SHINE_WEBHOOK_SECRET", "bench-webhook-secret")
-    import django
-    from django.conf import settings
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # django.test.Client's host
+    from bench.db import database_url
 
-    path = Path(settings.VAR_DIR) / "reform-bench.sqlite3"
-    if "DATABASE_URL" not in os.environ:
-        settings.DATABASES["default"]["NAME"] = path
-    settings.ALLOWED_HOSTS = ["*"]
+    os.environ["DATABASE_URL"] = database_url("vigie_bench_reform")
+    import django
+
     django.setup()
     from django.core.management import call_command
     from django.db import connection
