@@ -125,7 +125,6 @@ def _setup(db: str, rebuild: bool):
     import django
     from django.conf import settings
 
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
     settings.ROOT_URLCONF = "bench.urls"
     # No collectstatic for a bench: plain static URLs.
     settings.STORAGES = {

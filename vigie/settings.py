@@ -126,23 +126,30 @@ def _databases() -> dict:
                 "themselves), or set DATABASE_URL."
             )
     try:
-        config = dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+        config = dj_database_url.parse(url)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     if config["ENGINE"] == "django.db.backends.postgresql":
         # JIT adds hundreds of ms to short portfolio queries (PERFORMANCE.md §5).
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
-        # Django's backend, with a health check that spares a round trip per request
-        # while the server has not closed the connection (vigie/lib/postgresql).
-        config["ENGINE"] = "vigie.lib.postgresql"
+        # A connection the server has closed (a restart, a failover) is replaced before
+        # it is used: checked when taken from the pool, or by Django's `SELECT 1`.
         config["CONN_HEALTH_CHECKS"] = True
         if envstr("DB_POOLER") == "pgbouncer":
             # PgBouncer in transaction mode hands a server connection to another client
             # between transactions: no server-side cursors, no prepared statements, and
             # no startup options (set jit=off on the database instead, docs/DEPLOY.md).
+            # It is the pool: each thread keeps its connection to it.
+            config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60, minimum=0)
             config["DISABLE_SERVER_SIDE_CURSORS"] = True
             config["OPTIONS"]["prepare_threshold"] = None
             del config["OPTIONS"]["options"]
+        else:
+            # psycopg's pool, one per process: a request borrows a connection and gives
+            # it back (CONN_MAX_AGE 0, as the pool requires). One stays open; threads
+            # that need more open them, up to DB_POOL_SIZE.
+            size = envint("DB_POOL_SIZE", 4, minimum=1)
+            config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": size}
     return {"default": config}
 
 
