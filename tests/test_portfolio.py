@@ -22,12 +22,11 @@ from vigie.invitations.models import Status as InvitationStatus
 from vigie.lib.routes import CodeRoutes
 
 HOME = "/"
-# once the session is known to this process: the session with its user, collaborators with
-# the catalogue and the firm's count, page ids with their rows' versions; then, for the rows
-# this process has not rendered at their version, clients, and contacts, assignments and
-# equipment in one statement
-QUERIES = 3
-COLD_QUERIES = 5
+# the session, the user with their firm, collaborators with the catalogue and the firm's
+# count, page ids with their rows' versions; then, for the rows not in the rows cache at
+# their version, clients, and contacts, assignments and equipment in one statement
+QUERIES = 4
+COLD_QUERIES = 6
 
 
 def equip(client, solution, slot, plan=""):

@@ -1,4 +1,5 @@
-"""Portfolio rows kept rendered between requests (vigie.clients.portfolio.rowcache).
+"""Portfolio rows kept rendered between requests (vigie.clients.portfolio.rowcache, the
+`rows` cache of settings.CACHES).
 
 Each test renders the page first, so that the row is in the cache, then changes what the
 row shows, through the ORM or through raw SQL: the next page must show the change. Without
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings as settings_module
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -34,8 +37,19 @@ def row(http, code: str, view: str = "equipement") -> str:
     match = re.search(rf'<tr data-code="{re.escape(code)}">(.*?)</tr>', html, re.S)
     assert match, f"no row {code}"
     client = Client.objects.get(code=code)
-    assert (client.pk, version_of(client), view) in {k[2:] for k in rowcache._ROWS}
+    assert kept(client, view)
     return match.group(1)
+
+
+def kept(client, view: str) -> bool:
+    """Whether the rows cache holds the client's row at its current version."""
+    lookups = Lookups.for_firm(client.firm)
+    key = rowcache.keys(client.firm, lookups, view, {client.pk: version_of(client)})[client.pk]
+    return key in caches[rowcache.ALIAS]
+
+
+def rows_cache(**options) -> dict:
+    return {**settings_module.CACHES, rowcache.ALIAS: options}
 
 
 @pytest.fixture
@@ -224,21 +238,39 @@ class TestTheCache:
     def test_it_keeps_at_most_its_size_and_still_renders_every_row(
         self, alice_client, firm_a, settings
     ):
-        settings.PORTFOLIO_ROW_CACHE = 5
-        rowcache.clear()
+        settings.CACHES = rows_cache(
+            BACKEND="django.core.cache.backends.locmem.LocMemCache",
+            LOCATION="rows-test-size",
+            OPTIONS={"MAX_ENTRIES": 5},
+        )
         for n in range(12):
             ClientFactory(firm=firm_a, code=f"K{n:02d}")
-        html = alice_client.get(f"{HOME}?per_page=25").content.decode()
-        assert len(re.findall(r'<tr data-code="K', html)) == 12
-        assert len(rowcache._ROWS) == 5
+        for _ in range(2):
+            html = alice_client.get(f"{HOME}?per_page=25").content.decode()
+            assert len(re.findall(r'<tr data-code="K', html)) == 12
+        assert 0 < len(caches[rowcache.ALIAS]._cache) <= 5
 
     def test_it_can_be_turned_off(self, alice_client, shown, settings):
-        settings.PORTFOLIO_ROW_CACHE = 0
-        rowcache.clear()
+        settings.CACHES = rows_cache(BACKEND="django.core.cache.backends.dummy.DummyCache")
         shown.name = "Boulangerie Martin"
         shown.save()
         assert "Boulangerie Martin" in alice_client.get(HOME).content.decode()
-        assert len(rowcache._ROWS) == 0
+        assert not kept(shown, "equipement")
+
+    def test_the_rows_are_the_same_from_the_cache(self, alice_client, shown, catalogue):
+        Equipment.objects.create(
+            firm=shown.firm, client=shown, solution=catalogue["shine"], slot=Slot.VENTE
+        )
+        Client.objects.filter(pk=shown.pk).update(shine_status=ShineStatus.ACTIVATED)
+        for view in ("equipement", "collecte"):
+            rowcache.clear()
+            rendered = tbody(alice_client.get(f"{HOME}?view={view}"))
+            assert kept(shown, view)
+            assert tbody(alice_client.get(f"{HOME}?view={view}")) == rendered
+
+
+def tbody(response) -> str:
+    return re.search(r"<tbody>.*</tbody>", response.content.decode(), re.S).group(0)
 
 
 @pytest.mark.django_db(transaction=True)

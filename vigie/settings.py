@@ -193,16 +193,41 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Vigie"
 
+# Every cache, its keys and what renews them: docs/CACHING.md.
+REDIS_URL = envstr("REDIS_URL")
+# Portfolio rows each process keeps rendered (vigie.clients.portfolio.rowcache), about
+# 1.5 kB each, without Redis; 0 renders every row on every page.
+PORTFOLIO_ROW_CACHE = envint("PORTFOLIO_ROW_CACHE", 20_000, minimum=0)
+
+
+def _rows_cache() -> dict:
+    if not PORTFOLIO_ROW_CACHE:
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if REDIS_URL:
+        # Shared by every process; a row unread for a week goes (and Redis's maxmemory
+        # policy before that, docs/CACHING.md).
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rows",
+            "TIMEOUT": 7 * 24 * 3600,
+        }
+    # Each process its own; the least recently read third goes when full.
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "rows",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": PORTFOLIO_ROW_CACHE},
+    }
+
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "vigie_cache",
-    }
+    },
+    "rows": _rows_cache(),
 }
-
-# Portfolio rows each process keeps rendered (vigie.clients.portfolio.rowcache), about
-# 1.5 kB each; 0 renders every row on every page.
-PORTFOLIO_ROW_CACHE = envint("PORTFOLIO_ROW_CACHE", 20_000, minimum=0)
 
 TASKS = {
     "default": {
