@@ -91,8 +91,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "vigie.urls"
-# The common form widgets written in Python, the same HTML as Django's templates.
-FORM_RENDERER = "vigie.lib.widgets.WidgetRenderer"
 WSGI_APPLICATION = "vigie.wsgi.application"
 
 TEMPLATES = [
