@@ -8,8 +8,6 @@ import pytest
 from django.db import DataError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
@@ -19,7 +17,6 @@ from vigie.clients.portfolio.query import Lookups, Params, PortfolioQuery
 from vigie.equipment.models import Equipment, Slot
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
-from vigie.lib.routes import CodeRoutes
 
 HOME = "/"
 # the session, the user with their firm, collaborators with the catalogue and the firm's
@@ -637,26 +634,3 @@ class TestExport:
         assert values[0][0] == "ENTREPRISE" and values[0][-1] == "NOTES"
         assert {v[0] for v in values[1:]} == names
         assert all(not str(v[-1]).startswith(("=", "+", "-", "@")) for v in values[1:])
-
-
-@settings(deadline=None)  # the first call loads the URLconf
-@given(
-    code=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/"),
-        min_size=1,
-        max_size=12,
-    )
-)
-def test_row_and_client_page_links_are_what_reverse_gives(code):
-    # Each route is reversed once, then the row's code put in: the same URL as
-    # reversing it for that row, whatever the code holds.
-    urls = CodeRoutes(code)
-    for name in (
-        "client_detail",
-        "reform_mandate_download",
-        "shine_access",
-        "contact_create",
-        "client_notes_update",
-        "reform_client_pa",
-    ):
-        assert urls[name] == reverse(name, args=[code])

@@ -105,7 +105,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "vigie.firms.context_processors.firm",
             ],
-            "libraries": {"routes": "vigie.lib.routes"},
         },
     }
 ]

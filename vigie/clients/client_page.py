@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,14 +33,12 @@ from vigie.equipment.models import Slot
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.invitations.services import latest_invitation
 from vigie.lib.decorators import firm_required
-from vigie.lib.routes import CodeRoutes
 from vigie.reform.panel import ReformPanel
 
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
 PRINCIPAL_UPDATED = "Contact principal mis à jour avec succès"
 HISTORY_LIMIT = 50
-_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def _shown(value) -> str:
@@ -100,7 +97,6 @@ class ClientPage:
     ):
         self.request = request
         self.client = client
-        self.urls = CodeRoutes(client.code)  # {{ page.urls.contact_create }}
         self._details_form = details_form
         self.details_open = bool(details_form and details_form.errors) or (
             request.GET.get("modifier") == "details"
@@ -116,19 +112,7 @@ class ClientPage:
 
     @cached_property
     def contacts(self):
-        contacts = list(self.client.contacts.filter(firm_id=self.client.firm_id))
-        # Three links per row: reverse each once, then fill in the contact (a client can
-        # have dozens of contacts and `{% url %}` is a large part of the row's cost).
-        patterns = {
-            name: reverse(f"contact_{name}", args=[self.client.code, _PLACEHOLDER])
-            for name in ("update", "set_principal", "delete")
-        }
-        for contact in contacts:
-            contact.urls = {
-                name: url.replace(str(_PLACEHOLDER), str(contact.public_id))
-                for name, url in patterns.items()
-            }
-        return contacts
+        return list(self.client.contacts.filter(firm_id=self.client.firm_id))
 
     @cached_property
     def invitation(self):

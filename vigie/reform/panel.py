@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 
 from vigie.clients.models import Client, MandateStatus
-from vigie.lib.routes import CodeRoutes
 from vigie.reform import services
 from vigie.reform.forms import PaForm
 from vigie.reform.models import MandateState
@@ -21,7 +20,6 @@ class ReformPanel:
         principal=services.UNKNOWN,
     ):
         self.client = client
-        self.urls = CodeRoutes(client.code)  # {{ panel.urls.reform_client_pa }}
         # The client page passes the principal contact it already has (or None).
         self.principal = principal
         self.errors = errors or {}

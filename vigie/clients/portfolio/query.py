@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.db import connection
 
@@ -38,7 +38,6 @@ from vigie.clients.models import (
 )
 from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot
-from vigie.lib.routes import PATH_SAFE, code_route
 from vigie.lib.rows import RowLoader
 from vigie.lib.storable import UNSTORABLE
 from vigie.lib.text import fold
@@ -545,8 +544,6 @@ class Row:
 
     __slots__ = (
         "client",
-        "url",
-        "quoted_code",
         "contacts",
         "collaborators",
         "achat",
@@ -557,9 +554,6 @@ class Row:
 
     def __init__(self, client: ClientRow, shine_mode: str = ""):
         self.client = client
-        # Quoted as `reverse` quotes a path argument (sub-delimiters kept).
-        self.quoted_code = quote(client.code, safe=PATH_SAFE)
-        self.url = code_route("client_detail", self.quoted_code)
         # The billing mode of the activated Shine invitation ("cabinet": Revente).
         self.shine_mode = shine_mode
         self.contacts: list[str] = []
@@ -567,10 +561,6 @@ class Row:
         self.achat: list[Item] = []
         self.vente: list[Item] = []
         self.caisse: list[Item] = []
-
-    def link(self, name: str) -> str:
-        """The URL of a route taking the client's code (`reform_mandate_download`, …)."""
-        return code_route(name, self.quoted_code)
 
     @property
     def contact_label(self) -> str:
