@@ -14,7 +14,7 @@ from __future__ import annotations
 import pgtrigger
 from django.db import connection, connections, transaction
 
-from vigie.lib.triggers import after_row
+from vigie.lib.triggers import after_row, after_statement
 
 TABLE = "clients_clientcount"
 
@@ -27,22 +27,37 @@ RECOUNT_SQL = [
 
 
 def client_triggers() -> list[pgtrigger.Trigger]:
-    """On clients_client: the firm's count, old and new, for each row written."""
-    body = f"""
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.archived_at IS NULL THEN
-    UPDATE {TABLE} SET active = active - 1 WHERE firm_id = OLD.firm_id;
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.archived_at IS NULL THEN
-    INSERT INTO {TABLE} (firm_id, active) VALUES (NEW.firm_id, 1)
-    ON CONFLICT (firm_id) DO UPDATE SET active = {TABLE}.active + 1;
-  END IF"""
+    """On clients_client: the count of each firm a statement inserted or deleted active
+    clients of (once per statement and firm), and of both firms of a client archived,
+    unarchived or moved (once per row: rare, and an update's column list keeps it off
+    every other update)."""
+    per_firm = "SELECT firm_id, COUNT(*) AS n FROM {} WHERE archived_at IS NULL GROUP BY firm_id"
     return [
-        after_row("count_insdel", pgtrigger.Insert | pgtrigger.Delete, body),
-        # An update moves the count only when the firm or archived-or-not changes.
+        after_statement(
+            "count_ins",
+            pgtrigger.Insert,
+            f"INSERT INTO {TABLE} AS t (firm_id, active) {per_firm.format('new_rows')} "
+            "ON CONFLICT (firm_id) DO UPDATE SET active = t.active + EXCLUDED.active",
+            new=True,
+        ),
+        after_statement(
+            "count_del",
+            pgtrigger.Delete,
+            f"UPDATE {TABLE} t SET active = t.active - d.n FROM ({per_firm.format('old_rows')}) d "
+            "WHERE t.firm_id = d.firm_id",
+            old=True,
+        ),
         after_row(
             "count_upd",
             pgtrigger.UpdateOf("firm_id", "archived_at"),
-            body,
+            f"""
+  IF OLD.archived_at IS NULL THEN
+    UPDATE {TABLE} SET active = active - 1 WHERE firm_id = OLD.firm_id;
+  END IF;
+  IF NEW.archived_at IS NULL THEN
+    INSERT INTO {TABLE} (firm_id, active) VALUES (NEW.firm_id, 1)
+    ON CONFLICT (firm_id) DO UPDATE SET active = {TABLE}.active + 1;
+  END IF""",
             condition="OLD.firm_id IS DISTINCT FROM NEW.firm_id"
             " OR (OLD.archived_at IS NULL) IS DISTINCT FROM (NEW.archived_at IS NULL)",
         ),
