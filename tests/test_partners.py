@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from tests.factories import ClientFactory, ContactFactory
@@ -423,3 +424,11 @@ def test_a_deeply_nested_body_is_a_4xx(client, firm_a):
     body = b"[" * 100_000 + b"]" * 100_000
     response = post_event(client, None, raw=body)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://shine.example", "shine.example"])
+def test_the_client_only_speaks_http(url):
+    # urlopen would read a local file or an FTP server if the setting named one.
+    with pytest.raises(ImproperlyConfigured):
+        ShineClient(base_url=url)
+    ShineClient(base_url="https://api.shine.example")

@@ -89,7 +89,7 @@ def ensure_running() -> tuple[str, bool]:
             raise RuntimeError(f"The embedded PostgreSQL did not start; see {root / 'server.log'}.")
         _psql(
             root,
-            f"SELECT 'CREATE DATABASE {DATABASE}'"
+            f"SELECT 'CREATE DATABASE {DATABASE}'"  # noqa: S608 - DATABASE is a module constant
             f" WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{DATABASE}') \\gexec",
         )
         return url, True
@@ -178,7 +178,7 @@ def _run(
     if user is not None:
         as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     try:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - the bundled PostgreSQL binaries, arguments built here
             [str(binary), *args],
             **as_user,
             input=input,
@@ -204,7 +204,7 @@ def _server_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(SERVER_USER)
     except KeyError:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - useradd with fixed arguments
             [
                 *("useradd", "--system", "--user-group", "--no-create-home"),
                 *("--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVER_USER),

@@ -13,6 +13,7 @@ and our write of "sent"; the resend then carries the same Message-ID.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import smtplib
 import socket
@@ -274,10 +275,8 @@ def email_deliver(
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("mail %s attempt %s failed: %s", email.pk, email.attempts, exc)
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # the next send opens a fresh one
                 connection.close()
-            except Exception:  # noqa: BLE001 - the next send opens a fresh one
-                pass
         return _record_failure(email.pk, exc)
     return _record_sent(email.pk)
 
@@ -293,10 +292,8 @@ def email_deliver_many(email_ids: list[int]) -> None:
         for email_id in email_ids:
             email_deliver(email_id, connection=connection)
     finally:
-        try:
+        with contextlib.suppress(Exception):
             connection.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 @transaction.atomic

@@ -12,8 +12,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ class ShineClient:
         backoff: float = 0.5,
     ):
         self.base_url = (base_url or settings.SHINE_API_URL).rstrip("/")
+        # Only HTTP: urlopen would also read file: and ftp: URLs.
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ImproperlyConfigured(f"SHINE_API_URL must be http(s): {self.base_url!r}")
         self.api_key = api_key or settings.SHINE_API_KEY
         self.timeout = timeout if timeout is not None else settings.SHINE_TIMEOUT
         self.retries = retries if retries is not None else settings.SHINE_RETRIES
@@ -52,7 +57,7 @@ class ShineClient:
 
     def _once(self, path: str, body: dict, headers: dict) -> dict:
         data = json.dumps(body).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - http(s), checked in __init__
             self.base_url + path,
             data=data,
             method="POST",
@@ -64,7 +69,7 @@ class ShineClient:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             if exc.code >= 500:
