@@ -26,6 +26,7 @@ from vigie.clients.models import (
     LegalForm,
     Regime,
 )
+from vigie.clients.signals import contact_email_changed
 from vigie.firms.models import Membership
 from vigie.lib.text import fold
 from vigie.lib.validators import normalize_ape, normalize_email, normalize_phone, normalize_siret
@@ -189,11 +190,11 @@ def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
             _record_principal(client, actor, contact, None)
     contact.voided_invitations = []
     if old_email and contact.email != old_email:
-        from vigie.invitations.lifecycle import invitations_void_for_contact
-
-        contact.voided_invitations = invitations_void_for_contact(
-            contact=contact, old_email=old_email, actor=actor
+        responses = contact_email_changed.send(
+            sender=Contact, contact=contact, old_email=old_email, actor=actor
         )
+        for _receiver, voided in responses:
+            contact.voided_invitations.extend(voided or [])
     return contact
 
 

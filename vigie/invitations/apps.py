@@ -7,5 +7,5 @@ class InvitationsConfig(AppConfig):
     verbose_name = "Invitations"
 
     def ready(self) -> None:
-        # Connects the outbox listener that keeps invitations in step with their email.
-        from vigie.invitations import services  # noqa: F401
+        # Connects the listeners: the outbox (services), contacts and the partner (receivers).
+        from vigie.invitations import receivers, services  # noqa: F401

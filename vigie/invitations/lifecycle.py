@@ -25,6 +25,7 @@ from vigie.invitations.services import (
     invitation_link,
 )
 from vigie.mail import services as mail
+from vigie.partners.services import partner_invitation_cancel_queue
 
 OPEN_AFTER_SENDING = [Status.PENDING, Status.SENT, Status.FAILED]
 REMIND_SUBJECT = "Rappel : {subject}"
@@ -115,8 +116,6 @@ def _remind_due(firm: Firm, now) -> int:
 
 def invitation_expire(*, invitation: Invitation) -> bool:
     """Expire an open invitation. Returns False when it was no longer open."""
-    from vigie.partners.services import partner_invitation_cancel_queue
-
     with transaction.atomic():
         claimed = Invitation.objects.filter(pk=invitation.pk, status__in=OPEN_AFTER_SENDING).update(
             status=Status.EXPIRED, next_attempt_at=None, updated_at=timezone.now()

@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from vigie.clients.models import ShineStatus
 from vigie.invitations.models import Invitation, Status
 from vigie.partners.models import PartnerLink, PartnerState, WebhookEvent
 from vigie.partners.shine import PartnerRefused, PartnerUnavailable, ShineClient
+from vigie.partners.signals import partner_account_activated, partner_invitation_expired
 
 log = logging.getLogger(__name__)
 
@@ -260,34 +260,6 @@ def _set_client_shine(invitation: Invitation, status: str) -> None:
         client.save(update_fields=["shine_status"])
 
 
-def _activate(invitation: Invitation) -> None:
-    """The account exists at the partner: that is a fact, whatever our invitation said."""
-    from vigie.invitations.services import invitation_accept
-
-    if invitation.is_open:
-        try:
-            invitation_accept(invitation=invitation)
-            return
-        except ValidationError:  # its address is held by another invitation meanwhile
-            pass
-    try:
-        with transaction.atomic():
-            Invitation.objects.filter(pk=invitation.pk).update(
-                status=Status.ACTIVATED, activated_at=timezone.now(), updated_at=timezone.now()
-            )
-    except IntegrityError:  # another invitation holds the address; the link says active
-        pass
-    _set_client_shine(invitation, ShineStatus.ACTIVATED)
-    if invitation.client_id:
-        history.record(
-            invitation.client,
-            actor=None,
-            kind="invitation.activated",
-            summary=f"Compte Shine activé chez le partenaire ({invitation.email}), "
-            f"alors que l'invitation était {invitation.get_status_display().lower()}",
-        )
-
-
 def webhook_secret_for(event) -> str | None:
     """The secret a webhook about this event must be signed with: its invitation's own,
     or SHINE_WEBHOOK_SECRET for a link without one (or an unknown invitation, which then
@@ -345,12 +317,10 @@ def webhook_apply(event: dict) -> str:
         link.account_active = True
         link.state = PartnerState.CREATED
         link.save()
-        _activate(invitation)
+        partner_account_activated.send(sender=PartnerLink, link=link, invitation=invitation)
     elif kind == "invitation.expired":
         link.save()
-        from vigie.invitations.lifecycle import invitation_expire
-
-        invitation_expire(invitation=invitation)
+        partner_invitation_expired.send(sender=PartnerLink, link=link, invitation=invitation)
     else:  # account.closed
         link.account_active = False
         link.save()
