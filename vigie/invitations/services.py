@@ -26,7 +26,7 @@ from vigie.clients import history
 from vigie.clients.models import Client, ClientEvent, Contact, ShineStatus
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Equipment, Slot, Solution
-from vigie.invitations import emails
+from vigie.invitations import emails, tasks
 from vigie.invitations.models import (
     EMAIL_HOLDING_STATUSES,
     BillingMode,
@@ -530,9 +530,8 @@ def bulk_invitation_start(
         client_ids=[c.pk for c in clients],
         total=len(clients),
     )
-    from vigie.invitations.tasks import run_bulk_invitation
 
-    transaction.on_commit(lambda: run_bulk_invitation.enqueue(bulk.pk))
+    transaction.on_commit(lambda: tasks.run_bulk_invitation.enqueue(bulk.pk))
     return bulk
 
 
@@ -614,8 +613,6 @@ def bulk_invitations_sweep(*, now=None) -> int:
     (settings.BULK_INVITATION_LEASE seconds) is put back in the queue. Returns how many."""
     from django_tasks_db.models import DBTaskResult
 
-    from vigie.invitations.tasks import run_bulk_invitation
-
     now = now or timezone.now()
     lease = timedelta(seconds=getattr(settings, "BULK_INVITATION_LEASE", BULK_LEASE))
     running = set(
@@ -626,15 +623,15 @@ def bulk_invitations_sweep(*, now=None) -> int:
     if not running:
         return 0
     alive = set()
-    tasks = DBTaskResult.objects.filter(
-        task_path=run_bulk_invitation.module_path, status__in=["READY", "RUNNING"]
+    waiting = DBTaskResult.objects.filter(
+        task_path=tasks.run_bulk_invitation.module_path, status__in=["READY", "RUNNING"]
     ).values_list("status", "started_at", "args_kwargs")
-    for status, started_at, args_kwargs in tasks:
+    for status, started_at, args_kwargs in waiting:
         if status == "READY" or (started_at is not None and started_at > now - lease):
             alive.update((args_kwargs or {}).get("args", [])[:1])
     dead = sorted(running - alive)
     for pk in dead:
-        run_bulk_invitation.enqueue(pk)
+        tasks.run_bulk_invitation.enqueue(pk)
     return len(dead)
 
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from vigie.invitations.services import bulk_invitation_run
+# services enqueues this task and it runs services: each module imports the other as a
+# module, never a name from it, so either may be imported first.
+from vigie.invitations import services
 
 
 @task()
 def run_bulk_invitation(bulk_id: int) -> None:
-    bulk_invitation_run(bulk_id)
+    services.bulk_invitation_run(bulk_id)

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vigie.lib.validators import normalize_email
+from vigie.mail import tasks
 from vigie.mail.models import EmailStatus, OutboundEmail
 from vigie.mail.signals import email_status_changed
 
@@ -170,20 +171,18 @@ def email_queue_many(items: list[dict]) -> list[OutboundEmail]:
     one INSERT, and one task per BATCH_SIZE emails that reuses one SMTP connection."""
     emails = [_validated(**item) for item in items]
     OutboundEmail.objects.bulk_create(emails, batch_size=500)
-    from vigie.mail.tasks import send_outbound_batch
 
     ids = [e.pk for e in emails]
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start : start + BATCH_SIZE]
-        transaction.on_commit(lambda batch=batch: send_outbound_batch.enqueue(batch))
+        transaction.on_commit(lambda batch=batch: tasks.send_outbound_batch.enqueue(batch))
     return emails
 
 
 def enqueue_on_commit(email_id: int, *, run_after: datetime | None = None) -> None:
-    from vigie.mail.tasks import send_outbound_email
 
     def enqueue():
-        task = send_outbound_email
+        task = tasks.send_outbound_email
         if run_after is not None:
             task = task.using(run_after=run_after)
         task.enqueue(email_id)

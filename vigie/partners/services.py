@@ -14,6 +14,7 @@ from django.utils import timezone
 from vigie.clients import history
 from vigie.clients.models import ShineStatus
 from vigie.invitations.models import Invitation, Status
+from vigie.partners import tasks
 from vigie.partners.models import PartnerLink, PartnerState, WebhookEvent
 from vigie.partners.shine import PartnerRefused, PartnerUnavailable, ShineClient
 from vigie.partners.signals import partner_account_activated, partner_invitation_expired
@@ -47,30 +48,27 @@ def _new_link(invitation: Invitation) -> dict:
 
 def partner_invitation_queue(invitation: Invitation) -> PartnerLink:
     """Ask the worker to create the invitation at the partner once this transaction commits."""
-    from vigie.partners.tasks import create_partner_invitation
 
     link, _ = PartnerLink.objects.get_or_create(
         invitation=invitation, defaults=_new_link(invitation)
     )
     if link.state == PartnerState.PENDING:
-        transaction.on_commit(lambda: create_partner_invitation.enqueue(invitation.pk))
+        transaction.on_commit(lambda: tasks.create_partner_invitation.enqueue(invitation.pk))
     return link
 
 
 def partner_invitations_queue_many(invitations: list[Invitation]) -> None:
     """The same for a bulk run: one row each, one task for the lot."""
-    from vigie.partners.tasks import create_partner_invitations
 
     PartnerLink.objects.bulk_create(
         [PartnerLink(invitation=i, **_new_link(i)) for i in invitations], ignore_conflicts=True
     )
     ids = [i.pk for i in invitations]
-    transaction.on_commit(lambda: create_partner_invitations.enqueue(ids))
+    transaction.on_commit(lambda: tasks.create_partner_invitations.enqueue(ids))
 
 
 def partner_invitation_cancel_queue(invitation: Invitation) -> None:
     """The invitation is over here (cancelled, expired): close it at the partner too."""
-    from vigie.partners.tasks import cancel_partner_invitation
 
     link = PartnerLink.objects.filter(invitation=invitation).first()
     if link is None:
@@ -81,7 +79,7 @@ def partner_invitation_cancel_queue(invitation: Invitation) -> None:
     elif link.state == PartnerState.CREATED and not link.account_active:
         link.next_attempt_at = timezone.now()
         link.save(update_fields=["next_attempt_at", "updated_at"])
-        transaction.on_commit(lambda: cancel_partner_invitation.enqueue(invitation.pk))
+        transaction.on_commit(lambda: tasks.cancel_partner_invitation.enqueue(invitation.pk))
 
 
 def partner_invitation_cancel(
@@ -228,8 +226,6 @@ def partner_onboarding(invitation: Invitation) -> PartnerLink:
 
 def partners_sweep() -> int:
     """Requeue partner calls whose next attempt is due (a killed worker leaves them so)."""
-    from vigie.partners.tasks import cancel_partner_invitation, create_partner_invitation
-
     due = PartnerLink.objects.filter(next_attempt_at__lte=timezone.now() - SWEEP_GRACE)
     to_create = due.filter(state=PartnerState.PENDING)
     to_cancel = due.filter(state=PartnerState.CREATED, account_active=False).exclude(
@@ -237,8 +233,8 @@ def partners_sweep() -> int:
     )
     count = 0
     for task, rows in (
-        (create_partner_invitation, to_create),
-        (cancel_partner_invitation, to_cancel),
+        (tasks.create_partner_invitation, to_create),
+        (tasks.cancel_partner_invitation, to_cancel),
     ):
         for invitation_id in list(rows.values_list("invitation_id", flat=True)):
             # Push the next attempt forward first so two sweeps don't queue it twice.

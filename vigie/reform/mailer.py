@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.html import escape, linebreaks
 
+from vigie.mail.services import email_queue
 from vigie.reform.models import Mandate, ReformEmailTemplate
 
 DEFAULT_SUBJECT = "Réforme de la facturation électronique : ce qui change pour {entreprise}"
@@ -41,8 +42,6 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def _queue(**kwargs):
-    from vigie.mail.services import email_queue
-
     return email_queue(**kwargs)
 
 
