@@ -50,6 +50,7 @@ chromium:
 test: install-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark prints its figures; each can also run alone.
@@ -103,6 +104,7 @@ wrk pgbouncer:
 lint: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/lint-imports  # the layers, declared in .importlinter
 
 format: lint
 

@@ -1,6 +1,6 @@
 """A fast generator of large portfolios for the bench: raw inserts in big batches.
 
-Rows look like the demo's (vigie/clients/demo.py) — French names, valid SIRETs,
+Rows look like the demo's (vigie/demo/data.py) — French names, valid SIRETs,
 about 2 contacts, 1.5 assigned collaborators and 1.2 equipment rows per client —
 but are written straight to the tables (COPY)
 with the secondary indexes dropped during the load and rebuilt after it.
@@ -22,8 +22,8 @@ from stdnum import luhn
 from vigie.accounts.models import User
 from vigie.clients import directory, rowversion, searchdoc
 from vigie.clients.counts import recount
-from vigie.clients.demo import draw_mandate, draw_pa
 from vigie.clients.models import Client, ClientAssignment, Contact, PaStatus
+from vigie.demo.data import draw_mandate, draw_pa
 from vigie.equipment.models import Equipment, Solution
 from vigie.firms.models import Firm, Membership, Role
 from vigie.lib.text import fold as _fold

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import sign_in
-from vigie.clients.demo import build_demo
+from vigie.demo.data import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

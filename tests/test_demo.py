@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from vigie.accounts.models import User
-from vigie.clients.demo import DEMO_FIRM, GUIDE_ROWS, WITNESS_FIRM
 from vigie.clients.models import Client, Contact
+from vigie.demo.data import DEMO_FIRM, GUIDE_ROWS, WITNESS_FIRM
 from vigie.equipment.models import Equipment
 from vigie.firms.models import Firm, Role
 from vigie.invitations.models import Invitation
@@ -21,7 +21,7 @@ def demo(django_db_setup, django_db_blocker):
         install(Solution)
         call_command("demo")
         yield
-        from vigie.clients.demo import delete_demo
+        from vigie.demo.data import delete_demo
 
         delete_demo()
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "vigie.partners",
     "vigie.mail",
     "vigie.reform",
+    "vigie.demo",  # the demo portfolio (`vigie demo`), on top of every app
 ]
 
 MIDDLEWARE = [

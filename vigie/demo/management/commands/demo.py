@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vigie.clients import demo
+from vigie.demo import data as demo
 
 
 class Command(BaseCommand):
