@@ -18,6 +18,7 @@ from vigie.clients import services as client_services
 from vigie.clients.access import get_client
 from vigie.clients.forms import ContactForm
 from vigie.clients.models import Client
+from vigie.clients.portfolio.query import Params, PortfolioQuery
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment import services
 from vigie.equipment.forms import DeclareForm, ShineForm, SiretForm
@@ -213,8 +214,6 @@ def _selected_clients(request, data) -> list[Client]:
     """The ticked codes, or every client matching the portfolio's search ("all")."""
     qs = Client.objects.for_firm(request.firm).active()
     if data.get("all") == "1":
-        from vigie.clients.portfolio.query import Params, PortfolioQuery
-
         params = Params.from_query(QueryDict(data.get("query", "")))
         solution = (
             Solution.objects.filter(slug=params.solution).first() if params.solution else None
