@@ -222,7 +222,13 @@ class Generator:
                 conn = await self._connection()
                 conn[1].write(payload)
                 status, keep = await _read_response(conn[0])
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+        except (
+            OSError,
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            TimeoutError,
+        ):
             status = 0
         finally:
             if conn is not None:
