@@ -132,7 +132,7 @@ def start_gunicorn(tree: Path, env: dict, workers: int, threads: int) -> tuple:
     sys.exit(f"gunicorn of {tree} did not start")
 
 
-def build_requests(path: Path, session: str, csrf: str, host: str) -> list[bytes]:
+def build_requests(path: Path, session: str, csrf: str, host: str) -> list[tuple[str, bytes]]:
     """load/run.py's mix (METHOD<TAB>PATH<TAB>BODY a line) as raw HTTP/1.1 requests, with
     the headers load/mix.lua adds."""
     common = (
@@ -152,8 +152,16 @@ def build_requests(path: Path, session: str, csrf: str, host: str) -> list[bytes
             )
         else:
             body = ""
-        out.append(f"{method} {target} HTTP/1.1\r\n{common}{extra}\r\n{body}".encode())
+        kind = _kind(target)
+        out.append((kind, f"{method} {target} HTTP/1.1\r\n{common}{extra}\r\n{body}".encode()))
     return out
+
+
+def _kind(path: str) -> str:
+    """load/run.py's kinds of request: portfolio, search, client, edit."""
+    if path.startswith("/clients/"):
+        return "edit" if path.rstrip("/").count("/") > 2 else "client"
+    return "search" if "q=" in path else "portfolio"
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
@@ -215,7 +223,7 @@ class Generator:
         async with self.freed:
             self.freed.notify()
 
-    async def _one(self, payload: bytes, scheduled: float, out: list) -> None:
+    async def _one(self, kind: str, payload: bytes, scheduled: float, out: list) -> None:
         conn, keep, status = None, False, 0
         try:
             async with asyncio.timeout(TIMEOUT_S):
@@ -233,7 +241,7 @@ class Generator:
         finally:
             if conn is not None:
                 await self._release(conn, keep and status != 0)
-        out.append((time.monotonic() - scheduled, status))
+        out.append((time.monotonic() - scheduled, status, kind))
 
     async def step(self, rate: float, seconds: float) -> dict:
         """Send at `rate` for `seconds` on schedule, wait for the answers, summarise."""
@@ -250,9 +258,9 @@ class Generator:
                 await asyncio.sleep(delay)
             else:
                 late = max(late, -delay)
-            payload = self.requests[self.next % len(self.requests)]
+            kind, payload = self.requests[self.next % len(self.requests)]
             self.next += 1
-            task = asyncio.create_task(self._one(payload, scheduled, out))
+            task = asyncio.create_task(self._one(kind, payload, scheduled, out))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         sent_for = time.monotonic() - t0
@@ -260,10 +268,13 @@ class Generator:
         if tasks:
             await asyncio.wait(set(tasks))
         cpu = (cpu_sent.user + cpu_sent.system) - (cpu0.user + cpu0.system)
-        times = sorted(ms for ms, status in out)
-        errors = sum(1 for ms, status in out if not 200 <= status < 400)
+        times = sorted(t for t, _status, _kind in out)
+        kinds: dict[str, list[float]] = {}
+        for t, _status, k in out:
+            kinds.setdefault(k, []).append(t * 1000)
+        errors = sum(1 for _t, status, _k in out if not 200 <= status < 400)
         statuses: dict[int, int] = {}
-        for _ms, status in out:
+        for _t, status, _k in out:
             statuses[status] = statuses.get(status, 0) + 1
         return {
             "rate": rate,
@@ -276,6 +287,7 @@ class Generator:
             "statuses": dict(sorted(statuses.items())),  # 0: no answer (refused, timeout)
             "cpu": 100 * cpu / sent_for if sent_for > 0 else 0.0,
             "late_ms": late * 1000,
+            "kinds": {k: (_p(sorted(v), 0.5), _p(sorted(v), 0.95)) for k, v in kinds.items()},
             "bound_reached": self.bound_reached - reached0,
             "open": self.open,
         }
@@ -301,7 +313,7 @@ def _print_step(label: str, s: dict) -> None:
     )
 
 
-async def search(url: str, requests: list[bytes], args) -> dict:
+async def search(url: str, requests: list[tuple[str, bytes]], args) -> dict:
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 80
     gen = Generator(host, port, build_payloads(requests, f"{host}:{port}"), args.connections)
@@ -345,8 +357,9 @@ async def search(url: str, requests: list[bytes], args) -> dict:
     }
 
 
-def build_payloads(requests: list[bytes], hostport: str) -> list[bytes]:
-    return [r.replace(b"Host: HOST\r\n", f"Host: {hostport}\r\n".encode()) for r in requests]
+def build_payloads(requests: list[tuple[str, bytes]], hostport: str) -> list[tuple[str, bytes]]:
+    host = f"Host: {hostport}\r\n".encode()
+    return [(kind, r.replace(b"Host: HOST\r\n", host)) for kind, r in requests]
 
 
 def measure(tree: Path, prepared: dict, requests_file: Path, args) -> dict:
@@ -370,6 +383,12 @@ def measure(tree: Path, prepared: dict, requests_file: Path, args) -> dict:
             except subprocess.TimeoutExpired:
                 proc.kill()
     cap = " (--max reached: higher still)" if result["capped"] else ""
+    if result["best_step"]:
+        kinds = result["best_step"]["kinds"]
+        print(
+            "    at that rate, p50 / p95 ms by kind: "
+            + ", ".join(f"{k} {p50:.1f} / {p95:.1f}" for k, (p50, p95) in sorted(kinds.items()))
+        )
     print(f"  → highest rate holding the target: {result['best']:.1f}/s{cap}; "
           f"{result['seconds']:.0f} s of load")  # fmt: skip
     return result
