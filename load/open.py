@@ -198,6 +198,7 @@ class Generator:
         self.bound_reached = 0
         self.freed = asyncio.Condition()
         self.next = 0
+        self.server_pid: int | None = None
 
     async def _connection(self) -> tuple:
         while True:
@@ -248,6 +249,7 @@ class Generator:
         out: list[tuple[float, int]] = []
         tasks = set()
         cpu0, reached0 = os.times(), self.bound_reached
+        server0 = _server_cpu(self.server_pid)
         t0 = time.monotonic() + 0.05
         count = int(rate * seconds)
         late = 0.0
@@ -268,6 +270,7 @@ class Generator:
         if tasks:
             await asyncio.wait(set(tasks))
         cpu = (cpu_sent.user + cpu_sent.system) - (cpu0.user + cpu0.system)
+        server = _server_cpu(self.server_pid) - server0
         times = sorted(t for t, _status, _kind in out)
         kinds: dict[str, list[float]] = {}
         for t, _status, k in out:
@@ -286,6 +289,7 @@ class Generator:
             "errors": errors,
             "statuses": dict(sorted(statuses.items())),  # 0: no answer (refused, timeout)
             "cpu": 100 * cpu / sent_for if sent_for > 0 else 0.0,
+            "server_ms": 1000 * server / count if count and self.server_pid else None,
             "late_ms": late * 1000,
             "kinds": {k: (_p(sorted(v), 0.5), _p(sorted(v), 0.95)) for k, v in kinds.items()},
             "bound_reached": self.bound_reached - reached0,
@@ -307,16 +311,33 @@ def _print_step(label: str, s: dict) -> None:
         f"  {label:9} rate {s['rate']:7.1f}/s  achieved {s['achieved']:7.1f}/s  "
         f"p50 {s['p50']:7.1f}  p95 {s['p95']:7.1f}  p99 {s['p99']:7.1f} ms  "
         f"errors {s['errors']:4d}  generator CPU {s['cpu']:3.0f} %  "
-        f"max send lag {s['late_ms']:.0f} ms{bound}  statuses {s['statuses']}"
+        + (f"gunicorn CPU {s['server_ms']:.1f} ms/request  " if s["server_ms"] is not None else "")
+        + f"max send lag {s['late_ms']:.0f} ms{bound}  statuses {s['statuses']}"
         + ("" if label == "warm-up" else f"  [{'good' if _good(s) else 'bad'}]"),
         flush=True,
     )
 
 
-async def search(url: str, requests: list[tuple[str, bytes]], args) -> dict:
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds of gunicorn's processes (master and workers, from /proc; 0 elsewhere)."""
+    if pid is None:
+        return 0.0
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for p in [str(pid), *children]:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+    return total
+
+
+async def search(url: str, requests: list[tuple[str, bytes]], args, server_pid=None) -> dict:
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 80
     gen = Generator(host, port, build_payloads(requests, f"{host}:{port}"), args.connections)
+    gen.server_pid = server_pid
     started = time.monotonic()
     warm = await gen.step(args.start, args.warm_up)
     _print_step("warm-up", warm)
@@ -374,7 +395,7 @@ def measure(tree: Path, prepared: dict, requests_file: Path, args) -> dict:
         flush=True,
     )
     try:
-        result = asyncio.run(search(url, payloads, args))
+        result = asyncio.run(search(url, payloads, args, proc.pid if proc else None))
     finally:
         if proc is not None:
             proc.terminate()
