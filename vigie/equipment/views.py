@@ -265,7 +265,9 @@ def _selection(request, clients, **extra) -> HttpResponse:
 def selection_dialog(request):
     clients = _selected_clients(request, request.GET)
     if not clients:
-        return HttpResponse('<p class="banner err" role="alert">Aucun client sélectionné.</p>')
+        return render(
+            request, "includes/error_banner.html", {"message": "Aucun client sélectionné."}
+        )
     return _selection(request, clients)
 
 

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vigie.invitations import emails, lifecycle, services
@@ -89,7 +88,7 @@ def _act(request, public_id, action, done: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, error)
             return _back(invitation)
-        return HttpResponse(f'<p class="banner err" role="alert">{escape(error)}</p>')
+        return render(request, "includes/error_banner.html", {"message": error})
     if not request.htmx:
         messages.success(request, done)
         return _back(invitation)
