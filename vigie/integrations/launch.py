@@ -22,6 +22,7 @@ from django.utils import timezone
 from vigie.accounts.models import User
 from vigie.firms.models import Firm
 from vigie.integrations.models import IntegrationSecret, LaunchNonce
+from vigie.lib.storable import is_storable
 
 MAX_LIFETIME = 60  # seconds between now and `exp`
 CLOCK_SKEW = 5
@@ -56,7 +57,7 @@ def launch_verify(querydict, *, now: float | None = None) -> tuple[User, Firm, s
         params[name] = values[0]
     if any(not params.get(name) for name in REQUIRED):
         raise LaunchRefused("malformed", "Ce lien de connexion est incomplet.")
-    if any("\x00" in value for value in params.values()):  # PostgreSQL stores no NUL
+    if not all(is_storable(value) for value in params.values()):
         raise LaunchRefused("malformed", "Ce lien de connexion est mal formé.")
     try:
         firm = Firm.objects.get(public_id=uuid.UUID(params["firm"]))
