@@ -24,6 +24,10 @@ from vigie.firms.models import Firm
 from vigie.integrations.models import IntegrationSecret, LaunchNonce
 from vigie.lib.storable import is_storable
 
+# Also said when a switch confirmed in the browser finds the link stale or its user gone.
+EXPIRED = "Ce lien de connexion a expiré : relancez la console."
+NOT_MEMBER = "Cette adresse n'est pas celle d'un collaborateur actif de ce cabinet."
+
 MAX_LIFETIME = 60  # seconds between now and `exp`
 CLOCK_SKEW = 5
 REQUIRED = ("email", "exp", "nonce", "firm", "sig")
@@ -68,7 +72,7 @@ def launch_verify(querydict, *, now: float | None = None) -> tuple[User, Firm, s
     except ValueError:
         raise LaunchRefused("malformed", "Ce lien de connexion est mal formé.") from None
     if exp < now:
-        raise LaunchRefused("expired", "Ce lien de connexion a expiré : relancez la console.")
+        raise LaunchRefused("expired", EXPIRED)
     if exp > now + MAX_LIFETIME + CLOCK_SKEW:
         raise LaunchRefused(
             "too_long", "Ce lien de connexion est valable trop longtemps (60 secondes au plus)."
@@ -91,9 +95,7 @@ def launch_verify(querydict, *, now: float | None = None) -> tuple[User, Firm, s
         .first()
     )
     if user is None:
-        raise LaunchRefused(
-            "not_member", "Cette adresse n'est pas celle d'un collaborateur actif de ce cabinet."
-        )
+        raise LaunchRefused("not_member", NOT_MEMBER)
     try:
         with transaction.atomic():
             LaunchNonce.objects.create(

@@ -15,7 +15,7 @@ from vigie.api.models import ApiKey
 from vigie.clients.models import Client
 from vigie.integrations import services
 from vigie.integrations.forms import NameForm
-from vigie.integrations.launch import LaunchRefused, launch_verify
+from vigie.integrations.launch import EXPIRED, NOT_MEMBER, LaunchRefused, launch_verify
 from vigie.integrations.models import IntegrationSecret
 from vigie.lib.decorators import admin_required
 
@@ -126,7 +126,7 @@ def launch_confirm(request):
     if "cancel" in request.POST:
         return redirect("home")
     if not isinstance(pending, dict) or pending.get("expires", 0) < time.time():
-        refusal = LaunchRefused("expired", "Ce lien de connexion a expiré : relancez la console.")
+        refusal = LaunchRefused("expired", EXPIRED)
         return _refused(request, refusal)
     user = (
         User.objects.filter(pk=pending["user"], is_active=True, membership__firm=pending["firm"])
@@ -134,9 +134,7 @@ def launch_confirm(request):
         .first()
     )
     if user is None:
-        refusal = LaunchRefused(
-            "not_member", "Cette adresse n'est pas celle d'un collaborateur actif de ce cabinet."
-        )
+        refusal = LaunchRefused("not_member", NOT_MEMBER)
         return _refused(request, refusal)
     logout(request)  # allauth's second-factor step runs only for a signed-out browser
     return _sign_in(request, user, user.membership.firm, pending["code"])
