@@ -125,5 +125,15 @@ vendor:
 	cp /tmp/vigie-vendor/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
 	@echo "htmx $(HTMX_VERSION) copied; update templates/base.html and static/vendor/README.md."
 
+# Refresh the axe-core the accessibility browser tests inject (tests/vendor/README.md).
+AXE_VERSION ?= 4.14.1
+.PHONY: vendor-axe
+vendor-axe:
+	rm -rf /tmp/vigie-vendor-axe && mkdir -p /tmp/vigie-vendor-axe
+	cd /tmp/vigie-vendor-axe && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-*.tgz
+	rm -f tests/vendor/axe-core-*.min.js
+	cp /tmp/vigie-vendor-axe/package/axe.min.js tests/vendor/axe-core-$(AXE_VERSION).min.js
+	@echo "axe-core $(AXE_VERSION) copied; update tests/vendor/README.md."
+
 clean: db-stop
 	rm -rf $(VENV) var
