@@ -1,4 +1,4 @@
-"""The portfolio's lookups (collaborators, catalogue) kept per process while the firm's
+"""The portfolio's lookups (collaborators, catalogue) kept in the `lookups` cache under the firm's
 directory version (vigie.clients.directory) stays the same.
 
 Each test shows the portfolio first, so that its lookups are kept, then changes what
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
@@ -41,8 +42,8 @@ def version_of(firm) -> int | None:
 
 
 def kept(firm) -> bool:
-    entry = query._LOOKUPS.get(firm.pk)
-    return entry is not None and entry[0] == version_of(firm)
+    """The lookups are in the `lookups` cache under the firm's current version."""
+    return caches[query.LOOKUPS_ALIAS].get(f"{firm.pk}:{version_of(firm)}") is not None
 
 
 @pytest.fixture

@@ -44,3 +44,36 @@ def test_production_settings_require_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "cache", "sessions"),
+    [
+        ("", "DatabaseCache", "backends.db"),
+        ("redis://127.0.0.1:6379/9", "RedisCache", "backends.cached_db"),
+    ],
+)
+def test_sessions_are_cached_only_in_a_cache_every_process_shares(
+    tmp_path, redis_url, cache, sessions
+):
+    """A per-process cache would keep a signed-out session alive in the other processes:
+    sessions go through the cache only when the default cache is Redis."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "1",
+        "VIGIE_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        "REDIS_URL": redis_url,
+    }
+    code = (
+        "import vigie.settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE, s.CACHES['lookups']['BACKEND'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    default, engine, lookups = result.stdout.split()
+    assert default.endswith(cache) and engine.endswith(sessions)
+    assert lookups.endswith("LocMemCache")

@@ -219,13 +219,39 @@ def _rows_cache() -> dict:
     }
 
 
-CACHES = {
-    "default": {
+def _default_cache() -> dict:
+    """Shared by every process: rate limits, and the sessions when it is Redis."""
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vigie",
+        }
+    return {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "vigie_cache",
-    },
+    }
+
+
+CACHES = {
+    "default": _default_cache(),
     "rows": _rows_cache(),
+    # Each firm's collaborators and catalogue, keyed by its directory version: small,
+    # read on every portfolio page, so each process keeps its own.
+    "lookups": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "lookups",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 2_000},
+    },
 }
+# Sessions in the database; read through the shared cache when there is one (Redis), so
+# that a sign-out in one process ends the session in every other.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 TASKS = {
     "default": {

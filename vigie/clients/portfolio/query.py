@@ -21,23 +21,26 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import urlencode
 
+from django.core.cache import caches
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 
+from vigie.accounts.models import Collaborator, User
 from vigie.clients import searchdoc
-from vigie.clients.counts import TABLE as COUNT_TABLE
 from vigie.clients.counts import active_clients
-from vigie.clients.directory import TABLE as DIRECTORY_TABLE
 from vigie.clients.models import (
     Client,
     ClientAssignment,
+    ClientCount,
     Contact,
+    DirectoryVersion,
     LegalForm,
     MandateStatus,
     PaStatus,
     ShineStatus,
 )
 from vigie.clients.rowversion import TABLE as VERSION_TABLE
-from vigie.equipment.models import Equipment, Slot
+from vigie.equipment.models import Equipment, Slot, Solution
 from vigie.lib.rows import RowLoader
 from vigie.lib.storable import UNSTORABLE
 from vigie.lib.text import fold
@@ -471,61 +474,45 @@ class Lookups:
 
     @classmethod
     def for_firm(cls, firm) -> Lookups:
-        """The firm's lookups: kept by the process while the firm's directory version
-        (vigie.clients.directory) stays the same; the count read each time with it."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT (SELECT active FROM {COUNT_TABLE} WHERE firm_id = %s), "
-                f"(SELECT version FROM {DIRECTORY_TABLE} WHERE firm_id = %s)",
-                [firm.id, firm.id],
-            )
-            active, version = cursor.fetchone()
-        kept = _LOOKUPS.get(firm.id)
-        if version is not None and kept is not None and kept[0] == version:
-            return replace(kept[1], active_clients=active or 0)
-        lookups = cls.read(firm)
-        if version is not None:
-            if len(_LOOKUPS) >= MAX_KEPT_LOOKUPS:
-                _LOOKUPS.clear()
+        """The firm's lookups, kept in the `lookups` cache under the firm's directory
+        version (vigie.clients.directory, renewed by triggers whenever a collaborator or
+        the catalogue changes); the count is read each time, with the version."""
+        state = (
+            DirectoryVersion.objects.filter(firm_id=firm.id)
+            .annotate(active=Subquery(_ACTIVE.filter(firm_id=OuterRef("firm_id"))))
+            .values_list("version", "active")
+            .first()
+        )
+        if state is None:  # a firm written while the triggers were off: nothing kept
+            return replace(cls.read(firm), active_clients=active_clients(firm.id))
+        version, active = state
+        key = f"{firm.id}:{version}"
+        lookups = caches[LOOKUPS_ALIAS].get(key)
+        if lookups is None:
             # Read after the version: never older than it.
-            _LOOKUPS[firm.id] = (version, lookups)
-        return lookups
+            lookups = cls.read(firm)
+            caches[LOOKUPS_ALIAS].set(key, lookups)
+        return replace(lookups, active_clients=active or 0)
 
     @classmethod
     def read(cls, firm) -> Lookups:
-        """One statement: the firm's collaborators (by name) and the catalogue (in its
-        order), each numbered by the database so its collation decides the order, and
-        the count kept by vigie.clients.counts."""
-        from vigie.accounts.models import Collaborator, User
-        from vigie.equipment.models import Solution
-        from vigie.firms.models import Membership
-
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 'u', u.id, u.email, u.first_name, u.last_name, ROW_NUMBER() OVER "
-                f"(ORDER BY u.last_name, u.first_name, u.id) FROM {User._meta.db_table} u "
-                f"JOIN {Membership._meta.db_table} m ON m.user_id = u.id WHERE m.firm_id = %s "
-                "UNION ALL SELECT 's', s.id, s.slug, s.name, NULL, ROW_NUMBER() OVER "
-                f'(ORDER BY s."group", s.position, s.name) FROM {Solution._meta.db_table} s '
-                f"UNION ALL SELECT 'n', active, NULL, NULL, NULL, 0 FROM {COUNT_TABLE} "
-                "WHERE firm_id = %s",
-                [firm.id, firm.id],
-            )
-            found = sorted(cursor.fetchall(), key=lambda r: (r[0], r[5]))
-        users, solutions, active = {}, {}, 0
-        for kind, pk, a, b, c, _n in found:
-            if kind == "u":
-                users[pk] = Collaborator(pk, a, b, c)
-            elif kind == "s":
-                solutions[pk] = SolutionRef(pk, a, b)
-            else:
-                active = pk
-        return cls(users=users, solutions=solutions, active_clients=active)
+        """The firm's collaborators (by name) and the catalogue (in its order)."""
+        users = (
+            User.objects.filter(membership__firm_id=firm.id)
+            .order_by("last_name", "first_name", "id")
+            .values_list("id", "email", "first_name", "last_name")
+        )
+        solutions = Solution.objects.order_by("group", "position", "name").values_list(
+            "id", "slug", "name"
+        )
+        return cls(
+            users={pk: Collaborator(pk, *rest) for pk, *rest in users},
+            solutions={pk: SolutionRef(pk, slug, name) for pk, slug, name in solutions},
+        )
 
 
-# firm id → (directory version, Lookups) of the firms this process has shown.
-_LOOKUPS: dict[int, tuple[int, Lookups]] = {}
-MAX_KEPT_LOOKUPS = 10_000
+LOOKUPS_ALIAS = "lookups"
+_ACTIVE = ClientCount.objects.values("active")
 
 
 @dataclass(frozen=True)
