@@ -113,7 +113,11 @@ def test_the_reform_journey(page, live_server, firm, tmp_path):
     expect(_figure(page, "sensitised")).to_have_text("2")
     expect(page.get_by_test_id("figure-sensitised-percent")).to_have_text("67 %")
     expect(_figure(page, "mandate")).to_have_text("1")
-    # The figure links to the clients still to inform.
-    page.get_by_test_id("figure-sensitised").click()
+    # The figure opens the two clients informed; « à traiter » the one still to inform.
+    page.get_by_test_id("figure-sensitised-done").click()
+    expect(page.locator("[data-testid=page-range]")).to_have_text("1-2 sur 2")
+    expect(page.locator('tr[data-code="000248"]')).to_have_count(0)
+    page.go_back()
+    page.get_by_test_id("figure-sensitised-todo").click()
     expect(page.locator("[data-testid=page-range]")).to_have_text("1-1 sur 1")
     expect(page.locator('tr[data-code="000248"]')).to_be_visible()

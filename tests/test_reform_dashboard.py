@@ -77,20 +77,21 @@ def test_it_counts_per_collaborator(firm_a, portfolio, alice, bob):
     assert all(f.percent == 0 for f in people[alice].figures)
 
 
-def test_each_link_lists_exactly_the_clients_still_to_act_on(firm_a, portfolio, bob):
-    figures = dashboard.firm_figures(firm_a)
-    for figure in figures:
-        params = Params.from_query(figure.todo_query)
-        assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.todo, figure.key
-        done = {"sensi": "oui", "facturation": "oui"}
-        if figure.key in ("sensitised", "equipped"):
-            key = next(iter(figure.todo_query))
-            params = Params.from_query({key: done[key]})
-            assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.done
-    bob_row = next(p for p in dashboard.collaborator_figures(firm_a) if p.user == bob)
-    for figure in bob_row.figures:
-        params = Params.from_query({**figure.todo_query, "collab": str(bob.id)})
-        assert PortfolioQuery(firm_id=firm_a.id, params=params).count() == figure.todo
+def _count(firm, query: dict) -> int:
+    return PortfolioQuery(firm_id=firm.id, params=Params.from_query(query)).count()
+
+
+def test_each_figure_lists_exactly_the_clients_it_counts(firm_a, portfolio, alice, bob):
+    for figure in dashboard.firm_figures(firm_a):
+        assert _count(firm_a, figure.done_query) == figure.done, figure.key
+        assert _count(firm_a, figure.todo_query) == figure.todo, figure.key
+    for person in dashboard.collaborator_figures(firm_a):
+        collab = {"collab": str(person.user.id)}
+        assert _count(firm_a, collab) == person.total
+        for figure in person.figures:
+            # The cell shows `done`: its link lists those clients, not the others.
+            assert _count(firm_a, {**figure.done_query, **collab}) == figure.done, figure.key
+            assert _count(firm_a, {**figure.todo_query, **collab}) == figure.todo, figure.key
 
 
 def test_the_weekly_chart_reads_the_history_backwards(firm_a, portfolio, alice):
@@ -117,18 +118,32 @@ def test_the_weekly_chart_reads_the_history_backwards(firm_a, portfolio, alice):
     assert [w.values["mandate"] for w in weeks] == [2] * 12
 
 
-def test_the_chart_axis_has_four_even_steps():
-    from vigie.reform.chart import _nice_max
+def test_the_chart_axis_is_scaled_to_the_portfolio():
+    from vigie.reform.chart import _axis
 
-    assert [_nice_max(v) for v in (0, 3, 5, 9, 37, 4537, 100_000)] == [
-        4,
-        4,
-        8,
-        20,
-        40,
-        8000,
-        100_000,
+    # (top, step): at most five round steps, the top the first multiple at or above.
+    assert [_axis(v) for v in (0, 3, 5, 9, 37, 4537, 100_000)] == [
+        (4, 1),
+        (4, 1),
+        (5, 1),
+        (10, 2),
+        (40, 10),
+        (5000, 1000),
+        (100_000, 20_000),
     ]
+    assert _axis(26) == (30, 10) and _axis(130) == (150, 50) and _axis(2400) == (2500, 500)
+
+
+def test_the_chart_ticks_climb_by_the_step_to_the_top():
+    from vigie.reform.chart import build
+
+    weeks = [
+        dashboard.Week(
+            start=date(2026, 1, 5), values=dict.fromkeys(("sensitised", "mandate", "pa"), 3)
+        )
+    ]
+    chart = build(weeks, 4537)
+    assert [t["label"] for t in chart["ticks"]] == ["0", "1000", "2000", "3000", "4000", "5000"]
 
 
 def test_days_left():
@@ -148,10 +163,16 @@ def test_the_page_shows_figures_chart_and_links(alice_client, firm_a, portfolio,
     assert "<svg" in html and "<polyline" in html and "<script" not in html.split("<main")[1]
     figures = {f.key: f for f in response.context["figures"]}
     query = dict(parse_qsl(urlsplit(figures["mandate"].url).query))
-    assert urlsplit(figures["mandate"].url).path == "/" and query == {"mandat": "non_signe"}
-    assert f'href="/?collab={bob.id}&amp;facturation=non"' in html
-    # The link opens the portfolio with exactly those clients.
+    assert urlsplit(figures["mandate"].url).path == "/" and query == {"mandat": "signe"}
+    todo = dict(parse_qsl(urlsplit(figures["mandate"].todo_url).query))
+    assert todo == {"mandat": "non_signe"}
+    # Bob's « équipés » cell opens his equipped clients, not his others.
+    assert f'href="/?collab={bob.id}&amp;facturation=oui"' in html
+    assert f'href="/?collab={bob.id}&amp;facturation=non"' not in html
+    # Each link opens the portfolio with exactly those clients.
     page = alice_client.get(figures["pa"].url).content.decode()
+    assert '<span class="range" data-testid="page-range">1-3 sur 3</span>' in page
+    page = alice_client.get(figures["pa"].todo_url).content.decode()
     assert '<span class="range" data-testid="page-range">1-7 sur 7</span>' in page
 
 

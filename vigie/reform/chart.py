@@ -8,7 +8,8 @@ from django.utils import formats
 
 from vigie.reform.dashboard import CHART_SERIES, Week
 
-WIDTH, HEIGHT = 640, 220
+# Wide, like the card that holds it at a desktop width (the SVG scales to the card).
+WIDTH, HEIGHT = 1200, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
 COLOURS = {"sensitised": "#2e90fa", "mandate": "#12b76a", "pa": "#f79009"}
 
@@ -22,14 +23,24 @@ class Series:
     last: int
 
 
-def _nice_max(value: int) -> int:
-    """The smallest 4 × (1, 2, 2.5 or 5 × 10^k) at or above `value`: four even ticks."""
+MAX_STEPS = 5
+
+
+def _axis(value: int) -> tuple[int, int]:
+    """(top, step) of the vertical axis: the smallest round step (1, 2, 2.5 or 5 × 10^k)
+    that reaches `value` in at most five steps, and the first multiple of it at or
+    above `value`. The portfolio's total then sits near the top: 4,537 clients give an
+    axis to 5,000 (not 8,000), 9 clients an axis to 10."""
+    value = max(value, 4)
     magnitude = 1
     while True:
         for factor in (1, 2, 2.5, 5):
-            step = int(factor * magnitude)
-            if step and 4 * step >= value:
-                return 4 * step
+            step = factor * magnitude
+            if step != int(step):
+                continue
+            steps = -(-value // int(step))
+            if steps <= MAX_STEPS:
+                return steps * int(step), int(step)
         magnitude *= 10
 
 
@@ -39,7 +50,7 @@ def _n(value: float) -> str:
 
 
 def build(weeks: list[Week], total: int) -> dict:
-    top = _nice_max(max([total, *[v for w in weeks for v in w.values.values()]] or [1]))
+    top, tick = _axis(max([total, *[v for w in weeks for v in w.values.values()]]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(weeks) - 1)
 
@@ -59,7 +70,9 @@ def build(weeks: list[Week], total: int) -> dict:
         )
         for key, label, *_ in CHART_SERIES
     ]
-    ticks = [{"y": y(top * i // 4), "label": formats.number_format(top * i // 4)} for i in range(5)]
+    ticks = [
+        {"y": y(value), "label": formats.number_format(value)} for value in range(0, top + 1, tick)
+    ]
     labels = [
         {"x": x(i), "label": formats.date_format(w.start, "d/m")}
         for i, w in enumerate(weeks)

@@ -22,12 +22,18 @@ from vigie.reform.rules import equipped_q
 ISSUANCE_DEADLINE = date(2027, 9, 1)
 RECEPTION_DATE = date(2026, 9, 1)
 
-# (key, label, portfolio filter that lists the clients still to act on)
+# (key, label, portfolio filter listing the clients counted (done), the one listing the
+# clients still to act on (to do)). Each figure links to exactly the clients it counts.
 MEASURES = [
-    ("sensitised", "Sensibilisés à la réforme", {"sensi": "non"}),
-    ("mandate", "Mandat signé", {"mandat": "non_signe"}),
-    ("pa", "Inscrits auprès d'une PA", {"pa": "non_inscrit"}),
-    ("equipped", "Équipés d'une app de facturation électronique", {"facturation": "non"}),
+    ("sensitised", "Sensibilisés à la réforme", {"sensi": "oui"}, {"sensi": "non"}),
+    ("mandate", "Mandat signé", {"mandat": "signe"}, {"mandat": "non_signe"}),
+    ("pa", "Inscrits auprès d'une PA", {"pa": "inscrit"}, {"pa": "non_inscrit"}),
+    (
+        "equipped",
+        "Équipés d'une app de facturation électronique",
+        {"facturation": "oui"},
+        {"facturation": "non"},
+    ),
 ]
 
 # Chart lines: (key, label, kinds that add one, kinds that remove one).
@@ -54,6 +60,7 @@ class Figure:
     label: str
     done: int
     total: int
+    done_query: dict
     todo_query: dict
 
     @property
@@ -68,7 +75,8 @@ class Figure:
 def _figures(row: dict) -> list[Figure]:
     total = row.get("total") or 0
     return [
-        Figure(key, label, row.get(key) or 0, total, dict(todo)) for key, label, todo in MEASURES
+        Figure(key, label, row.get(key) or 0, total, dict(done), dict(todo))
+        for key, label, done, todo in MEASURES
     ]
 
 

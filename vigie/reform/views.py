@@ -209,12 +209,13 @@ def reform_dashboard(request):
     figures = dashboard.firm_figures(request.firm)
     total = figures[0].total if figures else 0
     for figure in figures:
-        figure.url = _portfolio_url(**figure.todo_query)
+        figure.url = _portfolio_url(**figure.done_query)
+        figure.todo_url = _portfolio_url(**figure.todo_query)
     people = dashboard.collaborator_figures(request.firm)
     for person in people:
         person.url = _portfolio_url(collab=person.user.id)
         for figure in person.figures:
-            figure.url = _portfolio_url(collab=person.user.id, **figure.todo_query)
+            figure.url = _portfolio_url(collab=person.user.id, **figure.done_query)
     weeks = dashboard.weekly_progress(request.firm, figures)
     context = {
         "figures": figures,
