@@ -634,3 +634,13 @@ class TestExport:
         assert values[0][0] == "ENTREPRISE" and values[0][-1] == "NOTES"
         assert {v[0] for v in values[1:]} == names
         assert all(not str(v[-1]).startswith(("=", "+", "-", "@")) for v in values[1:])
+
+
+def test_a_page_and_its_fragment_say_they_vary_on_hx_request(alice_client, client_a):
+    """One URL, two answers: the browser must not serve the fragment to a navigation."""
+    for headers in ({}, {"HX-Request": "true"}):
+        response = alice_client.get("/?page=1", headers=headers)
+        assert response.status_code == 200
+        assert "HX-Request" in response["Vary"] and "Cookie" in response["Vary"]
+    fragment = alice_client.get("/?page=1", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "vigie.lib.htmx.VaryOnHtmxMiddleware",  # a page and its fragment share a URL
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "vigie.firms.middleware.FirmMiddleware",
