@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import operator
 import re
-import unicodedata
 import uuid
 from collections import defaultdict
 
@@ -616,40 +615,18 @@ def _update(model, changes: list[tuple[int, dict]]) -> None:
             cursor.executemany(sql, params)
 
 
-class _CombiningMarks(dict):
-    """A `str.translate` table deleting what `unicodedata.combining` flags, filled
-    lazily one code point at a time."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_COMBINING = _CombiningMarks()
-
-
-def _fold(value: str) -> str:
-    """Exactly `vigie.lib.text.fold`, with the combining marks removed by one
-    `str.translate` instead of a Python loop over every character."""
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    if not decomposed.isascii():
-        decomposed = decomposed.translate(_COMBINING)
-    return " ".join(decomposed.lower().split())
-
-
 def _client_keys(name: str, code: str, siret: str) -> dict:
     """sort_name and search_text as `Client.refresh_keys` computes them (a test holds
     the two together)."""
     return {
-        "sort_name": _fold(name)[:200],
-        "search_text": _fold(f"{name} {code} {siret}")[:260],
+        "sort_name": fold(name)[:200],
+        "search_text": fold(f"{name} {code} {siret}")[:260],
     }
 
 
 def _contact_search_text(contact: dict) -> str:
     """`Contact.refresh_keys`'s search_text (a test holds the two together)."""
-    return _fold(f"{contact['first_name']} {contact['last_name']} {contact['email']}")[:460]
+    return fold(f"{contact['first_name']} {contact['last_name']} {contact['email']}")[:460]
 
 
 def _full_name(contact: dict) -> str:
