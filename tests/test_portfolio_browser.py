@@ -49,9 +49,9 @@ def test_it_browses_the_demo_portfolio(live_server, page, catalogue):
     # Selecting rows shows the bar and offers every matching row.
     rows = page.locator("tbody tr")
     rows.nth(0).locator("input[name=codes]").check()
-    expect(page.locator("[data-selection-bar]")).to_contain_text("1 sélectionnés")
+    expect(page.locator("[data-selection-bar]")).to_contain_text("1 client sélectionné")
     page.locator("[data-select-all]").click()
-    expect(page.locator("[data-selection-bar]")).to_contain_text(f"{total} sélectionnés")
+    expect(page.locator("[data-selection-bar]")).to_contain_text(f"{total} clients sélectionnés")
 
     first = rows.nth(0)
     code = first.get_attribute("data-code")

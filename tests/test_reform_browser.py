@@ -60,7 +60,7 @@ def test_the_reform_journey(page, live_server, firm, tmp_path):
     page.locator('tr[data-code="000246"] input[name=codes]').check()
     page.locator('tr[data-code="000247"] input[name=codes]').check()
     bar = page.locator("[data-selection-bar]")
-    expect(bar).to_contain_text("2 sélectionnés")
+    expect(bar).to_contain_text("2 clients sélectionnés")
     bar.get_by_test_id("bulk-sensitise").click()
     expect(page.locator("#toasts")).to_contain_text("2 client(s) marqué(s) sensibilisé(s)")
     expect(page.locator('tr[data-code="000246"]')).to_contain_text("Oui ✅")

@@ -3,53 +3,120 @@
 (function () {
   "use strict";
 
-  // Row selection: counts the ticked rows and offers every row of the search.
-  function bar() { return document.querySelector("[data-selection-bar]"); }
-  function refresh() {
-    var form = document.getElementById("portfolio-selection");
-    if (!form) return;
-    var all = form.querySelector("[data-select-all-input]").value === "1";
-    var ticked = form.querySelectorAll("input[name=codes]:checked").length;
-    var total = form.querySelector("[data-select-all]").getAttribute("data-total");
-    bar().hidden = !all && ticked === 0;
-    form.querySelector("[data-selection-count]").textContent = all ? total : ticked;
+  // Row selection, kept across pages, views and searches until « Annuler la sélection »
+  // (in this tab's sessionStorage, per firm): the ticked codes, or « all », every client
+  // of the search it was chosen on. Codes ticked on other pages travel with the form as
+  // hidden inputs, so the bar's buttons act on the whole selection.
+  function selectionForm() { return document.getElementById("portfolio-selection"); }
+  function storeKey(form) { return "vigie-selection:" + form.getAttribute("data-selection-key"); }
+  function load(form) {
+    var kept = {};
+    try { kept = JSON.parse(sessionStorage.getItem(storeKey(form)) || "{}") || {}; } catch (err) { kept = {}; }
+    return {codes: kept.codes || [], all: !!kept.all, query: kept.query || "", total: kept.total || 0};
+  }
+  function save(form, kept) { sessionStorage.setItem(storeKey(form), JSON.stringify(kept)); }
+  function boxes(form) { return form.querySelectorAll("input[type=checkbox][name=codes]"); }
+  function label(n) {
+    return n === 1 ? "1 client sélectionné" : n + " clients sélectionnés";
+  }
+  function show(form) {
+    var kept = load(form);
+    var onPage = {};
+    boxes(form).forEach(function (box) {
+      box.checked = kept.all || kept.codes.indexOf(box.value) !== -1;
+      onPage[box.value] = true;
+    });
+    var all = form.querySelector("[data-select-all-input]");
+    all.value = kept.all ? "1" : "";
+    if (kept.all) form.querySelector("input[name=query]").value = kept.query;
+    var holder = form.querySelector("[data-selection-kept]");
+    holder.replaceChildren();
+    if (!kept.all) {
+      kept.codes.forEach(function (code) {
+        if (onPage[code]) return;
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = "codes"; input.value = code;
+        holder.appendChild(input);
+      });
+    }
+    var list = Array.prototype.slice.call(boxes(form));
+    var page = form.querySelector("[data-check-page]");
+    if (page) page.checked = list.length > 0 && list.every(function (box) { return box.checked; });
+    var count = kept.all ? kept.total : kept.codes.length;
+    form.querySelector("[data-selection-bar]").hidden = count === 0;
+    form.querySelector("[data-selection-label]").textContent = label(count);
+  }
+  function pageTicked(form, kept) {
+    // The codes ticked, with this page's boxes as they are now.
+    var onPage = {};
+    boxes(form).forEach(function (box) { onPage[box.value] = box.checked; });
+    var codes = kept.all ? [] : kept.codes.filter(function (code) { return !(code in onPage); });
+    Object.keys(onPage).forEach(function (code) { if (onPage[code]) codes.push(code); });
+    return codes;
   }
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]") && e.target.form) {
       e.target.form.requestSubmit();
       return;
     }
-    var form = document.getElementById("portfolio-selection");
-    if (!form || !form.contains(e.target)) return;
+    var form = selectionForm();
+    if (!form || !form.contains(e.target) || e.target.type !== "checkbox") return;
     if (e.target.matches("[data-check-page]")) {
-      form.querySelectorAll("input[name=codes]").forEach(function (box) { box.checked = e.target.checked; });
+      boxes(form).forEach(function (box) { box.checked = e.target.checked; });
+    } else if (e.target.name !== "codes") {
+      return;
     }
-    if (!e.target.checked) form.querySelector("[data-select-all-input]").value = "";
-    refresh();
+    var kept = load(form);
+    // Unticking a row of « all » leaves the rows still ticked on this page.
+    save(form, {codes: pageTicked(form, kept), all: false});
+    show(form);
   });
   document.addEventListener("click", function (e) {
-    var form = document.getElementById("portfolio-selection");
+    var form = selectionForm();
     if (!form) return;
     if (e.target.matches("[data-select-all]")) {
-      form.querySelector("[data-select-all-input]").value = "1";
-      form.querySelectorAll("input[name=codes], [data-check-page]").forEach(function (box) { box.checked = true; });
-      refresh();
+      save(form, {
+        codes: [], all: true,
+        query: form.getAttribute("data-query"),
+        total: parseInt(e.target.getAttribute("data-total"), 10) || 0
+      });
+      show(form);
     } else if (e.target.matches("[data-select-none]")) {
-      form.querySelector("[data-select-all-input]").value = "";
-      form.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; });
-      refresh();
+      save(form, {codes: [], all: false});
+      show(form);
     }
   });
+  function showSelection() { var form = selectionForm(); if (form) show(form); }
+  document.addEventListener("DOMContentLoaded", showSelection);
+  document.addEventListener("htmx:afterSettle", showSelection);
+  document.addEventListener("htmx:historyRestore", showSelection);
+  window.addEventListener("pageshow", showSelection);
 
-  // Equipment dialog: « + Ajouter » in ACHAT/VENTE/CAISSE opens it for the row's client;
-  // a recorded change (equipmentChanged) refreshes the rows in place.
+  // Equipment dialog: « + Ajouter » in ACHAT/VENTE/CAISSE opens it for the slot it was
+  // clicked in: for the ticked clients when there are any (the guide's step 1: tick the
+  // clients, then « + Ajouter »), else for the row's client. A recorded change
+  // (equipmentChanged) refreshes the rows in place.
   document.addEventListener("click", function (e) {
     var add = e.target.closest("#portfolio-results a.add-on-hover");
     var row = add && add.closest("tr[data-code]");
     var filters = document.getElementById("portfolio-filters");
-    if (!row || !filters || !window.htmx) return;
+    var form = selectionForm();
+    if (!row || !filters || !form || !window.htmx) return;
     e.preventDefault();
-    var url = filters.getAttribute("data-equipment-url").replace("CODE", encodeURIComponent(row.getAttribute("data-code")));
+    var slot = add.getAttribute("data-slot") || "";
+    var kept = load(form);
+    var url;
+    if (kept.all || kept.codes.length) {
+      var data = new URLSearchParams();
+      new FormData(form).forEach(function (value, name) {
+        if (name === "codes" || name === "all" || name === "query") data.append(name, value);
+      });
+      data.append("slot", slot);
+      url = form.getAttribute("data-selection-url") + "?" + data.toString();
+    } else {
+      url = filters.getAttribute("data-equipment-url").replace("CODE", encodeURIComponent(row.getAttribute("data-code")));
+      url += (url.indexOf("?") === -1 ? "?" : "&") + "slot=" + encodeURIComponent(slot);
+    }
     htmx.ajax("GET", url, {target: "#modal-body"});
   });
   document.addEventListener("equipmentChanged", function () {

@@ -85,7 +85,10 @@ def row_context(row: Row) -> dict:
         "legal_form": c.get_legal_form_display(),
         "collaborators": _people(row.collaborators),
         "contact": row.contact_label,
-        "slots": [_slot(items, card, c) for items in (row.achat, row.vente, row.caisse)],
+        "slots": [
+            (name, _slot(items, card, c))
+            for name, items in (("achat", row.achat), ("vente", row.vente), ("caisse", row.caisse))
+        ],
         "shine_form": card,
         "shine_status": c.shine_status,
         "shine_label": c.get_shine_status_display(),
