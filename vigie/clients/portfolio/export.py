@@ -10,11 +10,16 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from vigie.clients.models import MandateStatus, PaStatus
 from vigie.clients.portfolio.query import Lookups, PortfolioQuery, Row, load_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Identifiers made of digits: cells typed « Texte » in the workbook, or Excel drops a
+# code's leading zeros and shows a SIRET as 8,45237E+13 once the cell is edited.
+TEXT_COLUMNS = ("CODE CLIENT", "SIRET")
+TEXT_FORMAT = "@"
 
 
 def neutralise(value: str) -> str:
@@ -128,8 +133,14 @@ def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttp
 def xlsx_response(query: PortfolioQuery, firm, lookups: Lookups) -> FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Portefeuille")
-    sheet.append(headers(query.params.view))
+    names = headers(query.params.view)
+    sheet.append(names)
+    text = [i for i, name in enumerate(names) if name in TEXT_COLUMNS]
     for cells in rows(query, firm, lookups):
+        for i in text:
+            cell = WriteOnlyCell(sheet, value=cells[i])
+            cell.number_format = TEXT_FORMAT
+            cells[i] = cell
         sheet.append(cells)
     output = tempfile.TemporaryFile()
     workbook.save(output)
