@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
-from tests.factories import ClientFactory
-from vigie.clients.models import Client, ClientEvent
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, ClientFactory
+from vigie.clients.models import Client, ClientAssignment, ClientEvent
 
 URL = reverse("client_create")
 VALID = {
@@ -92,3 +96,69 @@ def test_charlie_cannot_open_firm_a_clients(charlie_client, client_a):
 
 def test_a_missing_client_is_the_same_404(alice_client):
     assert alice_client.get(reverse("client_detail", args=["NOPE"])).status_code == 404
+
+
+# --- The creator follows the client: « Mes dossiers » finds it ------------------------
+
+
+def _mine(http) -> list[str]:
+    html = http.get(reverse("home"), {"mine": "1", "per_page": 100}).content.decode()
+    return re.findall(r'<tr data-code="([^"]+)">', html)
+
+
+def test_the_form_proposes_the_creator_as_collaborator(bob_client, bob, alice, charlie):
+    html = bob_client.get(URL).content.decode()
+    assert f'<option value="{bob.public_id}" selected>Bob Bernard</option>' in html
+    assert "Collaborateur" in html
+    assert str(alice.public_id) in html and str(charlie.public_id) not in html
+
+
+def test_a_created_client_is_in_the_creators_files(bob_client, bob, firm_a):
+    response = bob_client.post(URL, {**VALID, "collaborator": str(bob.public_id)})
+    assert response.status_code == 302
+    client = Client.objects.get(firm=firm_a, code="000246")
+    assert list(ClientAssignment.objects.filter(client=client).values_list("user", flat=True)) == [
+        bob.pk
+    ]
+    assert _mine(bob_client) == ["000246"]
+    event = ClientEvent.objects.get(client=client)  # one entry: created, with its collaborator
+    assert event.kind == "client.created" and event.changes == {"Collaborateurs": ["", str(bob)]}
+
+
+def test_an_admin_may_give_it_to_a_colleague(alice_client, bob_client, bob, firm_a):
+    alice_client.post(URL, {**VALID, "collaborator": str(bob.public_id)})
+    assert _mine(bob_client) == ["000246"] and _mine(alice_client) == []
+
+
+def test_no_collaborator_is_a_choice(alice_client, firm_a):
+    alice_client.post(URL, {**VALID, "collaborator": ""})
+    assert Client.objects.filter(firm=firm_a, code="000246").exists()
+    assert not ClientAssignment.objects.exists()
+
+
+def test_a_collaborator_of_another_firm_is_refused(alice_client, charlie, firm_a):
+    response = alice_client.post(URL, {**VALID, "collaborator": str(charlie.public_id)})
+    assert response.status_code == 200
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert not Client.objects.filter(firm=firm_a).exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_collaborator_creates_a_client_and_finds_it_in_mes_dossiers(live_server, page, bob):
+    ClientFactory(firm=bob.membership.firm, code="000100", name="Autre dossier")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_server, "bob@alpha.fr", PASSWORD)
+    page.get_by_role("link", name="+ Nouveau client").click()
+    page.get_by_label("Raison sociale").fill("Cabinet Dentaire de l'Oasis")
+    page.get_by_label("Code client").fill("000246")
+    page.get_by_label("Siret").fill("845 236 561 00013")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#toasts")).to_contain_text("Client « Cabinet Dentaire de l'Oasis » créé.")
+
+    page.get_by_role("link", name="Portefeuille clients").first.click()
+    expect(page.get_by_test_id("page-range")).to_have_text("1-2 sur 2")
+    page.get_by_label("Mes dossiers").check()
+    page.wait_for_url(re.compile(r"mine=1"))
+    expect(page.get_by_test_id("page-range")).to_have_text("1-1 sur 1")
+    expect(page.locator('tr[data-code="000246"]')).to_be_visible()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from vigie.clients.models import Access, Client, Contact
 from vigie.lib.validators import (
@@ -69,6 +70,31 @@ class ClientForm(forms.ModelForm):
         # Uniqueness of the code is checked per firm in clean_code; the firm is not a
         # form field, so Django's own check would be incomplete.
         pass
+
+
+class ClientCreateForm(ClientForm):
+    """« Nouveau client »: the details and who follows the client (the creator unless
+    changed), so that the creator's « Mes dossiers » lists it."""
+
+    collaborator = forms.ModelChoiceField(
+        label="Collaborateur",
+        queryset=get_user_model().objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label="Aucun",
+        help_text="Le client apparaît dans ses « Mes dossiers ».",
+    )
+
+    def __init__(self, *args, firm, creator, **kwargs):
+        super().__init__(*args, firm=firm, **kwargs)
+        field = self.fields["collaborator"]
+        field.queryset = (
+            get_user_model()
+            .objects.filter(membership__firm=firm, is_active=True)
+            .order_by("last_name", "first_name", "email")
+        )
+        field.initial = creator.public_id
+        field.label_from_instance = str
 
 
 # --- Client page: details, notes, contacts ------------------------------------------

@@ -38,15 +38,27 @@ def new_collect_email() -> str:
 
 
 @transaction.atomic
-def client_create(*, firm, actor, data: dict) -> Client:
-    """Create a client from cleaned form data. Raises ValidationError on a taken code."""
+def client_create(*, firm, actor, data: dict, collaborator=None) -> Client:
+    """Create a client from cleaned form data, followed by `collaborator` (a member of
+    the firm) if given. Raises ValidationError on a taken code or a stranger."""
+    if (
+        collaborator is not None
+        and not Membership.objects.filter(user=collaborator, firm=firm).exists()
+    ):
+        raise ValidationError({"collaborator": NOT_A_COLLEAGUE})
     client = Client(firm=firm, collect_email=new_collect_email(), **data)
     try:
         with transaction.atomic():
             client.save()
     except IntegrityError:
         raise ValidationError({"code": DUPLICATE_CODE}) from None
-    history.record(client, actor=actor, kind="client.created", summary="Client créé")
+    changes = {}
+    if collaborator is not None:
+        ClientAssignment.objects.create(firm=firm, client=client, user=collaborator)
+        changes = {"Collaborateurs": ["", str(collaborator)]}
+    history.record(
+        client, actor=actor, kind="client.created", summary="Client créé", changes=changes
+    )
     return client
 
 

@@ -6,18 +6,20 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from vigie.clients import services
-from vigie.clients.forms import ClientForm
+from vigie.clients.forms import ClientCreateForm
 from vigie.lib.decorators import firm_required
 
 
 @require_http_methods(["GET", "POST"])
 @firm_required
 def client_create(request):
-    form = ClientForm(request.POST or None, firm=request.firm)
+    form = ClientCreateForm(request.POST or None, firm=request.firm, creator=request.user)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        collaborator = data.pop("collaborator")
         try:
             client = services.client_create(
-                firm=request.firm, actor=request.user, data=form.cleaned_data
+                firm=request.firm, actor=request.user, data=data, collaborator=collaborator
             )
         except ValidationError as exc:
             form.add_error(None, exc)
