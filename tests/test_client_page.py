@@ -193,7 +193,7 @@ class TestPage:
         active = invite(Status.ACTIVATED, sent_by=bob)
         PartnerLink.objects.create(firm=firm_a, invitation=active, account_active=True)
         html = bob_client.get(_url(client_a)).content.decode()
-        assert '<strong data-testid="invitation-state">Activée</strong>' in html
+        assert '<strong data-testid="invitation-state">Activé</strong>' in html
         assert 'data-testid="shine-card"' in html
         assert f'action="{reverse("shine_access", args=[client_a.code])}"' in html
 
@@ -541,3 +541,12 @@ def test_charlie_cannot_reach_firm_a_contacts_through_his_own_client(
 def test_unknown_contact_ids_are_404(bob_client, client_a):
     url = _url(client_a, "contact_update", uuid.uuid4())
     assert bob_client.get(url).status_code == 404
+
+
+def test_a_part_of_the_page_is_served_alone_and_only_the_known_ones(alice_client, client_a):
+    for part in ("banner", "equipment", "history"):
+        response = alice_client.get(f"/clients/{client_a.code}/partie/{part}/")
+        assert response.status_code == 200
+        assert "<html" not in response.content.decode()
+    assert alice_client.get(f"/clients/{client_a.code}/partie/contacts/").status_code == 404
+    assert alice_client.get(f"/clients/{client_a.code}/partie/x/").status_code == 404

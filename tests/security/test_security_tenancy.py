@@ -65,6 +65,7 @@ COVERED = {
     "client_detail": lambda w: {"code": w.client.code},
     "client_details_update": lambda w: {"code": w.client.code},
     "client_notes_update": lambda w: {"code": w.client.code},
+    "client_part": lambda w: {"code": w.client.code, "part": "banner"},
     "contact_create": lambda w: {"code": w.client.code},
     "contact_update": lambda w: {"code": w.client.code, "contact_id": w.contact.public_id},
     "contact_set_principal": lambda w: {

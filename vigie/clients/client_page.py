@@ -31,7 +31,8 @@ from vigie.clients.models import Client, ClientAssignment
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Slot
 from vigie.invitations.lifecycle import EMAIL_CHANGED
-from vigie.invitations.services import latest_invitation
+from vigie.invitations.models import Status
+from vigie.invitations.services import EMAIL_TAKEN, email_is_taken, latest_invitation
 from vigie.lib.decorators import firm_required
 from vigie.reform.panel import ReformPanel
 
@@ -125,6 +126,22 @@ class ClientPage:
         return principal_of(self.contacts)
 
     @cached_property
+    def shine(self) -> str:
+        """What the banner says once the prerequisites hold: "active" (Shine activated),
+        "open" (an invitation on its way), "taken" (the principal's address already
+        holds a Shine account elsewhere) or "ready"."""
+        invitation = self.invitation
+        if invitation is not None and invitation.status == Status.ACTIVATED:
+            return "active"
+        if invitation is not None and invitation.is_open and invitation.status != Status.DRAFT:
+            return "open"
+        if email_is_taken(self.principal.email):
+            return "taken"
+        return "ready"
+
+    email_taken = EMAIL_TAKEN
+
+    @cached_property
     def blockers(self):
         return shine_blockers(self.client, self.contacts)
 
@@ -204,6 +221,21 @@ def _changed(request, client: Client, part: str, message: str, *, kind="success"
 def client_detail(request, code: str):
     client = get_client(request, code)
     return _render_page(request, client)
+
+
+# The parts of the page that follow changes made elsewhere (the Shine and equipment
+# dialogs answer `HX-Trigger: equipmentChanged`; an activation arrives by webhook).
+PARTS = ("banner", "equipment", "history")
+
+
+@require_GET
+@firm_required
+def client_part(request, code: str, part: str):
+    if part not in PARTS:
+        raise Http404("Partie inconnue.")
+    client = get_client(request, code)
+    context = {"client": client, "page": ClientPage(request, client)}
+    return render(request, f"{PAGE}#{part}", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,6 +10,7 @@ urlpatterns = [
     path("portefeuille/export.<str:fmt>", portfolio.portfolio_export, name="portfolio_export"),
     path("clients/nouveau/", views.client_create, name="client_create"),
     path("clients/<str:code>/", client_page.client_detail, name="client_detail"),
+    path("clients/<str:code>/partie/<str:part>/", client_page.client_part, name="client_part"),
     path(
         "clients/<str:code>/details/",
         client_page.client_details_update,
