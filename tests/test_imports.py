@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook
 
-from vigie.clients.models import Client, ClientEvent, Contact
+from tests.factories import ClientFactory, MembershipFactory
+from vigie.clients.models import Client, ClientAssignment, ClientEvent, Contact
 from vigie.imports.models import ImportJob, Status
 from vigie.imports.services import import_create, import_run
 
@@ -312,6 +314,78 @@ class TestRun:
         assert (job.processed, job.created_count, job.rejected_count) == (25, 24, 1)
         assert job.row_errors.get().line == 24
         assert Client.objects.count() == 24
+
+
+class TestCollaborator:
+    """A column « Collaborateur » (sign-in e-mail or full name of a colleague) assigns
+    each client, so that the colleague's « Mes dossiers » finds it."""
+
+    HEADER = ["Code client", "Raison sociale", "Collaborateur"]
+
+    @staticmethod
+    def mine(http) -> list[str]:
+        html = http.get("/", {"mine": "1", "per_page": 100}).content.decode()
+        return sorted(re.findall(r'<tr data-code="([^"]+)">', html))
+
+    def test_it_guesses_the_column(self, alice_client):
+        response = upload(
+            alice_client, csv_bytes([["K1", "Un", "bob@alpha.fr"]], header=self.HEADER)
+        )
+        assert response.status_code == 302
+        assert ImportJob.objects.get().mapping == {"code": 0, "name": 1, "collaborator": 2}
+        assert "Collaborateur" in alice_client.get(response.url).content.decode()
+
+    def test_it_assigns_each_client_to_its_collaborator(
+        self, alice_client, bob_client, alice, bob, charlie, run_through_ui
+    ):
+        ClientFactory(firm=alice.membership.firm, code="K5", name="Déjà là")
+        rows = [
+            ["K1", "Un", "Bob@Alpha.fr"],
+            ["K2", "Deux", "alice adam"],
+            ["K3", "Trois", ""],
+            ["K4", "Quatre", "inconnu@alpha.fr"],
+            ["K5", "Déjà là", "bob@alpha.fr"],
+            ["K6", "Six", "charlie@bravo.fr"],
+        ]
+        job = run_through_ui(alice_client, csv_bytes(rows, header=self.HEADER))
+        assert (job.created_count, job.updated_count, job.rejected_count) == (3, 1, 2)
+        assert self.mine(bob_client) == ["K1", "K5"]
+        assert self.mine(alice_client) == ["K2"]
+        assert not ClientAssignment.objects.filter(client__code="K3").exists()
+        errors = {e.code: e.message for e in job.row_errors.all()}
+        message = "Collaborateur : aucun collaborateur actif du cabinet ne correspond à « {} »"
+        assert errors["K4"].startswith(message.format("inconnu@alpha.fr"))
+        assert errors["K6"].startswith(message.format("charlie@bravo.fr"))
+        assert not Client.objects.filter(code__in=["K4", "K6"]).exists()
+        created = ClientEvent.objects.get(client__code="K1", kind="client.created")
+        assert created.changes == {"Collaborateurs": ["", "Bob Bernard"]}
+        added = ClientEvent.objects.get(client__code="K5", kind="assignment.added")
+        assert added.summary == "Import (clients.csv) : collaborateur affecté : Bob Bernard"
+
+        # The same file again: nothing changes, nothing is recorded twice.
+        events, assignments = ClientEvent.objects.count(), ClientAssignment.objects.count()
+        job = run_through_ui(alice_client, csv_bytes(rows, header=self.HEADER))
+        assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 4)
+        assert (ClientEvent.objects.count(), ClientAssignment.objects.count()) == (
+            events,
+            assignments,
+        )
+
+    def test_a_name_two_colleagues_share_is_refused(self, alice_client, alice, run_through_ui):
+        for email in ("paul1@alpha.fr", "paul2@alpha.fr"):
+            MembershipFactory(
+                firm=alice.membership.firm,
+                user__email=email,
+                user__first_name="Paul",
+                user__last_name="Martin",
+            )
+        rows = [["K1", "Un", "Paul Martin"], ["K2", "Deux", "paul2@alpha.fr"]]
+        job = run_through_ui(alice_client, csv_bytes(rows, header=self.HEADER))
+        assert (job.created_count, job.rejected_count) == (1, 1)
+        assert "plusieurs collaborateurs du cabinet s'appellent « Paul Martin »" in (
+            job.row_errors.get().message
+        )
+        assert ClientAssignment.objects.get().user.email == "paul2@alpha.fr"
 
 
 class TestXlsxBounds:

@@ -337,6 +337,16 @@ UPSERT_CLIENT_FIELDS = [
 ]
 UPSERT_CONTACT_FIELDS = ["last_name", "first_name", "email", "phone"]
 CONTACT_LABEL = "contact"
+COLLABORATORS_LABEL = "Collaborateurs"
+UNKNOWN_COLLEAGUE = (
+    "aucun collaborateur actif du cabinet ne correspond à « {} » "
+    "(indiquez son adresse e-mail de connexion, ou ses prénom et nom)."
+)
+AMBIGUOUS_COLLEAGUE = (
+    "plusieurs collaborateurs du cabinet s'appellent « {} » : "
+    "indiquez son adresse e-mail de connexion."
+)
+_AMBIGUOUS = object()
 
 
 @dataclasses.dataclass
@@ -641,6 +651,35 @@ def _contact_search_text(contact: dict) -> str:
     return fold(f"{contact['first_name']} {contact['last_name']} {contact['email']}")[:460]
 
 
+def _colleagues(firm) -> dict:
+    """The firm's active collaborators by sign-in e-mail and by folded full name (both
+    orders); a name two of them share maps to `_AMBIGUOUS`."""
+    found: dict = {}
+    memberships = Membership.objects.filter(firm=firm, user__is_active=True).select_related("user")
+    for user in (m.user for m in memberships):
+        found[user.email.lower()] = user
+        for name in (f"{user.first_name} {user.last_name}", f"{user.last_name} {user.first_name}"):
+            key = fold(name)
+            if key and found.get(key, user) is not user:
+                found[key] = _AMBIGUOUS
+            elif key:
+                found[key] = user
+    return found
+
+
+def _colleague(colleagues: dict, raw) -> tuple[object | None, str]:
+    """(the collaborator `raw` names or None, a French message when it names none)."""
+    text = " ".join(str(raw or "").split())
+    if not text:
+        return None, ""
+    user = colleagues.get(text.lower()) or colleagues.get(fold(text))
+    if user is _AMBIGUOUS:
+        return None, AMBIGUOUS_COLLEAGUE.format(text[:100])
+    if user is None:
+        return None, UNKNOWN_COLLEAGUE.format(text[:100])
+    return user, ""
+
+
 def _full_name(contact: dict) -> str:
     return f"{contact['first_name']} {contact['last_name']}".strip()
 
@@ -687,34 +726,46 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
     """Create or update clients of `firm` by code client, each with at most one contact.
 
     `rows` are raw dicts: "code", any of UPSERT_CLIENT_FIELDS, and optionally "contact"
-    (a dict of UPSERT_CONTACT_FIELDS). Codes must be distinct within one call. An
-    archived client is restored. A contact is matched by e-mail within its client; the
-    first contact of a client without a principal becomes the principal. Sending the
-    same rows again changes nothing and reports "unchanged".
+    (a dict of UPSERT_CONTACT_FIELDS), and optionally "collaborator" (a colleague's
+    sign-in e-mail or full name, assigned to the client). Codes must be distinct
+    within one call. An archived client is restored. A contact is matched by e-mail
+    within its client; the first contact of a client without a principal becomes the
+    principal. Sending the same rows again changes nothing and reports "unchanged".
     """
     results: list[UpsertResult | None] = [None] * len(rows)
     prepared = []
+    named = any(str(row.get("collaborator") or "").strip() for row in rows)
+    colleagues = _colleagues(firm) if named else {}
     for index, row in enumerate(rows):
         cleaned, errors = client_clean(row)
         contact = None
         if row.get("contact"):
             contact, contact_errors = contact_clean(row["contact"])
             errors.update({f"contact.{k}": v for k, v in contact_errors.items()})
+        user, message = _colleague(colleagues, row.get("collaborator")) if named else (None, "")
+        if message:
+            errors["collaborator"] = [message]
         if errors:
             results[index] = UpsertResult("rejected", errors=errors)
         else:
-            prepared.append((index, cleaned, contact))
+            prepared.append((index, cleaned, contact, user))
 
-    codes = [cleaned["code"] for _, cleaned, _ in prepared]
+    codes = [cleaned["code"] for _, cleaned, _, _ in prepared]
     existing: dict[str, dict] = {}
     for values in _select_of_firm(Client, _CLIENT_COLUMNS, firm, "code", codes):
         existing[values[1]] = dict(zip(_CLIENT_COLUMNS, values, strict=True))
     contacts_of: dict[int, list[dict]] = defaultdict(list)
     with_contact = [
-        existing[c["code"]]["id"] for _, c, k in prepared if k and c["code"] in existing
+        existing[c["code"]]["id"] for _, c, k, _ in prepared if k and c["code"] in existing
     ]
     for values in _select_of_firm(Contact, _CONTACT_COLUMNS, firm, "client_id", with_contact):
         contacts_of[values[1]].append(dict(zip(_CONTACT_COLUMNS, values, strict=True)))
+    with_user = [
+        existing[c["code"]]["id"] for _, c, _, u in prepared if u and c["code"] in existing
+    ]
+    assigned = set(
+        _select_of_firm(ClientAssignment, ["client_id", "user_id"], firm, "client_id", with_user)
+    )
 
     now = timezone.now()
     new_clients: list[dict] = []  # rows to insert, in order
@@ -723,8 +774,9 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
     client_updates: list[tuple[int, dict]] = []
     contact_updates: list[tuple[int, dict]] = []
     contact_client: dict[int, int] = {}  # contact id → client id, for contact_updates
+    new_assignments: list[tuple[str | int, int]] = []  # (code or client id, user id)
     events: list[tuple[str | int, str, str, dict]] = []  # (code or client id, ...)
-    for index, cleaned, contact_data in prepared:
+    for index, cleaned, contact_data, user in prepared:
         code = cleaned["code"]
         stored = existing.get(code)
         if stored is None:
@@ -752,6 +804,9 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                 contact["search_text"] = _contact_search_text(contact)
                 new_contacts.append((code, contact))
                 changes = {CONTACT_LABEL: ["", _full_name(contact)]}
+            if user is not None:
+                new_assignments.append((code, user.pk))
+                changes[COLLABORATORS_LABEL] = ["", str(user)]
             events.append((code, "client.created", f"{source} : client créé", changes))
             results[index] = UpsertResult("created")
             continue
@@ -807,6 +862,13 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                     summary = f"{source} : contact modifié : {_full_name(match)}"
                     events.append((client_id, "contact.updated", summary, changes))
                     outcome = "updated"
+        if user is not None and (client_id, user.pk) not in assigned:
+            assigned.add((client_id, user.pk))
+            new_assignments.append((client_id, user.pk))
+            summary = f"{source} : collaborateur affecté : {user}"
+            changes = {COLLABORATORS_LABEL: ["", str(user)]}
+            events.append((client_id, "assignment.added", summary, changes))
+            outcome = "updated"
         results[index] = UpsertResult(outcome)
 
     # Each client's search document written once, after its contacts (PostgreSQL).
@@ -832,6 +894,17 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
         touched.update(pk for pk, values in client_updates if "search_text" in values)
         touched.update(c["client_id"] for c in contacts_of_existing)
         touched.update(contact_client[pk] for pk, v in contact_updates if "search_text" in v)
+    _insert(
+        ClientAssignment,
+        [
+            {
+                "firm_id": firm.pk,
+                "client_id": ids[key] if isinstance(key, str) else key,
+                "user_id": u,
+            }
+            for key, u in new_assignments
+        ],
+    )
     _insert(
         ClientEvent,
         [

@@ -72,6 +72,26 @@ FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
         "Téléphone (contact)",
         ("telephone", "tel", "portable", "mobile", "telephone contact", "n telephone"),
     ),
+    # The colleague who follows the client (its « Mes dossiers »): a sign-in e-mail or
+    # a full name.
+    (
+        "collaborator",
+        "Collaborateur",
+        (
+            "collaborateur",
+            "collaborateur e mail",
+            "e mail collaborateur",
+            "email collaborateur",
+            "collaborateur en charge",
+            "responsable",
+            "responsable dossier",
+            "responsable du dossier",
+            "gestionnaire",
+            "chef de mission",
+            "charge de mission",
+            "charge de dossier",
+        ),
+    ),
 ]
 REQUIRED = ("code", "name")
 LABELS = {field: label for field, label, _ in FIELDS}
