@@ -94,7 +94,7 @@ def test_ticked_rows_stay_ticked_across_pages_and_views_until_cleared(
     expect(page.locator("tbody input[name=codes]:checked")).to_have_count(1)
 
     # The bar's dialog receives the whole selection, the other pages' rows included.
-    page.get_by_role("tab", name="Equipement").click()
+    page.get_by_role("tab", name="Équipement").click()
     expect(page.locator("th", has_text="ACHAT")).to_be_visible()
     page.get_by_test_id("equip-selection").click()
     dialog = page.get_by_test_id("selection-dialog")

@@ -117,7 +117,7 @@ class ClientPage:
 
     @cached_property
     def invitation(self):
-        """The client's latest Shine invitation, for the Equipement panel's Shine line
+        """The client's latest Shine invitation, for the Équipement panel's Shine line
         (rendered with the page; `client_shine_panel` refreshes it after a change)."""
         return latest_invitation(self.client)
 

@@ -49,7 +49,7 @@ STATUS_MENUS = [
     (
         "sensi",
         "Sensi. réforme",
-        [("", "Sensi. réforme : tous"), ("oui", "Oui ✅"), ("non", "Non ❌")],
+        [("", "Sensi. réforme : tous"), ("oui", "Oui"), ("non", "Non")],
     ),
     (
         "facturation",

@@ -18,7 +18,7 @@ from vigie.clients.portfolio.query import (
 )
 from vigie.lib.decorators import firm_required
 
-VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Equipement")]
+VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Équipement")]
 
 
 def _headers(params: Params, home: str) -> list[list[dict]]:
