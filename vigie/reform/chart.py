@@ -10,7 +10,7 @@ from vigie.reform.dashboard import CHART_SERIES, Week
 
 # Wide, like the card that holds it at a desktop width (the SVG scales to the card).
 WIDTH, HEIGHT = 1200, 280
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 48, 28, 12, 28  # room for the last week's label
 COLOURS = {"sensitised": "#2e90fa", "mandate": "#12b76a", "pa": "#f79009"}
 
 
