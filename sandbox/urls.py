@@ -18,6 +18,7 @@ urlpatterns = [
     path("_sandbox/invitations/<uuid:invitation_id>/expire", api.sandbox_expire),
     path("_sandbox/accounts/<uuid:account_id>/close", api.sandbox_close),
     path("onboarding/<str:token>/", views.onboarding, name="onboarding"),
+    path("connexion/", views.signin, name="signin"),
     path("compte/", views.account, name="account"),
     path("acces/<str:token>/", views.access, name="access"),
 ]

@@ -4,7 +4,7 @@ the access page a firm's collaborator reaches through an access link."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,7 +15,7 @@ from sandbox import webhooks
 from sandbox.models import AccessLink, Account, PartnerInvitation
 
 PLAN_LABELS = {"easy": "Easy", "start": "Start", "plus": "Plus"}
-MODE_LABELS = {"shine": "Facturé par Shine", "cabinet": "Revente (facturé par votre cabinet)"}
+MODE_LABELS = {"shine": "Facturé par Shine", "cabinet": "Cabinet (facturé par votre cabinet)"}
 
 
 class OnboardingForm(forms.Form):
@@ -23,6 +23,11 @@ class OnboardingForm(forms.Form):
         label="Choisissez un mot de passe", min_length=8, widget=forms.PasswordInput
     )
     accept = forms.BooleanField(label="J'accepte les conditions générales d'utilisation de Shine")
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label="Adresse e-mail")
+    password = forms.CharField(label="Mot de passe", widget=forms.PasswordInput)
 
 
 def _invitation(token: str) -> PartnerInvitation:
@@ -79,6 +84,22 @@ def onboarding(request, token: str):
             request.session["account_id"] = str(account.id)
             return redirect("account")
     return render(request, "sandbox/onboarding.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request):
+    """Shine's sign-in page: where a client whose account is active comes back."""
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = Account.objects.filter(
+            email__iexact=form.cleaned_data["email"], status=Account.ACTIVE
+        ).first()
+        if account is not None and check_password(form.cleaned_data["password"], account.password):
+            request.session.cycle_key()
+            request.session["account_id"] = str(account.id)
+            return redirect("account")
+        form.add_error(None, "Adresse e-mail ou mot de passe incorrect.")
+    return render(request, "sandbox/signin.html", {"form": form})
 
 
 @require_GET

@@ -4,6 +4,7 @@ account per email across firms, aliases, the firm's test account, tokens, bulk."
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -96,7 +97,7 @@ def test_it_invites_by_vigie_with_the_edited_text(
     assert "Shine est momentanément indisponible" in landing.content.decode()
 
 
-def test_it_records_a_mailto_send(alice_client, alice, ready_client):
+def test_j_envoie_keeps_a_draft_until_the_collaborator_confirms(alice_client, alice, ready_client):
     _activate(alice_client)
     invitation = Invitation.objects.get()
     response = alice_client.post(
@@ -106,13 +107,58 @@ def test_it_records_a_mailto_send(alice_client, alice, ready_client):
     )
     html = response.content.decode()
     invitation.refresh_from_db()
-    assert invitation.status == Status.SENT and invitation.send_method == "mailto"
+    # The text goes to the mail app (opened at once), nothing is recorded as sent.
+    assert invitation.status == Status.DRAFT and invitation.send_method == "mailto"
     assert invitation.body == "Bonjour,\nlien : x=1&y=2 100%"
+    assert "data-open-mailto" in html and "J'ai envoyé l'e-mail" in html
+    assert "equipmentChanged" not in response.get("HX-Trigger", "")
+    assert not ClientEvent.objects.filter(kind="invitation.sent").exists()
     url = services.mailto_url(invitation)
     assert url.startswith("mailto:jeanne@dupont.fr?subject=Shine%20%26%20vous%20%3F&body=")
     assert "%0D%0A" in url and "%25" in url and "&amp;body=" in html
     assert unquote(url.split("body=")[1]) == "Bonjour,\r\nlien : x=1&y=2 100%"
     assert "trop long" not in html
+    # Reopened later, the dialog asks again, without opening the mail app by itself.
+    html = alice_client.get("/equipement/clients/A001/", **HX).content.decode()
+    assert "J'ai envoyé l'e-mail" in html and "data-open-mailto" not in html
+
+    response = alice_client.post(f"/invitations/i/{invitation.public_id}/envoyee/", **HX)
+    invitation.refresh_from_db()
+    assert invitation.status == Status.SENT and invitation.send_method == "mailto"
+    assert invitation.sent_by == alice and invitation.sent_at is not None
+    assert "Envoyée par le cabinet" in response.content.decode()
+    assert json.loads(response["HX-Trigger"])["equipmentChanged"] is True
+    [event] = ClientEvent.objects.filter(kind="invitation.sent")
+    assert "(envoyée par le cabinet)" in event.summary
+    # Confirmed twice (a double click): refused, nothing changes.
+    again = alice_client.post(f"/invitations/i/{invitation.public_id}/envoyee/", **HX)
+    assert "déjà été envoyée" in again.content.decode()
+    assert ClientEvent.objects.filter(kind="invitation.sent").count() == 1
+
+
+def test_the_client_on_the_link_of_a_j_envoie_draft_makes_it_sent(alice, ready_client, client):
+    invitation = services.invitation_create(
+        client=ready_client, actor=alice, plan="start", billing_mode="shine"
+    )
+    services.invitation_prepare_mailto(
+        invitation=invitation, actor=alice, subject=invitation.subject, body=invitation.body
+    )
+    link = services.link_in(invitation, invitation.body)
+    client.get("/invitations/" + link.rsplit("/invitations/", 1)[1])
+    invitation.refresh_from_db()
+    assert invitation.status == Status.SENT and invitation.send_method == "mailto"
+
+
+def test_charlie_cannot_confirm_a_send(alice, charlie_client, ready_client):
+    invitation = services.invitation_create(
+        client=ready_client, actor=alice, plan="start", billing_mode="shine"
+    )
+    services.invitation_prepare_mailto(invitation=invitation, actor=alice, subject="s", body="b")
+    response = charlie_client.post(f"/invitations/i/{invitation.public_id}/envoyee/", **HX)
+    assert response.status_code == 404
+    assert charlie_client.get(f"/invitations/i/{invitation.public_id}/envoyee/").status_code == 405
+    invitation.refresh_from_db()
+    assert invitation.status == Status.DRAFT
 
 
 def test_it_offers_to_copy_a_text_too_long_for_mailto(alice_client, ready_client):
@@ -408,3 +454,113 @@ def test_charlie_cannot_see_a_bulk_run(alice_client, charlie_client, alice, read
     )
     assert charlie_client.get(f"/invitations/lots/{bulk.public_id}/", **HX).status_code == 404
     assert alice_client.post(f"/invitations/lots/{bulk.public_id}/", **HX).status_code == 405
+
+
+def test_the_link_after_activation_says_the_account_is_active(alice, ready_client, client):
+    invitation = services.invitation_create(
+        client=ready_client, actor=alice, plan="start", billing_mode="shine"
+    )
+    link = services.link_in(invitation, invitation.body)
+    services.invitation_send(
+        invitation=invitation, actor=alice, method="mailto", subject="s", body=invitation.body
+    )
+    services.invitation_accept(invitation=invitation)
+    path = "/invitations/" + link.rsplit("/invitations/", 1)[1]
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Votre compte Shine est déjà actif" in html and "renvoyer une invitation" not in html
+    assert f'href="{settings.SHINE_API_URL.rstrip("/")}/connexion/"' in html
+    # A forged token for the same invitation is still refused.
+    forged = path[:-5] + ("0000/" if not path.endswith("0000/") else "1111/")
+    assert client.get(forged).status_code == 404
+
+
+def test_a_cancelled_invitation_link_still_asks_for_a_new_one(alice, ready_client, client):
+    invitation = services.invitation_create(
+        client=ready_client, actor=alice, plan="start", billing_mode="shine"
+    )
+    link = services.link_in(invitation, invitation.body)
+    services.invitation_cancel(invitation=invitation, actor=alice)
+    html = client.get("/invitations/" + link.rsplit("/invitations/", 1)[1]).content.decode()
+    assert "déjà actif" not in html and "renvoyer une invitation" in html
+
+
+@pytest.mark.parametrize("plan,label", [("plus", "Plus"), ("easy", "Easy"), ("start", "Start")])
+def test_the_email_names_the_plan_chosen(alice_client, ready_client, plan, label):
+    html = _activate(alice_client, plan=plan).content.decode()
+    invitation = Invitation.objects.get()
+    assert f"Shine {label}" in invitation.subject and f"Shine {label}" in invitation.body
+    others = {"Easy", "Start", "Plus"} - {label}
+    assert not any(f"Shine {o}" in invitation.subject + invitation.body for o in others)
+    assert f"— Shine {label}" in html
+
+
+def test_a_bulk_run_names_the_plan_chosen_even_with_another_plans_text(
+    alice_client, alice, firm_a, catalogue
+):
+    # The firm's own Start wording, as the dialog shows it before Plus is chosen.
+    InvitationTemplate.objects.create(
+        firm=firm_a, plan="start", subject="Votre Shine Start", body="Start : {lien}"
+    )
+    InvitationTemplate.objects.create(
+        firm=firm_a, plan="plus", subject="Votre Shine Plus", body="Plus : {lien}"
+    )
+    for n in range(2):
+        c = ClientFactory(firm=firm_a, code=f"B{n}")
+        ContactFactory(client=c, email=f"b{n}@entreprise.fr", is_principal=True)
+    dialog = alice_client.get("/equipement/selection/", {"codes": ["B0", "B1"]}, **HX)
+    html = dialog.content.decode()
+    assert 'value="Votre Shine Start"' in html and "bulk-plan-templates" in html
+    alice_client.post(
+        "/equipement/selection/shine/",
+        {
+            "codes": ["B0", "B1"],
+            "plan": "plus",
+            "billing_mode": "cabinet",
+            "subject": "Votre Shine Start",
+            "body": "Start : {lien}",
+        },
+        **HX,
+    )
+    services.bulk_invitation_run(BulkInvitation.objects.get().pk)
+    for invitation in Invitation.objects.all():
+        assert invitation.plan == "plus" and invitation.subject == "Votre Shine Plus"
+        assert invitation.body.startswith("Plus : http")
+    # Text the collaborator wrote themselves is kept as written.
+    Invitation.objects.all().delete()
+    alice_client.post(
+        "/equipement/selection/shine/",
+        {
+            "codes": ["B0"],
+            "plan": "plus",
+            "billing_mode": "cabinet",
+            "subject": "Mon objet {plan}",
+            "body": "Mon texte {offre}",
+        },
+        **HX,
+    )
+    services.bulk_invitation_run(BulkInvitation.objects.latest("pk").pk)
+    [invitation] = Invitation.objects.all()
+    assert invitation.subject == "Mon objet Plus" and invitation.body.startswith(
+        "Mon texte Shine Plus"
+    )
+
+
+def test_the_dialogs_speak_plain_french(alice_client, alice, firm_a, ready_client):
+    html = alice_client.get("/equipement/clients/A001/", **HX).content.decode()
+    assert "L'invitation sera envoyée à Jeanne Dupont (jeanne@dupont.fr)" in html
+    assert "Invitation envoyée à" not in html
+    one = alice_client.get("/equipement/selection/", {"codes": ["A001"]}, **HX).content.decode()
+    assert "1 client sélectionné" in one and "Activer pour 1 client<" in one
+    text = re.sub(r"<[^>]+>", "", one)
+    assert "1 prêt · 0 bloqué\n" in text
+    invitation = services.invitation_create(
+        client=ready_client, actor=alice, plan="start", billing_mode="cabinet"
+    )
+    services.invitation_send(
+        invitation=invitation, actor=alice, method="mailto", subject="s", body="b"
+    )
+    html = alice_client.get("/equipement/clients/A001/", **HX).content.decode()
+    assert "mode Cabinet" in html and "Revente" not in html
+    assert "Envoyée par le cabinet le" in html

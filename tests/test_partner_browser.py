@@ -63,7 +63,7 @@ def test_invite_validate_and_access_shine(page, live_server, shine, bob, firm_a,
     page.goto(f"{live_server.url}/clients/000246/")
     card = page.get_by_test_id("shine-card")
     card.wait_for()
-    assert "Activé" in card.inner_text() and "Revente" in card.inner_text()
+    assert "Activé" in card.inner_text() and "Cabinet" in card.inner_text()
 
     # « Accéder à Shine »: the client's account, as the firm.
     with page.context.expect_page() as opened:

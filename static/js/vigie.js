@@ -21,13 +21,22 @@
   });
 
   // Modal pattern: a fragment swapped into #modal-body opens the dialog;
-  // the server answers "closeModal" on success.
+  // the server answers "closeModal" on success. htmx fires the HX-Trigger events
+  // before it swaps, so an empty answer (an action done) must not reopen the dialog.
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "modal-body") {
       var dialog = document.getElementById("modal");
-      if (!dialog.open) dialog.showModal();
+      if (!e.detail.target.children.length) {
+        if (dialog.open) dialog.close();
+      } else if (!dialog.open) {
+        dialog.showModal();
+      }
+      // « J'envoie »: the collaborator's mail app opens with the text at once.
+      var mailto = e.detail.target.querySelector("a[data-open-mailto]");
+      if (mailto) mailto.click();
     }
   });
+
   document.addEventListener("closeModal", function () {
     var dialog = document.getElementById("modal");
     if (dialog && dialog.open) dialog.close();
@@ -40,6 +49,22 @@
       e.preventDefault();
       navigator.clipboard.writeText(copier.getAttribute("data-copy")).then(function () { toast("Copié"); });
     }
+  });
+
+  // The bulk Shine form: choosing another plan brings that plan's wording of the email,
+  // unless the collaborator has already edited it.
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (e.target.name !== "plan" || !form || !form.hasAttribute("data-plan-templates")) return;
+    var source = document.getElementById(form.getAttribute("data-plan-templates"));
+    var templates = source ? JSON.parse(source.textContent) : {};
+    var before = templates[form.getAttribute("data-plan")], after = templates[e.target.value];
+    if (!before || !after) return;
+    ["subject", "body"].forEach(function (name) {
+      var field = form.elements[name];
+      if (field && field.value === before[name]) field.value = after[name];
+    });
+    form.setAttribute("data-plan", e.target.value);
   });
 
   // <form data-confirm="Question ?">: asks before submitting (no inline handlers: CSP).

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django import forms
 
+from vigie.equipment.services import SCOPE_LABELS
 from vigie.invitations.models import BillingMode, Plan
 from vigie.lib.validators import normalize_siret
 
 
 class DeclareForm(forms.Form):
     solution = forms.SlugField()
-    scope = forms.ChoiceField(choices=[("achat_ventes", "Achat & Ventes"), ("achats", "Achats")])
+    scope = forms.ChoiceField(choices=list(SCOPE_LABELS.items()))
 
 
 class ShineForm(forms.Form):

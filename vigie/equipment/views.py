@@ -22,7 +22,7 @@ from vigie.clients.portfolio.query import Params, PortfolioQuery
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment import services
 from vigie.equipment.forms import DeclareForm, ShineForm, SiretForm
-from vigie.equipment.models import Group, Solution
+from vigie.equipment.models import Equipment, Group, Slot, Solution
 from vigie.invitations import emails
 from vigie.invitations import services as invitations
 from vigie.invitations.models import BILLING_MODE_NOTE, PLAN_FEATURES, Plan
@@ -40,15 +40,26 @@ def _trigger(response: HttpResponse, message: str, *, close: bool = True) -> Htt
     return response
 
 
-def _catalogue() -> dict[str, list[Solution]]:
-    solutions = list(Solution.objects.filter(for_achat=True))
+def _catalogue(slot: str, client: Client | None = None) -> dict:
+    """The solutions offered in `slot`, in their groups, each with the dialog's columns
+    for that slot (and whether the client already has it there)."""
+    solutions = list(Solution.objects.filter(**{f"for_{slot}": True}))
+    declared = set()
+    if client is not None:
+        declared = set(
+            Equipment.objects.filter(client=client, slot=slot).values_list("solution_id", flat=True)
+        )
+    columns = [(scope, services.SCOPE_LABELS[scope]) for scope in services.SLOT_SCOPES[slot]]
     for s in solutions:
-        s.scopes = [
-            ("achat_ventes", "Achat & Ventes", s.offers_achat_ventes),
-            ("achats", "Achats", s.offers_achats),
-        ]
+        s.declared = s.pk in declared
+        s.scopes = [(scope, label, services.offers(s, scope)) for scope, label in columns]
     return {
-        "cegid": [s for s in solutions if s.group == Group.CEGID],
+        "slot": slot,
+        "slot_label": Slot(slot).label,
+        "slots": Slot.choices,
+        "columns": columns,
+        "shine": slot in (Slot.ACHAT, Slot.VENTE),
+        "cegid": [s for s in solutions if s.group == Group.CEGID and not s.is_partner],
         "autres": [s for s in solutions if s.group == Group.OTHERS],
     }
 
@@ -60,23 +71,30 @@ def _plans() -> list[dict]:
     ]
 
 
-def _dialog(request, client: Client, **extra) -> HttpResponse:
+def _dialog(request, client: Client, *, slot: str | None = None, **extra) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    slot = services.parse_slot(slot or data.get("slot"))
     contacts = list(client.contacts.all())
     blockers = shine_blockers(client, contacts)
     principal = principal_of(contacts)
     taken = (
         principal is not None and principal.email and invitations.email_is_taken(principal.email)
     )
+    invitation = invitations.latest_invitation(client)
+    prepared = invitation if invitations.is_prepared_mailto(invitation) else None
     context = {
         "client": client,
-        "catalogue": _catalogue(),
+        "catalogue": _catalogue(slot, client),
+        "equipped": Equipment.objects.filter(client=client, slot=slot).select_related("solution"),
         "blockers": blockers,
         "blocker_codes": {b.code for b in blockers},
         "principal": principal,
         "email_taken": taken,
         "alias": invitations.next_free_alias(principal.email, client=client) if taken else "",
-        "invitation": invitations.latest_invitation(client),
+        "invitation": invitation,
         "live": invitations.live_invitation(client),
+        "prepared": prepared,
+        **(invitations.mailto_context(prepared) if prepared else {}),
         "plans": _plans(),
         "billing_note": BILLING_MODE_NOTE,
         "shine_form": extra.pop("shine_form", None) or ShineForm(),
@@ -106,14 +124,18 @@ def client_shine_panel(request, code: str):
     return render(request, f"{DIALOG}#client_panel", context)
 
 
+def _solution(form: DeclareForm) -> Solution | None:
+    if not form.is_valid():
+        return None
+    return Solution.objects.filter(slug=form.cleaned_data["solution"]).first()
+
+
 @require_POST
 @firm_required
 def equipment_declare(request, code: str):
     client = get_client(request, code)
     form = DeclareForm(request.POST)
-    solution = (
-        Solution.objects.filter(slug=form.data.get("solution")).first() if form.is_valid() else None
-    )
+    solution = _solution(form)
     if solution is None:
         return _dialog(request, client, error="Choisissez une solution du catalogue.")
     try:
@@ -123,6 +145,22 @@ def equipment_declare(request, code: str):
     except ValidationError as exc:
         return _dialog(request, client, error=" ".join(exc.messages))
     return _trigger(HttpResponse(""), f"{solution.name} enregistré pour {client.name}")
+
+
+@require_POST
+@firm_required
+def equipment_remove(request, code: str):
+    """« Retirer »: a declared solution leaves the slot the dialog shows."""
+    client = get_client(request, code)
+    solution = Solution.objects.filter(slug=request.POST.get("solution", "")[:50]).first()
+    slot = services.parse_slot(request.POST.get("slot"))
+    if solution is None:
+        return _dialog(request, client, error="Choisissez une solution du catalogue.")
+    try:
+        services.equipment_remove(client=client, actor=request.user, solution=solution, slot=slot)
+    except ValidationError as exc:
+        return _dialog(request, client, error=" ".join(exc.messages))
+    return _trigger(HttpResponse(""), f"{solution.name} retiré pour {client.name}")
 
 
 @require_POST
@@ -201,9 +239,7 @@ def equipment_shine(request, code: str):
     except ValidationError as exc:
         return _dialog(request, client, shine_form=form, error=" ".join(exc.messages))
     return render(
-        request,
-        "invitations/compose.html#compose",
-        {"invitation": invitation, "client": client, "mailto_limit": invitations.MAILTO_LIMIT},
+        request, "invitations/compose.html#compose", {"invitation": invitation, "client": client}
     )
 
 
@@ -234,8 +270,12 @@ def _selected_clients(request, data) -> list[Client]:
 def _selection(request, clients, **extra) -> HttpResponse:
     ready, blocked = invitations.preflight(clients)
     data = request.POST if request.method == "POST" else request.GET
-    plan = data.get("plan")
-    subject, body = emails.firm_template(request.firm, plan if plan in Plan.values else Plan.START)
+    slot = services.parse_slot(data.get("slot"))
+    plan = data.get("plan") if data.get("plan") in Plan.values else Plan.START
+    templates = {p: emails.firm_template(request.firm, p) for p in Plan.values}
+    subject, body = templates[plan]
+    if request.method == "POST":
+        subject, body = data.get("subject", subject), data.get("body", body)
     selection = {
         "all": data.get("all", ""),
         "query": data.get("query", ""),
@@ -245,12 +285,15 @@ def _selection(request, clients, **extra) -> HttpResponse:
         "clients": clients,
         "ready": ready,
         "blocked": blocked,
-        "catalogue": _catalogue(),
+        "catalogue": _catalogue(slot),
         "plans": _plans(),
         "billing_note": BILLING_MODE_NOTE,
-        "shine_form": ShineForm(),
+        "shine_form": ShineForm(data if request.method == "POST" else None),
+        "plan": plan,
         "subject": subject,
         "body": body,
+        # Each plan's wording: the dialog swaps it in when the plan changes (vigie.js).
+        "plan_templates": {p: {"subject": t[0], "body": t[1]} for p, t in templates.items()},
         "placeholders": emails.PLACEHOLDERS,
         "selection": selection,
         "hidden": [("all", selection["all"]), ("query", selection["query"])]
@@ -265,9 +308,7 @@ def _selection(request, clients, **extra) -> HttpResponse:
 def selection_dialog(request):
     clients = _selected_clients(request, request.GET)
     if not clients:
-        return render(
-            request, "includes/error_banner.html", {"message": "Aucun client sélectionné."}
-        )
+        return render(request, f"{DIALOG}#empty_selection")
     return _selection(request, clients)
 
 
@@ -276,9 +317,7 @@ def selection_dialog(request):
 def selection_declare(request):
     clients = _selected_clients(request, request.POST)
     form = DeclareForm(request.POST)
-    solution = (
-        Solution.objects.filter(slug=form.data.get("solution")).first() if form.is_valid() else None
-    )
+    solution = _solution(form)
     if solution is None or not clients:
         return _selection(request, clients, error="Choisissez une solution du catalogue.")
     try:
@@ -287,7 +326,11 @@ def selection_declare(request):
         )
     except ValidationError as exc:
         return _selection(request, clients, error=" ".join(exc.messages))
-    return _trigger(HttpResponse(""), f"{solution.name} enregistré pour {count} clients")
+    return _trigger(HttpResponse(""), f"{solution.name} enregistré pour {_clients(count)}")
+
+
+def _clients(count: int) -> str:
+    return "1 client" if count == 1 else f"{count} clients"
 
 
 @require_POST
@@ -295,15 +338,20 @@ def selection_declare(request):
 def selection_shine(request):
     clients = _selected_clients(request, request.POST)
     ready, _ = invitations.preflight(clients)
+    plan = request.POST.get("plan", "")
+    # The wording of another plan, left as it was, follows the plan chosen.
+    subject, body = emails.follow_plan(
+        request.firm, plan, request.POST.get("subject", ""), request.POST.get("body", "")
+    )
     try:
         bulk = invitations.bulk_invitation_start(
             firm=request.firm,
             actor=request.user,
             clients=ready,
-            plan=request.POST.get("plan", ""),
+            plan=plan,
             billing_mode=request.POST.get("billing_mode", ""),
-            subject=request.POST.get("subject", ""),
-            body=request.POST.get("body", ""),
+            subject=subject,
+            body=body,
         )
     except ValidationError as exc:
         return _selection(request, clients, errors=exc.message_dict)

@@ -1,8 +1,9 @@
 """The invitation email: a firm-editable template per plan, filled per client.
 
 Templates use `{placeholders}` (not Django template syntax: a firm's text must not
-run code): {client}, {contact}, {cabinet}, {collaborateur}, {offre}, {mode}, {lien}.
-Unknown placeholders are left as typed.
+run code): {client}, {contact}, {cabinet}, {collaborateur}, {plan}, {offre}, {mode},
+{lien}. Unknown placeholders are left as typed. The default wording names the plan
+through {plan} and {offre}, so it always says the plan the invitation is for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ PLACEHOLDERS = {
     "contact": "le prénom et le nom du contact principal",
     "cabinet": "le nom du cabinet",
     "collaborateur": "le nom du collaborateur qui envoie",
+    "plan": "le plan choisi (Easy, Start ou Plus)",
     "offre": "l'offre choisie (Shine Start…) et ses fonctionnalités",
     "mode": "le mode de facturation",
     "lien": "le lien d'activation du compte Shine",
@@ -47,8 +49,8 @@ _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 
 
 def default_template(plan: str) -> tuple[str, str]:
-    label = Plan(plan).label
-    return DEFAULT_SUBJECT.replace("{plan}", label), DEFAULT_BODY
+    Plan(plan)  # an unknown plan is a programming error
+    return DEFAULT_SUBJECT, DEFAULT_BODY
 
 
 def firm_template(firm, plan: str) -> tuple[str, str]:
@@ -56,6 +58,19 @@ def firm_template(firm, plan: str) -> tuple[str, str]:
     if row is not None:
         return row.subject, row.body
     return default_template(plan)
+
+
+def follow_plan(firm, plan: str, subject: str, body: str) -> tuple[str, str]:
+    """The wording for `plan`: a text left exactly as another plan's template (the
+    dialog opened on one plan, another chosen) becomes the chosen plan's own."""
+    if plan not in Plan.values:
+        return subject, body
+    typed = (subject.strip(), body.replace("\r\n", "\n").strip())
+    for other in Plan.values:
+        template = firm_template(firm, other)
+        if other != plan and typed == (template[0].strip(), template[1].strip()):
+            return firm_template(firm, plan)
+    return subject, body
 
 
 def offer_text(plan: str) -> str:

@@ -25,7 +25,7 @@ class Status(models.TextChoices):
     DRAFT = "brouillon", "Brouillon"
     PENDING = "en_attente", "Envoi en attente"
     SENT = "envoyee", "Envoyée"
-    ACTIVATED = "activee", "Activée"
+    ACTIVATED = "activee", "Activé"
     FAILED = "echec", "Échec d'envoi"
     CANCELLED = "annulee", "Annulée"
     EXPIRED = "expiree", "Expirée"
@@ -36,8 +36,9 @@ EMAIL_HOLDING_STATUSES = [Status.PENDING, Status.SENT, Status.ACTIVATED]
 
 
 class SendMethod(models.TextChoices):
-    VIGIE = "vigie", "Envoyer par Vigie"
-    MAILTO = "mailto", "J'envoie"
+    # How it went, as the status line says it: « Envoyer par Vigie » or « J'envoie ».
+    VIGIE = "vigie", "Envoyée par Vigie"
+    MAILTO = "mailto", "Envoyée par le cabinet"
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):

@@ -144,6 +144,28 @@ def invitation_link(invitation: Invitation) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def is_prepared_mailto(invitation: Invitation | None) -> bool:
+    """« J'envoie » was clicked: the text is in the collaborator's mail app, and the
+    invitation waits (a draft) for « J'ai envoyé l'e-mail »."""
+    return (
+        invitation is not None
+        and invitation.status == Status.DRAFT
+        and invitation.send_method == SendMethod.MAILTO
+    )
+
+
+def mailto_context(invitation: Invitation) -> dict:
+    """What the « J'envoie » step shows: the link that opens the mail app, and the text
+    to copy when it is too long for one."""
+    url = mailto_url(invitation)
+    return {
+        "mailto": url,
+        "too_long": len(url) > MAILTO_LIMIT,
+        "mailto_limit": MAILTO_LIMIT,
+        "copy_text": f"{invitation.subject}\n\n{invitation.body}",
+    }
+
+
 def mailto_url(invitation: Invitation) -> str:
     """`mailto:` with every part percent-encoded (RFC 6068: spaces as %20, CRLF lines)."""
     body = invitation.body.replace("\r\n", "\n").replace("\n", "\r\n")
@@ -233,6 +255,7 @@ def _equip_shine(invitation: Invitation, actor) -> None:
         return
     shine = Solution.objects.get(slug="shine")
     label = Plan(invitation.plan).label
+    _drop_not_concerned([client.pk])
     for slot in (Slot.ACHAT, Slot.VENTE):
         Equipment.objects.update_or_create(
             client=client,
@@ -240,6 +263,13 @@ def _equip_shine(invitation: Invitation, actor) -> None:
             solution=shine,
             defaults={"firm_id": client.firm_id, "plan": label, "created_by": actor},
         )
+
+
+def _drop_not_concerned(client_ids: list[int]) -> None:
+    """Shine fills Achat and Vente: « Non concerné » no longer holds there."""
+    Equipment.objects.filter(
+        client_id__in=client_ids, slot__in=[Slot.ACHAT, Slot.VENTE], solution__slug="non-concerne"
+    ).delete()
 
 
 def link_in(invitation: Invitation, text: str) -> str | None:
@@ -269,16 +299,7 @@ def _queue_email(invitation: Invitation, actor) -> OutboundEmail:
     )
 
 
-@transaction.atomic
-def invitation_send(
-    *, invitation: Invitation, actor, method: str, subject: str, body: str
-) -> Invitation:
-    """« Envoyer par Vigie » (the outbox) or « J'envoie » (recorded as sent now)."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.status not in (Status.DRAFT, Status.FAILED):
-        raise ValidationError(NOT_SENDABLE)
-    if method not in SendMethod.values:
-        raise ValidationError("Choisissez comment envoyer l'invitation.")
+def _check_text(subject: str, body: str) -> str:
     errors = {}
     try:
         subject = mail.clean_subject(subject)
@@ -288,6 +309,41 @@ def invitation_send(
         errors["body"] = [BODY_REQUIRED]
     if errors:
         raise ValidationError(errors)
+    return subject
+
+
+@transaction.atomic
+def invitation_prepare_mailto(
+    *, invitation: Invitation, actor, subject: str, body: str
+) -> Invitation:
+    """« J'envoie »: keep the edited text for the collaborator's own mail app. Nothing
+    is sent yet: the invitation stays a draft until « J'ai envoyé l'e-mail »."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Status.DRAFT:
+        raise ValidationError(NOT_SENDABLE)
+    subject = _check_text(subject, body)
+    if invitation.client is not None:
+        _check_ready(invitation.client)
+    if email_is_taken(invitation.email, exclude=invitation):
+        raise ValidationError({"email": EMAIL_TAKEN})
+    invitation.subject, invitation.body = subject, body.replace("\r\n", "\n")
+    invitation.send_method = SendMethod.MAILTO
+    invitation.save(update_fields=["subject", "body", "send_method", "updated_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_send(
+    *, invitation: Invitation, actor, method: str, subject: str, body: str
+) -> Invitation:
+    """« Envoyer par Vigie » (the outbox), or the collaborator's « J'ai envoyé
+    l'e-mail » after « J'envoie » (recorded as sent by the firm, now)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status not in (Status.DRAFT, Status.FAILED):
+        raise ValidationError(NOT_SENDABLE)
+    if method not in SendMethod.values:
+        raise ValidationError("Choisissez comment envoyer l'invitation.")
+    subject = _check_text(subject, body)
     if invitation.client is not None:
         _check_ready(invitation.client)
     invitation.subject, invitation.body = subject, body.replace("\r\n", "\n")
@@ -309,7 +365,8 @@ def invitation_send(
     _sync_client(invitation.client, invitation.status)
     partner_invitation_queue(invitation)
     if invitation.client is not None:
-        how = SendMethod(method).label
+        label = SendMethod(method).label
+        how = label[0].lower() + label[1:]
         history.record(
             invitation.client,
             actor=actor,
@@ -701,6 +758,7 @@ def _bulk_invite_chunk(bulk: BulkInvitation, clients: list[Client], actor) -> No
     )
     partner_invitations_queue_many(invitations)
     label = Plan(bulk.plan).label
+    _drop_not_concerned([c.pk for c in clients])
     Equipment.objects.bulk_create(
         [
             Equipment(
@@ -721,7 +779,7 @@ def _bulk_invite_chunk(bulk: BulkInvitation, clients: list[Client], actor) -> No
                 client=c,
                 actor=actor,
                 kind="invitation.sent",
-                summary=f"Invitation Shine {label} à {i.email} (Envoyer par Vigie, envoi groupé)"[
+                summary=f"Invitation Shine {label} à {i.email} (envoyée par Vigie, envoi groupé)"[
                     :300
                 ],
                 changes={

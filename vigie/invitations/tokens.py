@@ -23,8 +23,9 @@ def _state(invitation) -> str:
     return "open" if invitation.is_open else invitation.status
 
 
-def _hash(invitation, ts: int) -> str:
-    value = f"{invitation.pk}:{invitation.public_id}:{invitation.email.lower()}:{_state(invitation)}:{ts}"
+def _hash(invitation, ts: int, state: str | None = None) -> str:
+    state = state or _state(invitation)
+    value = f"{invitation.pk}:{invitation.public_id}:{invitation.email.lower()}:{state}:{ts}"
     return salted_hmac(KEY_SALT, value, algorithm="sha256").hexdigest()[:32]
 
 
@@ -50,3 +51,13 @@ def check_token(invitation, token: str, *, now: float | None = None) -> bool:
         return False
     days = getattr(settings, "INVITATION_TOKEN_DAYS", DEFAULT_DAYS)
     return (now if now is not None else time.time()) - ts <= days * 86400
+
+
+def was_issued(invitation, token: str) -> bool:
+    """The token is one we made for this invitation while it was open, whatever its
+    state and age now: enough to tell its client that the account is already active."""
+    parsed = parse_token(token)
+    if parsed is None or parsed[0] != invitation.public_id:
+        return False
+    _, ts, mac = parsed
+    return constant_time_compare(_hash(invitation, ts, "open"), mac)

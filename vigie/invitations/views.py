@@ -20,11 +20,13 @@ from vigie.invitations.models import (
     InvitationTemplate,
     Plan,
     SendMethod,
+    Status,
 )
-from vigie.invitations.tokens import check_token, parse_token
+from vigie.invitations.tokens import check_token, parse_token, was_issued
 from vigie.lib.decorators import admin_required, firm_required
 from vigie.partners.models import PartnerState
 from vigie.partners.services import partner_onboarding
+from vigie.partners.shine import shine_signin_url
 
 COMPOSE = "invitations/compose.html"
 
@@ -40,46 +42,76 @@ def _get_invitation(request, public_id) -> Invitation:
         raise Http404("Invitation introuvable.") from None
 
 
-def _changed(response: HttpResponse, message: str) -> HttpResponse:
-    response["HX-Trigger"] = json.dumps(
-        {"equipmentChanged": True, "showMessage": {"text": message, "kind": "success"}}
-    )
+def _changed(response: HttpResponse, message: str, *, close: bool = False) -> HttpResponse:
+    events = {"equipmentChanged": True, "showMessage": {"text": message, "kind": "success"}}
+    if close:
+        events["closeModal"] = True
+    response["HX-Trigger"] = json.dumps(events)
     return response
+
+
+def _refused(form: ComposeForm, exc: ValidationError) -> None:
+    # A refusal names its field ({"subject": …}) or none (an unknown send method).
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, field_errors in errors.items():
+        form.add_error(field if field in form.fields else None, field_errors)
 
 
 @require_POST
 @firm_required
 def invitation_send(request, public_id):
+    """The edited email: « Envoyer par Vigie » sends it; « J'envoie » opens it in the
+    collaborator's mail app and asks them to confirm once they have sent it."""
     invitation = _get_invitation(request, public_id)
     form = ComposeForm(request.POST)
     method = request.POST.get("method", "")
     context = {"invitation": invitation, "client": invitation.client, "form": form}
-    context["mailto_limit"] = services.MAILTO_LIMIT
     if not form.is_valid():
         return render(request, f"{COMPOSE}#compose", context)
     try:
+        if method == SendMethod.MAILTO:
+            invitation = services.invitation_prepare_mailto(
+                invitation=invitation, actor=request.user, **form.cleaned_data
+            )
+        else:
+            invitation = services.invitation_send(
+                invitation=invitation, actor=request.user, method=method, **form.cleaned_data
+            )
+    except ValidationError as exc:
+        _refused(form, exc)
+        return render(request, f"{COMPOSE}#compose", context)
+    context["invitation"] = invitation
+    if method == SendMethod.MAILTO:
+        context.update(services.mailto_context(invitation), open_now=True)
+        return render(request, f"{COMPOSE}#mailto", context)
+    return _changed(render(request, f"{COMPOSE}#sent", context), "Invitation en cours d'envoi")
+
+
+@require_POST
+@firm_required
+def invitation_confirm(request, public_id):
+    """« J'ai envoyé l'e-mail »: the invitation is recorded as sent by the firm."""
+    invitation = _get_invitation(request, public_id)
+    try:
         invitation = services.invitation_send(
-            invitation=invitation, actor=request.user, method=method, **form.cleaned_data
+            invitation=invitation,
+            actor=request.user,
+            method=SendMethod.MAILTO,
+            subject=invitation.subject,
+            body=invitation.body,
         )
     except ValidationError as exc:
-        # A refusal names its field ({"subject": …}) or none (an unknown send method).
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-        for field, field_errors in errors.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-        return render(request, f"{COMPOSE}#compose", context)
-    mailto = services.mailto_url(invitation) if method == SendMethod.MAILTO else ""
-    context.update(
-        invitation=invitation,
-        mailto=mailto,
-        too_long=len(mailto) > services.MAILTO_LIMIT,
-        copy_text=f"{invitation.subject}\n\n{invitation.body}",
+        return render(request, f"{COMPOSE}#refused", {"message": " ".join(exc.messages)})
+    context = {"invitation": invitation, "client": invitation.client}
+    return _changed(
+        render(request, f"{COMPOSE}#sent", context),
+        "Invitation enregistrée comme envoyée par le cabinet",
     )
-    message = "Invitation enregistrée comme envoyée" if mailto else "Invitation en cours d'envoi"
-    return _changed(render(request, f"{COMPOSE}#sent", context), message)
 
 
 def _act(request, public_id, action, done: str) -> HttpResponse:
-    """Run an action on one invitation; htmx gets a toast, a plain form a redirect."""
+    """Run an action on one invitation; htmx gets a toast (the dialog closes, the page
+    refreshes), a plain form a redirect."""
     invitation = _get_invitation(request, public_id)
     try:
         action(invitation=invitation, actor=request.user)
@@ -88,11 +120,11 @@ def _act(request, public_id, action, done: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, error)
             return _back(invitation)
-        return render(request, "includes/error_banner.html", {"message": error})
+        return render(request, f"{COMPOSE}#refused", {"message": error})
     if not request.htmx:
         messages.success(request, done)
         return _back(invitation)
-    return _changed(HttpResponse(""), done)
+    return _changed(HttpResponse(""), done, close=True)
 
 
 def _back(invitation: Invitation) -> HttpResponse:
@@ -122,14 +154,32 @@ def invitation_remind(request, public_id):
 @require_GET
 def invitation_landing(request, token: str):
     """The email's link: checks our token, then hands over to the partner's onboarding
-    page (creating the partner's invitation now if the worker has not yet)."""
+    page (creating the partner's invitation now if the worker has not yet). A client
+    back on the link of an account already active is sent to Shine's sign-in."""
     parsed = parse_token(token)
     invitation = None
     if parsed is not None:
         invitation = (
             Invitation.objects.select_related("firm", "client").filter(public_id=parsed[0]).first()
         )
+    if invitation is not None and was_issued(invitation, token):
+        if invitation.status == Status.ACTIVATED:
+            context = {"active": invitation, "signin_url": shine_signin_url()}
+            return render(request, "invitations/landing.html", context)
     valid = invitation is not None and check_token(invitation, token)
+    if valid and services.is_prepared_mailto(invitation):
+        # The client holds the collaborator's email: it was sent, whether or not they
+        # came back to say so.
+        try:
+            invitation = services.invitation_send(
+                invitation=invitation,
+                actor=invitation.sent_by or invitation.created_by,
+                method=SendMethod.MAILTO,
+                subject=invitation.subject,
+                body=invitation.body,
+            )
+        except ValidationError:
+            valid = False
     context = {"invitation": invitation if valid else None}
     if valid:
         link = partner_onboarding(invitation)

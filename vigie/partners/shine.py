@@ -20,6 +20,13 @@ from django.core.exceptions import ImproperlyConfigured
 log = logging.getLogger(__name__)
 
 
+def shine_signin_url() -> str:
+    """Where a client signs in to its Shine account (SHINE_SIGNIN_URL, else the
+    partner's `/connexion/` page, docs/partner-api.md)."""
+    configured = getattr(settings, "SHINE_SIGNIN_URL", "")
+    return configured or settings.SHINE_API_URL.rstrip("/") + "/connexion/"
+
+
 class PartnerUnavailable(Exception):
     """The partner could not answer now (5xx, timeout, down, garbage): try again later."""
 
