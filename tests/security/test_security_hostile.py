@@ -498,7 +498,7 @@ def test_it_selects_with_a_hostile_portfolio_state(world, alice_client):
 def test_it_shows_the_default_template_for_an_unknown_plan(world, alice_client):
     response = alice_client.get("/equipement/selection/", {"codes": "A001", "plan": "bogus"})
     assert response.status_code == 200
-    assert "1 clients sélectionnés" in response.content.decode()
+    assert "1 client sélectionné" in response.content.decode()
 
 
 def test_it_refuses_a_bulk_subject_over_200_characters(world, alice_client):
