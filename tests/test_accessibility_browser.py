@@ -702,3 +702,51 @@ def test_a_sign_in_error_is_the_fields_description(page, live_server, firm):
     login = page.get_by_label("E-mail")
     expect(page.locator(".field.has-error")).to_be_visible()
     assert_described_by_its_error(login)
+
+
+# --- The focus stays in place when the results are refreshed -------------------------
+
+
+def test_a_page_change_with_the_keyboard_keeps_the_focus_in_the_pager(page, live_server, firm):
+    sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
+    page.locator("a[rel=next]").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("page-range")).to_have_text("11-13 sur 13")
+    # The last page has no « next »: the focus is on « previous », not lost to the page.
+    expect(page.locator("a[rel=prev]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("page-range")).to_have_text("1-10 sur 13")
+    expect(page.locator("a[rel=next]")).to_be_focused()
+
+
+def test_a_sort_with_the_keyboard_keeps_the_focus_on_its_column(page, live_server, firm):
+    sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
+    sort = page.locator("thead a.sort").first
+    label = sort.inner_text()
+    sort.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"sort=-"))
+    expect(page.locator("thead a.sort").first).to_have_class(re.compile("sorted-desc"))
+    expect(page.locator("thead a.sort", has_text=label).first).to_be_focused()
+
+
+def test_a_bulk_declaration_with_the_keyboard_gives_the_focus_back_to_the_bar(
+    page, live_server, firm
+):
+    sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
+    page.locator('tr[data-code="000246"] input[name=codes]').focus()
+    page.keyboard.press("Space")
+    page.get_by_test_id("equip-selection").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#modal")
+    expect(dialog.get_by_test_id("selection-dialog")).to_be_visible()
+    dialog.locator("button.check-button").first.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toasts")).to_contain_text("enregistré pour 1 client")
+    # The rows are refreshed in place; the focus is back on the bar's button.
+    expect(page.locator('tr[data-code="000246"] td.col-slot').first).not_to_contain_text(
+        "+ Ajouter"
+    )
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("equip-selection")).to_be_focused()

@@ -124,4 +124,45 @@
       htmx.ajax("GET", location.pathname + location.search, {target: "#portfolio-results"});
     }
   });
+
+  // Keyboard users keep their place: a swap of the results (a page, a sort, a view, the
+  // refresh after an equipment change) replaces the element that had the focus, which
+  // would drop it to the top of the page. The focus goes to its counterpart in the new
+  // results: the same control of the same row, the same column's sort link, the same
+  // tab; from « next » on the last page, to « previous ».
+  function signature(el) {
+    var row = el.closest("tr[data-code]");
+    return [
+      row ? row.getAttribute("data-code") : "",
+      el.tagName, el.getAttribute("name") || "", el.getAttribute("data-slot") || "",
+      el.getAttribute("data-testid") || "", el.getAttribute("role") || "",
+      el.getAttribute("aria-label") || el.textContent.trim()
+    ].join("|");
+  }
+  function counterpart(results, kept) {
+    var found = null;
+    results.querySelectorAll("a[href], button, input, select, [tabindex]").forEach(function (el) {
+      if (!found && signature(el) === kept.signature) found = el;
+    });
+    if (!found && kept.rel) found = results.querySelector("a[rel=" + (kept.rel === "next" ? "prev" : "next") + "]");
+    return found;
+  }
+  var keptFocus = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var results = document.getElementById("portfolio-results");
+    var el = document.activeElement;
+    keptFocus = null;
+    if (!results || e.detail.target !== results || !el || !results.contains(el)) return;
+    keptFocus = {signature: signature(el), rel: el.getAttribute("rel")};
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var results = document.getElementById("portfolio-results");
+    if (!keptFocus || e.detail.target !== results) return;
+    var kept = keptFocus;
+    keptFocus = null;
+    var now = document.activeElement;
+    if (now && now !== document.body && document.contains(now)) return;  // moved on already
+    var el = counterpart(results, kept);
+    if (el) el.focus();
+  });
 })();
