@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from vigie.mail import services as mail_services
+
 pytestmark = pytest.mark.django_db
 
 
@@ -87,3 +89,26 @@ def test_it_points_the_sign_in_fields_at_their_errors(client, alice):
 def test_it_leaves_a_valid_sign_in_field_unmarked(client):
     page = _ids(client.get("/compte/login/").content.decode())
     assert not page.invalid and not page.refs
+
+
+def test_it_titles_the_local_mailboxs_message_frame(firm_a, settings, tmp_path, alice_client):
+    """/dev/mail/ (DEBUG only) shows a message's HTML part in a frame: a frame needs a
+    title for a screen reader (axe's frame-title)."""
+    settings.EMAIL_BACKEND = "vigie.mail.backends.MailboxBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    settings.DEBUG = True
+    email = mail_services.email_queue(
+        firm=firm_a,
+        to="jeanne@example.fr",
+        subject="Votre compte Shine",
+        text="Bonjour Jeanne,",
+        html="<p>Bonjour Jeanne,</p>",
+        reply_to="bob@alpha.fr",
+        from_name="Cabinet Alpha",
+        kind="test",
+    )
+    mail_services.email_deliver(email.pk)
+    [path] = list(tmp_path.glob("*.eml"))
+    html = alice_client.get(f"/dev/mail/{path.name}/").content.decode()
+    frame = re.search(r"<iframe[^>]*>", html).group(0)
+    assert 'title="Contenu HTML de l\'e-mail"' in frame
