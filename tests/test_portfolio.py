@@ -213,7 +213,7 @@ class TestShineCard:
         assert row.count('data-testid="shine-card"') == 2  # ACHAT and VENTE
         assert row.count('<div class="shine-cell" tabindex="0">') == 2
         card = self.card(response, "000003")
-        assert "<strong>Shine</strong>" in card and ">Revente<" in card and ">Activé<" in card
+        assert "<strong>Shine</strong>" in card and ">Cabinet<" in card and ">Activé<" in card
         assert (
             f'<button type="submit" form="shine-access-{eck.id}" '
             'class="button small primary">Accéder à Shine</button>'
@@ -234,7 +234,7 @@ class TestShineCard:
     def test_it_shows_no_revente_when_shine_bills_the_client(self, alice_client, portfolio):
         activated_invitation(portfolio["eck"], "shine")
         card = self.card(alice_client.get(HOME), "000003")
-        assert ">Activé<" in card and "Accéder à Shine" in card and "Revente" not in card
+        assert ">Activé<" in card and "Accéder à Shine" in card and ">Cabinet<" not in card
 
     def test_it_shows_no_card_until_activated(self, alice_client, portfolio):
         eck = portfolio["eck"]

@@ -96,7 +96,7 @@ def test_hovering_an_activated_shine_shows_the_access_card(
     achat.locator(".shine-cell").hover()
     expect(card).to_be_visible()
     expect(card).to_contain_text("Shine")
-    expect(card).to_contain_text("Revente")
+    expect(card).to_contain_text("Cabinet")
     expect(card).to_contain_text("Activé")
     button = card.get_by_role("button", name="Accéder à Shine")
     expect(button).to_be_visible()

@@ -168,9 +168,9 @@ class TestTheRowFollowsEveryChange:
             activated_at=timezone.now(),
         )
         assert 'data-testid="shine-card"' in row(alice_client, "A001")
-        assert "Revente" not in row(alice_client, "A001")
+        assert ">Cabinet<" not in row(alice_client, "A001")
         Invitation.objects.filter(pk=invitation.pk).update(billing_mode="cabinet")
-        assert "Revente" in row(alice_client, "A001")
+        assert ">Cabinet<" in row(alice_client, "A001")
 
     def test_a_change_rolled_back_is_never_shown(self, alice_client, shown):
         with pytest.raises(RuntimeError), transaction.atomic():

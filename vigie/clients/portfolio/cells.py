@@ -92,7 +92,7 @@ def row_context(row: Row) -> dict:
         "shine_form": card,
         "shine_status": c.shine_status,
         "shine_label": c.get_shine_status_display(),
-        "revente": row.shine_mode == BillingMode.CABINET,
+        "cabinet_mode": row.shine_mode == BillingMode.CABINET,
         "url": url,
         # The mandate's download, once signed.
         "mandate_url": (

@@ -541,7 +541,7 @@ class Row:
 
     def __init__(self, client: ClientRow, shine_mode: str = ""):
         self.client = client
-        # The billing mode of the activated Shine invitation ("cabinet": Revente).
+        # The billing mode of the activated Shine invitation (« Cabinet »: the firm bills the client).
         self.shine_mode = shine_mode
         self.contacts: list[str] = []
         self.collaborators: list = []
