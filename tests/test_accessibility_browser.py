@@ -626,6 +626,32 @@ def test_the_contact_dialog_takes_the_focus_and_gives_it_back(page, live_server,
 
 @pytest.mark.xfail(
     strict=True,
+    reason="a saved dialog's answer replaces the section holding its opener, so the focus "
+    "falls to the top of the page: static/js/vigie.js must focus the opener's counterpart",
+)
+def test_saving_the_contact_dialog_gives_the_focus_back_to_its_opener(page, live_server, firm):
+    sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
+    page.goto(live_server.url + "/clients/000246/")
+    page.get_by_role("link", name="+ Ajouter un contact").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#modal")
+    expect(dialog).to_be_visible()
+    for name, value in [
+        ("last_name", "Petit"),
+        ("first_name", "Luc"),
+        ("email", "luc@oasis.fr"),
+        ("phone", "0707070707"),
+    ]:
+        dialog.locator(f"input[name={name}]").fill(value)
+    dialog.locator("input[name=phone]").press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#contacts")).to_contain_text("Luc Petit")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("link", name="+ Ajouter un contact")).to_be_focused()
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="the <dialog> has no name: static/js/vigie.js must point its aria-labelledby at "
     "the heading of the fragment it shows",
 )
