@@ -182,6 +182,14 @@ def _(page, live, firm, tmp_path):
     page.goto(live.url + "/compte/password/reset/")
 
 
+@visit("password reset sent", signed_in=False)
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + "/compte/password/reset/")
+    page.fill("input[name=email]", "alice@alpha.fr")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/compte/password/reset/done/"))
+
+
 @visit("invitation link, invalid", signed_in=False)
 def _(page, live, firm, tmp_path):
     page.goto(live.url + "/invitations/not-a-token/")
@@ -351,6 +359,17 @@ def _(page, live, firm, tmp_path):
 def _(page, live, firm, tmp_path):
     page.goto(launch_url(live, firm, "bob@alpha.fr"))
     expect(page.locator("main form")).to_be_visible()
+
+
+@visit("sign-out")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + "/compte/logout/")
+
+
+@visit("page not found")
+def _(page, live, firm, tmp_path):
+    response = page.goto(live.url + "/clients/INCONNU/")
+    assert response.status == 404
 
 
 @visit("imports, upload")
