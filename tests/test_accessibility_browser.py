@@ -817,3 +817,16 @@ def test_a_bulk_declaration_with_the_keyboard_gives_the_focus_back_to_the_bar(
     )
     page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("equip-selection")).to_be_focused()
+
+
+def test_a_search_tells_a_screen_reader_how_many_clients_it_found(page, live_server, firm):
+    """The results change in place: a status message (WCAG 4.1.3) says the new range."""
+    sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
+    status = page.get_by_role("status").filter(has_text=re.compile(r"sur \d+|Aucun client"))
+    page.get_by_placeholder("Rechercher").fill("Entreprise")
+    page.wait_for_url(re.compile(r"q=Entreprise"))
+    expect(status).to_have_text("1-10 sur 10")
+    page.get_by_placeholder("Rechercher").fill("zzzzzz")
+    page.wait_for_url(re.compile(r"q=zzzzzz"))
+    expect(status).to_have_text("Aucun client ne correspond à cette recherche.")
+    expect(page.get_by_placeholder("Rechercher")).to_be_focused()  # typing goes on

@@ -147,6 +147,30 @@
     if (!found && kept.rel) found = results.querySelector("a[rel=" + (kept.rel === "next" ? "prev" : "next") + "]");
     return found;
   }
+  // The results change in place: a status message tells a screen reader what a search,
+  // a filter or a page now shows (the range, or that nothing matches). The live region
+  // lives outside the swapped results, so that it is there before its text changes.
+  function statusRegion(results) {
+    var status = document.getElementById("portfolio-status");
+    if (!status) {
+      status = document.createElement("p");
+      status.id = "portfolio-status";
+      status.className = "visually-hidden";
+      status.setAttribute("role", "status");
+      results.parentNode.insertBefore(status, results);
+    }
+    return status;
+  }
+  function announce(results) {
+    var empty = results.querySelector("td.empty");
+    var range = results.querySelector("[data-testid=page-range]");
+    statusRegion(results).textContent = (empty || range || {textContent: ""}).textContent.trim();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var results = document.getElementById("portfolio-results");
+    if (results) statusRegion(results);
+  });
+
   var keptFocus = null;
   document.addEventListener("htmx:beforeSwap", function (e) {
     var results = document.getElementById("portfolio-results");
@@ -157,6 +181,7 @@
   });
   document.addEventListener("htmx:afterSettle", function (e) {
     var results = document.getElementById("portfolio-results");
+    if (results && e.detail.target === results) announce(results);
     if (!keptFocus || e.detail.target !== results) return;
     var kept = keptFocus;
     keptFocus = null;
