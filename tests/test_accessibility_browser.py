@@ -256,6 +256,18 @@ def _(page, live, firm, tmp_path):
     open_dialog(page, page.get_by_test_id("equip-selection"))
 
 
+@visit("portfolio, bulk Shine progress")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + "/")
+    page.locator('tr[data-code="000246"] input[name=codes]').check()
+    open_dialog(page, page.get_by_test_id("equip-selection"))
+    form = page.get_by_test_id("bulk-shine-form")
+    form.locator("input[name=billing_mode]").first.check()
+    form.locator("input[name=plan]").nth(1).check()
+    form.get_by_role("button", name=re.compile("^Activer pour")).click()
+    expect(page.get_by_test_id("bulk-progress")).to_be_visible()
+
+
 @visit("new client")
 def _(page, live, firm, tmp_path):
     page.goto(live.url + "/clients/nouveau/")
