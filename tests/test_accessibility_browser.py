@@ -709,6 +709,15 @@ def test_the_shine_dialog_takes_the_focus_and_gives_it_back(page, live_server, f
     expect(dialog).to_be_hidden()
     assert page.evaluate(FOCUSED)["testid"] == "open-equipment"
 
+    # Its « Fermer » button, pressed from the keyboard, does the same.
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_test_id("equipment-dialog")).to_be_visible()
+    dialog.get_by_role("button", name="Fermer").first.focus()
+    assert visible_focus(page.evaluate(FOCUSED))
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate(FOCUSED)["testid"] == "open-equipment"
+
 
 @pytest.mark.xfail(
     strict=True,
