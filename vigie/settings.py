@@ -220,6 +220,24 @@ def _rows_cache() -> dict:
     }
 
 
+def _pages_cache() -> dict:
+    if not PORTFOLIO_ROW_CACHE:
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pages",
+            "TIMEOUT": 24 * 3600,
+        }
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": max(1, PORTFOLIO_ROW_CACHE // 40)},
+    }
+
+
 def _default_cache() -> dict:
     """Shared by every process: rate limits, and the sessions when it is Redis."""
     if REDIS_URL:
@@ -237,6 +255,9 @@ def _default_cache() -> dict:
 CACHES = {
     "default": _default_cache(),
     "rows": _rows_cache(),
+    # Each page's table and pager, rendered, keyed by its rows' versions (rowcache.py):
+    # up to 150 kB each (100 rows), so fewer than the rows.
+    "pages": _pages_cache(),
     # Each firm's collaborators and catalogue, keyed by its directory version: small,
     # read on every portfolio page, so each process keeps its own.
     "lookups": {

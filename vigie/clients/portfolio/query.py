@@ -702,7 +702,10 @@ def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True
 
 @dataclass
 class Page:
-    rows: list  # of rowcache.CachedRow
+    """One page of results: which clients, at which row versions, out of how many."""
+
+    ids: list[int]
+    versions: dict[int, int]  # client id → row version (vigie.clients.rowversion)
     total: int
     number: int
     per_page: int
@@ -728,16 +731,10 @@ class Page:
         return self.number < self.last
 
 
-def portfolio_page(query: PortfolioQuery, firm, lookups: Lookups) -> Page:
-    """Count, clamp the page number to the last page, then the page's rows, rendered
-    (those this process rendered at their current version come from its cache)."""
-    from vigie.clients.portfolio.rowcache import page_rows
-
+def portfolio_page(query: PortfolioQuery) -> Page:
+    """Count, clamp the page number to the last page, and read that page's ids with their
+    row versions (one or two statements; the rows themselves come from
+    vigie.clients.portfolio.rowcache)."""
     params = query.params
     total, number, ids, versions = query.page_ids(page=params.page, per_page=params.per_page)
-    return Page(
-        rows=page_rows(firm, ids, lookups, params.view, versions),
-        total=total,
-        number=number,
-        per_page=params.per_page,
-    )
+    return Page(ids=ids, versions=versions, total=total, number=number, per_page=params.per_page)

@@ -1,4 +1,5 @@
-"""Portfolio rows rendered once per version, kept in the `rows` cache (settings.CACHES).
+"""Portfolio rows rendered once per version, kept in the `rows` cache (settings.CACHES);
+and each page's table and pager, kept in the `pages` cache (`page_fragment`, below).
 
 Building and rendering a page's rows (their clients, contacts, collaborators and
 equipment: two statements, then the template's `row` partial) cost more than the rest of
@@ -20,6 +21,7 @@ version's state or a later one, never an older one, and a later version has anot
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
@@ -30,9 +32,10 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
 from vigie.clients.portfolio.cells import row_context
-from vigie.clients.portfolio.query import Lookups, load_rows
+from vigie.clients.portfolio.query import Lookups, Page, Params, load_rows
 
 ALIAS = "rows"
+PAGES_ALIAS = "pages"
 TEMPLATE = "clients/portfolio.html"
 
 
@@ -46,13 +49,25 @@ class CachedRow(NamedTuple):
     shine_form: bool
 
 
+class Fragment(NamedTuple):
+    """A page's table and pager, rendered, and the (client id, code) of the rows whose
+    Shine card needs an « Accéder à Shine » form (rendered by the page, with the
+    request's CSRF token)."""
+
+    table: SafeString
+    pager: SafeString
+    shine_forms: tuple[tuple[int, str], ...]
+
+
 def clear() -> None:
     caches[ALIAS].clear()
+    caches[PAGES_ALIAS].clear()
 
 
 @cache
-def _template_digest() -> str:
-    return hashlib.blake2b(get_template(f"{TEMPLATE}#row").template.source.encode()).hexdigest()
+def _template_digest(partial: str = "row") -> str:
+    source = get_template(f"{TEMPLATE}#{partial}").template.source
+    return hashlib.blake2b(source.encode()).hexdigest()
 
 
 def _digest(firm, lookups: Lookups) -> str:
@@ -102,3 +117,45 @@ def page_rows(
         out.update(rendered)
         rows.set_many({wanted[pk]: row for pk, row in rendered.items() if pk in wanted})
     return [out[pk] for pk in ids if pk in out]
+
+
+def _page_key(firm, lookups: Lookups, params: Params, page: Page) -> str | None:
+    """What the table and the pager show: the rows (each client at its version, so any
+    change to one is a new key), the page's place in the results, the state of the URL
+    (sorts, filters: the links), and what every row shows besides its client (`_digest`);
+    None when a row has no version (never kept, as in `page_rows`)."""
+    if any(pk not in page.versions for pk in page.ids):
+        return None
+    state = (
+        _digest(firm, lookups),
+        _template_digest("table"),
+        _template_digest("pager"),
+        sorted(params.as_query().items()),
+        page.total,
+        page.number,
+        page.per_page,
+        [(pk, page.versions[pk]) for pk in page.ids],
+    )
+    return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
+
+
+def page_fragment(
+    firm, lookups: Lookups, params: Params, page: Page, context: Callable[[], dict]
+) -> Fragment:
+    """The page's table and pager: from the `pages` cache when this page was rendered with
+    these rows at these versions, else rendered (its rows from `page_rows`) and kept.
+    `context()`: what the two partials need besides the rows (called on a miss only)."""
+    key = _page_key(firm, lookups, params, page)
+    kept = caches[PAGES_ALIAS].get(key) if key else None
+    if kept is not None:
+        return kept
+    rows = page_rows(firm, page.ids, lookups, params.view, page.versions)
+    values = {**context(), "page": page, "rows": rows}
+    fragment = Fragment(
+        table=get_template(f"{TEMPLATE}#table").render(values),
+        pager=get_template(f"{TEMPLATE}#pager").render(values),
+        shine_forms=tuple((row.client_id, row.code) for row in rows if row.shine_form),
+    )
+    if key:
+        caches[PAGES_ALIAS].set(key, fragment)
+    return fragment

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from vigie.clients.portfolio import export, filters
+from vigie.clients.portfolio import export, filters, rowcache
 from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import (
     PER_PAGE_CHOICES,
@@ -66,14 +66,26 @@ def _query(request) -> tuple[PortfolioQuery, Lookups]:
 def portfolio(request):
     query, lookups = _query(request)
     params = query.params
-    page = portfolio_page(query, request.firm, lookups)
+    page = portfolio_page(query)
     home = reverse("home")
+
+    def parts() -> dict:
+        """What the table and the pager show besides the rows (built on a miss only)."""
+        return {
+            "params": params,
+            "home": home,
+            "headers": _headers(params, home),
+            "prev_url": home + params.url(page=page.number - 1),
+            "next_url": home + params.url(page=page.number + 1),
+            "per_page_choices": PER_PAGE_CHOICES,
+            "state_without_page": [(k, v) for k, v in params.as_query().items() if k != "page"],
+        }
+
     context = {
         "params": params,
         "page": page,
-        "shine_rows": [row for row in page.rows if row.shine_form],
         "home": home,
-        "headers": _headers(params, home),
+        "fragment": rowcache.page_fragment(request.firm, lookups, params, page, parts),
         "views": [
             {
                 "label": label,
@@ -82,10 +94,6 @@ def portfolio(request):
             }
             for key, label in VIEW_LABELS
         ],
-        "prev_url": home + params.url(page=page.number - 1),
-        "next_url": home + params.url(page=page.number + 1),
-        "per_page_choices": PER_PAGE_CHOICES,
-        "state_without_page": [(k, v) for k, v in params.as_query().items() if k != "page"],
         "export_query": params.url().lstrip("?"),
     }
     if request.htmx and not request.htmx.history_restore_request:
