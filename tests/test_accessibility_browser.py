@@ -488,38 +488,9 @@ def _(page, live, firm, tmp_path):
     expect(page.locator("main h1")).not_to_have_text("Confirmer l'accès")
 
 
-# Pages whose fix lies in a file another engineer is changing (see each reason). strict:
-# once the fix lands the test passes, the xfail fails, and the mark must go.
-SORT_ON_LINK = (
-    "aria-sort sits on the sort link (critical aria-allowed-attr): "
-    "templates/clients/portfolio.html must put it on the <th>"
-)
-LINK_BY_COLOUR = (
-    "a link inside text is told apart by its colour only (serious link-in-text-block): "
-    "static/css/vigie.css must underline links in text (breadcrumb, paragraphs, lists)"
-)
-PENDING = {
-    "launch link, refused": LINK_BY_COLOUR,
-    "portfolio, Equipement": SORT_ON_LINK,
-    "portfolio, Collecte": SORT_ON_LINK,
-    "portfolio, filter menu in use": SORT_ON_LINK,
-    "portfolio, search with no result": SORT_ON_LINK,
-    "portfolio, selection": SORT_ON_LINK,
-    "portfolio, Shine card": SORT_ON_LINK,
-    "portfolio, bulk dialog": LINK_BY_COLOUR,
-    "client page": LINK_BY_COLOUR,
-    "client page, Shine dialog": LINK_BY_COLOUR,
-    "client page, Shine email": LINK_BY_COLOUR,
-    "client page, contact form": LINK_BY_COLOUR,
-    "client page, contact form errors": LINK_BY_COLOUR,
-    "reform email template": LINK_BY_COLOUR,
-    "settings, invitations": LINK_BY_COLOUR,
-    "integrations": LINK_BY_COLOUR,
-    "imports, upload": LINK_BY_COLOUR,
-    "imports, upload errors": LINK_BY_COLOUR,
-    "imports, mapping": LINK_BY_COLOUR,
-    "imports, detail": LINK_BY_COLOUR,
-}
+# A page whose audit is known to fail, with the reason, until its fix lands (strict: once
+# fixed the xfail fails, and the entry must go). None today.
+PENDING: dict[str, str] = {}
 
 
 def _pages():
@@ -660,11 +631,6 @@ def test_the_contact_dialog_takes_the_focus_and_gives_it_back(page, live_server,
     assert page.evaluate(FOCUSED)["label"] == "+ Ajouter un contact"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a saved dialog's answer replaces the section holding its opener, so the focus "
-    "falls to the top of the page: static/js/vigie.js must focus the opener's counterpart",
-)
 def test_saving_the_contact_dialog_gives_the_focus_back_to_its_opener(page, live_server, firm):
     sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
     page.goto(live_server.url + "/clients/000246/")
@@ -686,11 +652,6 @@ def test_saving_the_contact_dialog_gives_the_focus_back_to_its_opener(page, live
     expect(page.get_by_role("link", name="+ Ajouter un contact")).to_be_focused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the <dialog> has no name: static/js/vigie.js must point its aria-labelledby at "
-    "the heading of the fragment it shows",
-)
 def test_a_dialog_is_named_by_its_heading(page, live_server, firm):
     sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
     page.goto(live_server.url + "/clients/000246/")
@@ -724,12 +685,6 @@ def test_the_shine_dialog_takes_the_focus_and_gives_it_back(page, live_server, f
     assert page.evaluate(FOCUSED)["testid"] == "open-equipment"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no skip link (RGAA 12.7): templates/base.html must open <body> with "
-    '<a class="skip-link" href="#contenu">Aller au contenu</a> and give <main> '
-    'id="contenu" tabindex="-1"; static/css/vigie.css shows the link on focus only',
-)
 def test_the_first_tab_offers_to_skip_to_the_content(page, live_server, firm):
     sign_in(page, live_server, "alice@alpha.fr", PASSWORD)
     page.goto(live_server.url + "/")
@@ -742,11 +697,6 @@ def test_the_first_tab_offers_to_skip_to_the_content(page, live_server, firm):
     assert tab(page)["label"] == "Exporter CSV"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="« + Ajouter » and « Ouvrir » are visibility:hidden until hovered, so Tab skips "
-    "them: static/css/vigie.css must hide them with opacity and show them on :focus",
-)
 def test_a_rows_add_button_is_reachable_with_the_keyboard(page, live_server, firm):
     """« + Ajouter » shows on hover; a keyboard user must reach it too, and open the
     equipment dialog from it."""

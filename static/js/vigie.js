@@ -23,9 +23,55 @@
   // Modal pattern: a fragment swapped into #modal-body opens the dialog;
   // the server answers "closeModal" on success. htmx fires the HX-Trigger events
   // before it swaps, so an empty answer (an action done) must not reopen the dialog.
+  // The dialog is named by its fragment's first heading (a screen reader says which
+  // dialog opened); when it closes, the focus goes back to what opened it, or to the
+  // control that replaced it once the page behind is refreshed.
+  var opener = null;
+  function openerKey(el) { return el && (el.getAttribute("hx-get") || el.getAttribute("href")); }
+  function openerNow() {
+    if (!opener) return null;
+    if (opener.el.isConnected) return opener.el;
+    var found = null;
+    document.querySelectorAll("[hx-get], a[href]").forEach(function (el) {
+      if (!found && openerKey(el) === opener.key && el.textContent.trim() === opener.text) found = el;
+    });
+    return found;
+  }
+  function refocus() {
+    var now = document.activeElement;
+    if (now && now !== document.body && now.isConnected) return;
+    var el = openerNow();
+    if (el) el.focus();
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var dialog = document.getElementById("modal");
+    if (e.detail.target && e.detail.target.id === "modal-body" && dialog && !dialog.open) {
+      var el = document.activeElement;
+      opener = el && el !== document.body ? {el: el, key: openerKey(el), text: el.textContent.trim()} : null;
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var dialog = document.getElementById("modal");
+    if (!dialog) return;
+    dialog.addEventListener("close", function () {
+      refocus();
+      document.addEventListener("htmx:afterSettle", function once() {
+        document.removeEventListener("htmx:afterSettle", once);
+        refocus();
+      });
+    });
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "modal-body") {
       var dialog = document.getElementById("modal");
+      var heading = e.detail.target.querySelector("h1, h2");
+      if (heading) {
+        heading.id = heading.id || "modal-title";
+        dialog.setAttribute("aria-labelledby", heading.id);
+      } else {
+        dialog.removeAttribute("aria-labelledby");
+      }
       if (!e.detail.target.children.length) {
         if (dialog.open) dialog.close();
       } else if (!dialog.open) {
