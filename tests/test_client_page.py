@@ -114,7 +114,7 @@ class TestPage:
         assert "<dt>Achat</dt><dd>Shine Plus</dd>" in html
         assert "<dt>Vente</dt><dd>—</dd>" in html
         assert "<dt>Caisse</dt><dd>SumUp</dd>" in html
-        assert "Invitation envoyée" in html and "Oui ✅" in html
+        assert "Invitation envoyée" in html and 'Oui <svg class="mark mark-yes"' in html
         for label in ("Réception flux", "Flux achat", "Flux vente", "Flux banque"):
             assert f"<dt>{label}</dt>" in html
         assert "<dt>Doc. à classer</dt><dd>7</dd>" in html

@@ -137,7 +137,7 @@ class TestClientActions:
         assert ready.sensitised and ready.sensitised_by == alice
         assert OutboundEmail.objects.get().to == "jeanne@elan.fr"
         page = alice_client.get(response["Location"]).content.decode()
-        assert "Oui ✅" in page and "par Alice Adam" in page
+        assert 'Oui <svg class="mark mark-yes"' in page and "par Alice Adam" in page
 
     def test_it_says_why_the_email_cannot_go(self, alice_client, firm_a):
         client = ClientFactory(firm=firm_a, code="N001")
