@@ -456,7 +456,9 @@ def test_charlie_cannot_see_a_bulk_run(alice_client, charlie_client, alice, read
     assert alice_client.post(f"/invitations/lots/{bulk.public_id}/", **HX).status_code == 405
 
 
-def test_the_link_after_activation_says_the_account_is_active(alice, ready_client, client):
+def test_the_link_after_activation_says_the_account_is_active(
+    alice, ready_client, client, settings
+):
     invitation = services.invitation_create(
         client=ready_client, actor=alice, plan="start", billing_mode="shine"
     )
@@ -471,6 +473,8 @@ def test_the_link_after_activation_says_the_account_is_active(alice, ready_clien
     assert response.status_code == 200
     assert "Votre compte Shine est déjà actif" in html and "renvoyer une invitation" not in html
     assert f'href="{settings.SHINE_API_URL.rstrip("/")}/connexion/"' in html
+    settings.SHINE_SIGNIN_URL = "https://app.shine.example/login"
+    assert 'href="https://app.shine.example/login"' in client.get(path).content.decode()
     # A forged token for the same invitation is still refused.
     forged = path[:-5] + ("0000/" if not path.endswith("0000/") else "1111/")
     assert client.get(forged).status_code == 404

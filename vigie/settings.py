@@ -328,6 +328,9 @@ if not (SHINE_API_KEY and SHINE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "SHINE_API_KEY and SHINE_WEBHOOK_SECRET are required when DEBUG is off."
     )
+# Where a client signs in to Shine (the invitation link, once the account is active);
+# unset: the partner's /connexion/ page (docs/partner-api.md).
+SHINE_SIGNIN_URL = envstr("SHINE_SIGNIN_URL", "")
 SHINE_TIMEOUT = envint("SHINE_TIMEOUT", 5, minimum=1)
 SHINE_RETRIES = envint("SHINE_RETRIES", 2, minimum=0)
 

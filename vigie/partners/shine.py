@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def shine_signin_url() -> str:
     """Where a client signs in to its Shine account (SHINE_SIGNIN_URL, else the
     partner's `/connexion/` page, docs/partner-api.md)."""
-    configured = getattr(settings, "SHINE_SIGNIN_URL", "")
+    configured = settings.SHINE_SIGNIN_URL
     return configured or settings.SHINE_API_URL.rstrip("/") + "/connexion/"
 
 
