@@ -104,6 +104,18 @@ class TestSensitise:
         assert email.kind == "reform.information"
         assert _kinds(ready) == ["reform.information_sent", "reform.sensitised"]
 
+    def test_its_placeholders_are_the_invitations_ones(self, ready, alice):
+        services.reform_template_save(
+            firm=ready.firm,
+            actor=alice,
+            subject="{client}",
+            body="{contact} · {cabinet} · {collaborateur}",
+        )
+        services.client_sensitise(client=ready, actor=alice, send_email=True)
+        email = OutboundEmail.objects.get()
+        assert email.subject == "Boulangerie Élan"
+        assert email.text == "Jeanne Martin · Cabinet Alpha · Alice Adam"
+
     def test_it_uses_the_default_wording_without_a_template(self, ready, alice):
         services.client_sensitise(client=ready, actor=alice, send_email=True)
         email = OutboundEmail.objects.get()

@@ -295,7 +295,10 @@ class TestSelection:
 class TestTemplate:
     def test_admin_edits_the_information_email(self, alice_client, firm_a):
         response = alice_client.get(reverse("reform_template"))
-        assert response.status_code == 200 and "{entreprise}" in response.content.decode()
+        html = response.content.decode()
+        # The invitations' placeholders, with the same names and words.
+        assert response.status_code == 200 and "{client}" in html and "{collaborateur}" in html
+        assert "la raison sociale du client" in html
         response = alice_client.post(
             reverse("reform_template"), {"subject": "Réforme", "body": "Bonjour {contact}"}
         )

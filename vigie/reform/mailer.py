@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.html import escape, linebreaks
 
+from vigie.invitations.emails import PLACEHOLDERS as EMAIL_PLACEHOLDERS
 from vigie.mail.services import email_queue
 from vigie.reform.models import Mandate, ReformEmailTemplate
 
-DEFAULT_SUBJECT = "Réforme de la facturation électronique : ce qui change pour {entreprise}"
+DEFAULT_SUBJECT = "Réforme de la facturation électronique : ce qui change pour {client}"
 DEFAULT_BODY = """Bonjour {contact},
 
 La réforme de la facturation électronique s'applique à toutes les entreprises assujetties à la TVA :
@@ -18,14 +19,18 @@ La réforme de la facturation électronique s'applique à toutes les entreprises
 - depuis le 1er septembre 2026, votre entreprise doit pouvoir recevoir des factures électroniques ;
 - à partir du 1er septembre 2027, les PME, TPE et micro-entreprises devront aussi émettre leurs factures au format électronique.
 
-Concrètement, {entreprise} doit choisir une plateforme agréée (PA) et être inscrite dans l'annuaire central, et utiliser un outil de facturation capable d'émettre des factures électroniques.
+Concrètement, {client} doit choisir une plateforme agréée (PA) et être inscrite dans l'annuaire central, et utiliser un outil de facturation capable d'émettre des factures électroniques.
 
 Nous pouvons vous accompagner dans ces démarches : n'hésitez pas à répondre à ce message.
 
 Bien cordialement,
 {cabinet}"""
 
-PLACEHOLDERS = ("{entreprise}", "{contact}", "{cabinet}")
+# The invitations' names for the same values (vigie.invitations.emails.PLACEHOLDERS);
+# {entreprise}, the name these templates used first, still works in saved ones.
+PLACEHOLDERS = {
+    key: EMAIL_PLACEHOLDERS[key] for key in ("client", "contact", "cabinet", "collaborateur")
+}
 
 
 def template_for(firm) -> ReformEmailTemplate:
@@ -51,9 +56,11 @@ def _sender(actor) -> str:
 
 def send_information(*, client, contact, actor, template: ReformEmailTemplate):
     values = {
+        "client": client.name,
         "entreprise": client.name,
         "contact": contact.full_name or contact.email,
         "cabinet": client.firm.name,
+        "collaborateur": getattr(actor, "full_name", "") or _sender(actor),
     }
     text = _fill(template.body, values)
     return _queue(
