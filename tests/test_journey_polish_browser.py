@@ -38,3 +38,20 @@ def test_pages_ask_for_no_missing_favicon(live_server, page, alice):
     icon = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(live_server.url + icon).status == 200
     assert not missing
+
+
+def test_no_symbol_depends_on_a_font(live_server, page, alice, client_a, catalogue):
+    """✅ ❌ ☑ ☐ ✕ show as empty boxes where no emoji or symbol font is installed: the
+    marks and the dialogs' « Fermer » are drawn in SVG."""
+    import re
+
+    sign_in(page, live_server, alice.email, PASSWORD)
+    pages = ["/", "/?view=collecte", f"/clients/{client_a.code}/"]
+    for path in pages:
+        page.goto(live_server.url + path)
+        text = page.locator("body").inner_text()
+        assert not re.search("[\u2600-\u27bf\U0001f000-\U0001ffff]", text), path
+    page.get_by_test_id("open-equipment").click()
+    dialog = page.locator("#modal")
+    expect(dialog.get_by_role("button", name="Fermer").first.locator("svg")).to_have_count(1)
+    assert not re.search("[\u2600-\u27bf]", dialog.inner_text())
