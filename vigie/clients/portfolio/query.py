@@ -41,9 +41,11 @@ from vigie.clients.models import (
 )
 from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot, Solution
+from vigie.invitations.models import Status
 from vigie.lib.rows import RowLoader
 from vigie.lib.storable import UNSTORABLE
 from vigie.lib.text import fold
+from vigie.reform.rules import equipped_sql
 
 VIEWS = ("equipement", "collecte")
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -257,8 +259,6 @@ class PortfolioQuery:
             self._add("c.sensitised = %s", p.sensi == "oui")
         if p.facturation:
             # Equipped to issue e-invoices: the rule lives in vigie.reform.rules.
-            from vigie.reform.rules import equipped_sql
-
             sql, args = equipped_sql(self.firm_id)
             self._add(sql if p.facturation == "oui" else f"NOT {sql}", *args)
 
@@ -628,8 +628,6 @@ def _in(column: str, ids: list[int]) -> tuple[str, list]:
 
 def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[str, list]:
     """The clients of `ids` that belong to the firm, with the Shine billing mode."""
-    from vigie.invitations.models import Status
-
     columns = CLIENT_ROW.columns("c")
     args: list = []
     if shine_mode:
