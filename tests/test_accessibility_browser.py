@@ -23,6 +23,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.core.cache import caches
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -99,6 +100,8 @@ def firm(firm_a, alice, bob, catalogue, settings, tmp_path):
     """A small firm as the guide shows it: a client ready for Shine, one blocked, one
     activated (its hover card), enough others for a second page."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Sign-in failures of earlier tests (same IP, same minute) must not rate-limit these.
+    caches["default"].clear()
     oasis = ClientFactory(
         firm=firm_a, code="000246", name="CABINET DENTAIRE DE L'OASIS", siret="84523656100013"
     )
@@ -801,6 +804,8 @@ def test_a_bulk_declaration_with_the_keyboard_gives_the_focus_back_to_the_bar(
     page.keyboard.press("Enter")
     dialog = page.locator("#modal")
     expect(dialog.get_by_test_id("selection-dialog")).to_be_visible()
+    # htmx wires the new form once it has settled; a key pressed sooner posts it natively.
+    page.wait_for_function("() => !document.querySelector('#modal-body .htmx-added')")
     dialog.locator("button.check-button").first.focus()
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
