@@ -199,42 +199,26 @@ REDIS_URL = envstr("REDIS_URL")
 PORTFOLIO_ROW_CACHE = envint("PORTFOLIO_ROW_CACHE", 20_000, minimum=0)
 
 
-def _rows_cache() -> dict:
-    if not PORTFOLIO_ROW_CACHE:
-        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-    if REDIS_URL:
-        # Shared by every process; a row unread for a week goes (and Redis's maxmemory
-        # policy before that, docs/CACHING.md).
-        return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "rows",
-            "TIMEOUT": 7 * 24 * 3600,
-        }
-    # Each process its own; the least recently read third goes when full.
-    return {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "rows",
-        "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": PORTFOLIO_ROW_CACHE},
-    }
-
-
-def _pages_cache() -> dict:
+def _rendered_cache(name: str, *, entries: int, redis_timeout: int) -> dict:
+    """A cache of rendered portfolio HTML (rows, pages), keyed by versions so that an
+    entry is never stale, only unread: shared in Redis when there is one (an entry
+    unread for `redis_timeout` s goes, and Redis's maxmemory policy before that,
+    docs/CACHING.md), else each process its own `entries` (the least recently read third
+    goes when full); none at all when PORTFOLIO_ROW_CACHE=0."""
     if not PORTFOLIO_ROW_CACHE:
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if REDIS_URL:
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "pages",
-            "TIMEOUT": 24 * 3600,
+            "KEY_PREFIX": name,
+            "TIMEOUT": redis_timeout,
         }
     return {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
+        "LOCATION": name,
         "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": max(1, PORTFOLIO_ROW_CACHE // 40)},
+        "OPTIONS": {"MAX_ENTRIES": entries},
     }
 
 
@@ -254,10 +238,12 @@ def _default_cache() -> dict:
 
 CACHES = {
     "default": _default_cache(),
-    "rows": _rows_cache(),
+    "rows": _rendered_cache("rows", entries=PORTFOLIO_ROW_CACHE, redis_timeout=7 * 24 * 3600),
     # Each page's table and pager, rendered, keyed by its rows' versions (rowcache.py):
     # up to 150 kB each (100 rows), so fewer than the rows.
-    "pages": _pages_cache(),
+    "pages": _rendered_cache(
+        "pages", entries=max(1, PORTFOLIO_ROW_CACHE // 40), redis_timeout=24 * 3600
+    ),
     # Each firm's collaborators and catalogue, keyed by its directory version: small,
     # read on every portfolio page, so each process keeps its own.
     "lookups": {
