@@ -7,20 +7,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from vigie.firms.models import FirmQuerySet
+
 KEY_PREFIX = "vk_"
 
 
 def hash_key(raw: str) -> str:
     """Keys carry 256 bits of randomness: a plain SHA-256 is enough to store them."""
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
-    def for_firm(self, firm) -> ApiKeyQuerySet:
-        return self.filter(firm=firm)
-
-    def live(self) -> ApiKeyQuerySet:
-        return self.filter(revoked_at__isnull=True)
 
 
 class ApiKey(models.Model):
@@ -38,7 +32,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiKeyQuerySet.as_manager()
+    objects = FirmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "clé d'API"

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 
 from vigie.accounts.models import User
 from vigie.clients import counts, directory, rowversion, searchdoc
-from vigie.firms.models import Firm, Membership
+from vigie.firms.models import Firm, FirmQuerySet, Membership
 from vigie.lib.text import fold
 from vigie.lib.validators import format_phone, format_siret, is_valid_siret
 
@@ -75,10 +75,7 @@ class ShineStatus(models.TextChoices):
     CANCELLED = "annulee", "Annulée"
 
 
-class ClientQuerySet(models.QuerySet["Client"]):
-    def for_firm(self, firm) -> ClientQuerySet:
-        return self.filter(firm=firm)
-
+class ClientQuerySet(FirmQuerySet):
     def active(self) -> ClientQuerySet:
         return self.filter(archived_at__isnull=True)
 
@@ -308,11 +305,6 @@ class Access(models.TextChoices):
     USER = "utilisateur", "Utilisateur"
 
 
-class ContactQuerySet(models.QuerySet["Contact"]):
-    def for_firm(self, firm) -> ContactQuerySet:
-        return self.filter(firm=firm)
-
-
 class Contact(models.Model):
     """A person of a client. At most one principal contact per client."""
 
@@ -329,7 +321,7 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ContactQuerySet.as_manager()
+    objects = FirmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "contact"

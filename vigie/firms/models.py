@@ -36,6 +36,13 @@ class Firm(models.Model):
         return self.name
 
 
+class FirmQuerySet(models.QuerySet):
+    """The manager of every model with a `firm`: `Model.objects.for_firm(firm)`."""
+
+    def for_firm(self, firm):
+        return self.filter(firm=firm)
+
+
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     COLLABORATOR = "collaborateur", "Collaborateur"

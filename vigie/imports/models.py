@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from vigie.firms.models import FirmQuerySet
+
 
 class Status(models.TextChoices):
     DRAFT = "brouillon", "À configurer"
@@ -12,11 +14,6 @@ class Status(models.TextChoices):
     RUNNING = "en_cours", "En cours"
     DONE = "termine", "Terminé"
     FAILED = "echec", "Échec"
-
-
-class ImportJobQuerySet(models.QuerySet["ImportJob"]):
-    def for_firm(self, firm) -> ImportJobQuerySet:
-        return self.filter(firm=firm)
 
 
 class ImportJob(models.Model):
@@ -54,7 +51,7 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ImportJobQuerySet.as_manager()
+    objects = FirmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "import"

@@ -9,16 +9,15 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import models
 
+from vigie.firms.models import FirmQuerySet
+
 
 def _fernet() -> Fernet:
     digest = hashlib.sha256(b"vigie.integrations.secret:" + settings.SECRET_KEY.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-class IntegrationSecretQuerySet(models.QuerySet["IntegrationSecret"]):
-    def for_firm(self, firm) -> IntegrationSecretQuerySet:
-        return self.filter(firm=firm)
-
+class IntegrationSecretQuerySet(FirmQuerySet):
     def live(self) -> IntegrationSecretQuerySet:
         return self.filter(revoked_at__isnull=True)
 

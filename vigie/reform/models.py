@@ -11,6 +11,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from vigie.firms.models import FirmQuerySet
+
 
 def _random_name(prefix: str) -> str:
     # Never the uploaded name: a random one, grouped by kind.
@@ -29,11 +31,6 @@ class MandateState(models.TextChoices):
     SENT = "envoye", "Mandat envoyé"
     SIGNED = "signe", "Mandat signé"
     REVOKED = "revoque", "Mandat révoqué"
-
-
-class MandateQuerySet(models.QuerySet["Mandate"]):
-    def for_firm(self, firm) -> MandateQuerySet:
-        return self.filter(firm=firm)
 
 
 class Mandate(models.Model):
@@ -73,7 +70,7 @@ class Mandate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = MandateQuerySet.as_manager()
+    objects = FirmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "mandat"
