@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import operator
@@ -37,6 +38,17 @@ def new_collect_email() -> str:
     return f"invoice-{uuid.uuid4()}@{settings.COLLECT_EMAIL_DOMAIN}"
 
 
+@contextlib.contextmanager
+def _unique(field: str, message: str):
+    """Write inside: a unique constraint the checks before could not see (a concurrent
+    request took the value meanwhile) becomes the field's French error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise ValidationError({field: message}) from None
+
+
 @transaction.atomic
 def client_create(*, firm, actor, data: dict, collaborator=None) -> Client:
     """Create a client from cleaned form data, followed by `collaborator` (a member of
@@ -47,11 +59,8 @@ def client_create(*, firm, actor, data: dict, collaborator=None) -> Client:
     ):
         raise ValidationError({"collaborator": NOT_A_COLLEAGUE})
     client = Client(firm=firm, collect_email=new_collect_email(), **data)
-    try:
-        with transaction.atomic():
-            client.save()
-    except IntegrityError:
-        raise ValidationError({"code": DUPLICATE_CODE}) from None
+    with _unique("code", DUPLICATE_CODE):
+        client.save()
     changes = {}
     if collaborator is not None:
         ClientAssignment.objects.create(firm=firm, client=client, user=collaborator)
@@ -67,11 +76,8 @@ def client_update(*, client: Client, actor, data: dict) -> Client:
     before = history.snapshot(client, [*DETAIL_FIELDS, "notes"])
     for field, value in data.items():
         setattr(client, field, value)
-    try:
-        with transaction.atomic():
-            client.save()
-    except IntegrityError:
-        raise ValidationError({"code": DUPLICATE_CODE}) from None
+    with _unique("code", DUPLICATE_CODE):
+        client.save()
     changes = history.diff(before, client)
     if changes:
         history.record(
@@ -123,12 +129,17 @@ def _check_email_free(client: Client, email: str, *, contact: Contact | None = N
 
 
 def _save_contact(contact: Contact) -> None:
-    try:
-        with transaction.atomic():
-            contact.save()
-    except IntegrityError:
-        # A concurrent request took the address between our check and the write.
-        raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL}) from None
+    with _unique("email", DUPLICATE_CONTACT_EMAIL):
+        contact.save()
+
+
+def _contact_changes(contact: Contact, *, removed: bool) -> dict:
+    """The contact's filled fields as history changes: from nothing, or to nothing."""
+    return {
+        str(Contact._meta.get_field(f).verbose_name): [v, ""] if removed else ["", v]
+        for f, v in history.snapshot(contact, CONTACT_FIELDS).items()
+        if v not in ("", False)
+    }
 
 
 @transaction.atomic
@@ -153,17 +164,12 @@ def contact_create(*, client: Client, actor, data: dict) -> Contact:
     _check_email_free(client, contact.email)
     previous = _clear_principal(client) if contact.is_principal else None
     _save_contact(contact)
-    changes = {
-        str(Contact._meta.get_field(f).verbose_name): ["", v]
-        for f, v in history.snapshot(contact, CONTACT_FIELDS).items()
-        if v not in ("", False)
-    }
     history.record(
         client,
         actor=actor,
         kind="contact.created",
         summary=f"Contact ajouté : {contact.full_name}",
-        changes=changes,
+        changes=_contact_changes(contact, removed=False),
     )
     if contact.is_principal:
         _record_principal(client, actor, previous, contact)
@@ -215,11 +221,7 @@ def contact_delete(*, contact: Contact, actor) -> bool:
     client = _lock(contact.client)
     contact = Contact.objects.get(pk=contact.pk)
     was_principal = contact.is_principal
-    changes = {
-        str(Contact._meta.get_field(f).verbose_name): [v, ""]
-        for f, v in history.snapshot(contact, CONTACT_FIELDS).items()
-        if v not in ("", False)
-    }
+    changes = _contact_changes(contact, removed=True)
     contact.delete()
     history.record(
         client,
@@ -248,14 +250,9 @@ def contact_set_principal(*, contact: Contact, actor, principal: bool = True) ->
         raise ValidationError("Ce contact n'existe plus.") from None
     if contact.is_principal == principal:
         return contact
-    now = timezone.now()
-    if principal:
-        previous = _clear_principal(client, keep=contact)
-        Contact.objects.filter(pk=contact.pk).update(is_principal=True, updated_at=now)
-        _record_principal(client, actor, previous, contact)
-    else:
-        Contact.objects.filter(pk=contact.pk).update(is_principal=False, updated_at=now)
-        _record_principal(client, actor, contact, None)
+    previous = _clear_principal(client, keep=contact) if principal else contact
+    Contact.objects.filter(pk=contact.pk).update(is_principal=principal, updated_at=timezone.now())
+    _record_principal(client, actor, previous, contact if principal else None)
     contact.is_principal = principal
     return contact
 
@@ -282,13 +279,10 @@ def assignment_add(*, client: Client, user, actor) -> ClientAssignment:
         raise ValidationError({"user": NOT_A_COLLEAGUE})
     if ClientAssignment.objects.filter(client=client, user=user).exists():
         raise ValidationError({"user": ALREADY_ASSIGNED})
-    try:
-        with transaction.atomic():
-            assignment = ClientAssignment.objects.create(
-                firm_id=client.firm_id, client=client, user=user
-            )
-    except IntegrityError:
-        raise ValidationError({"user": ALREADY_ASSIGNED}) from None
+    with _unique("user", ALREADY_ASSIGNED):
+        assignment = ClientAssignment.objects.create(
+            firm_id=client.firm_id, client=client, user=user
+        )
     history.record(
         client,
         actor=actor,
@@ -358,30 +352,24 @@ class UpsertResult:
     errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
-_CHOICE_LOOKUP: dict[tuple, dict[str, str]] = {}
-_CHOICE_SEEN: dict[tuple, dict[str, str | None]] = {}  # raw → value: files repeat values
-_LEGAL_FORM_CHOICES = LegalForm.choices  # enum `.choices` builds a new list on each access
-_REGIME_CHOICES = Regime.choices
+def _folded_choices(choices) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for value, label in choices:
+        lookup.setdefault(fold(str(label)), value)
+        lookup[fold(value)] = value
+    return lookup
 
 
-def _choice_value(raw, choices) -> str | None:
+_CHOICES = {
+    "legal_form": _folded_choices(LegalForm.choices),
+    "regime": _folded_choices(Regime.choices),
+}
+
+
+@functools.lru_cache(maxsize=10_000)  # files repeat values
+def _choice_value(raw: str, field: str) -> str | None:
     """A choice by value or label, accents and case ignored (`sarl`, `Micro-entreprise`)."""
-    key = tuple(value for value, _ in choices)
-    seen = _CHOICE_SEEN.setdefault(key, {})
-    if raw in seen:
-        return seen[raw]
-    lookup = _CHOICE_LOOKUP.get(key)
-    if lookup is None:
-        lookup = {}
-        for value, label in choices:
-            lookup.setdefault(fold(str(label)), value)
-            lookup[fold(value)] = value
-        _CHOICE_LOOKUP[key] = lookup
-    value = lookup.get(fold(str(raw)))
-    if len(seen) > 10_000:
-        seen.clear()
-    seen[raw] = value
-    return value
+    return _CHOICES[field].get(fold(raw))
 
 
 def _too_long(limit: int, value: str) -> str:
@@ -469,6 +457,15 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    def text(field: str, required: str = "") -> None:
+        value = " ".join(str(data[field] or "").split())
+        if required and not value:
+            fail(field, required)
+        elif len(value) > 200:
+            fail(field, _too_long(200, value))
+        else:
+            cleaned[field] = value
+
     code = str(data.get("code") or "").strip()
     if not code:
         fail("code", "Le code client est obligatoire.")
@@ -479,20 +476,11 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
     else:
         cleaned["code"] = code
     if "name" in data:
-        name = " ".join(str(data["name"] or "").split())
-        if not name:
-            fail("name", "La raison sociale est obligatoire.")
-        elif len(name) > 200:
-            fail("name", _too_long(200, name))
-        else:
-            cleaned["name"] = name
-    for field, choices, empty in (
-        ("legal_form", _LEGAL_FORM_CHOICES, LegalForm.AUCUNE),
-        ("regime", _REGIME_CHOICES, ""),
-    ):
+        text("name", required="La raison sociale est obligatoire.")
+    for field, empty in (("legal_form", LegalForm.AUCUNE), ("regime", "")):
         if field in data:
             raw = str(data[field] or "").strip()
-            value = _choice_value(raw, choices) if raw else empty
+            value = _choice_value(raw, field) if raw else empty
             if value is None:
                 fail(field, f"Sélectionnez un choix valide. {raw} n’en fait pas partie.")
             else:
@@ -504,11 +492,7 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
             except ValidationError as exc:
                 fail(field, exc.messages[0])
     if "activity" in data:
-        activity = " ".join(str(data["activity"] or "").split())
-        if len(activity) > 200:
-            fail("activity", _too_long(200, activity))
-        else:
-            cleaned["activity"] = activity
+        text("activity")
     if "docs_to_file" in data:
         try:
             count = _french_int(data["docs_to_file"] or 0)
@@ -684,17 +668,6 @@ def _full_name(contact: dict) -> str:
     return f"{contact['first_name']} {contact['last_name']}".strip()
 
 
-def _event_row(firm, client_id: int, kind: str, summary: str, changes: dict) -> dict:
-    return {
-        "firm_id": firm.pk,
-        "client_id": client_id,
-        "actor_id": None,
-        "kind": kind,
-        "summary": summary[:300],
-        "changes": changes,
-    }
-
-
 _CLIENT_COLUMNS = ["id", "code", *UPSERT_CLIENT_FIELDS, "archived_at"]
 _CONTACT_COLUMNS = ["id", "client_id", *UPSERT_CONTACT_FIELDS, "is_principal"]
 _IN_CHUNK = 900
@@ -709,16 +682,12 @@ def _select_of_firm(model, columns: list[str], firm, key: str, values: list):
         f"WHERE {quote('firm_id')} = %s AND {quote(key)} "
     )
     with connection.cursor() as cursor:
-        for chunk in _chunks(values):
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start : start + _IN_CHUNK]
             # IN (…), not = ANY(array): psycopg would send Python ints as a numeric[]
             # array, and `bigint = numeric` cannot use the index (a scan per chunk).
             cursor.execute(select + f"IN ({', '.join(['%s'] * len(chunk))})", [firm.pk, *chunk])
             yield from cursor.fetchall()
-
-
-def _chunks(items: list, size: int = _IN_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @transaction.atomic
@@ -908,7 +877,14 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
     _insert(
         ClientEvent,
         [
-            _event_row(firm, ids[key] if isinstance(key, str) else key, kind, summary, changes)
+            {
+                "firm_id": firm.pk,
+                "client_id": ids[key] if isinstance(key, str) else key,
+                "actor_id": None,
+                "kind": kind,
+                "summary": summary[:300],
+                "changes": changes,
+            }
             for key, kind, summary, changes in events
         ],
     )
