@@ -60,8 +60,9 @@ def responses(ok: dict) -> dict:
     return {**ERROR_RESPONSES, **ok}
 
 
-def _rejected(code: str, message: str, errs: dict) -> ApiError:
-    return ApiError(422, code, message, errs)
+def _given(payload) -> dict:
+    """The fields the request sent, less the nulls (a null changes nothing)."""
+    return {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
 
 
 # --- Clients ---------------------------------------------------------------------------
@@ -141,8 +142,7 @@ def bulk_upsert(request, payload: BulkIn):
             }
             continue
         seen[code] = index
-        data = {k: v for k, v in row.model_dump(exclude_unset=True).items() if v is not None}
-        accepted.append((index, data))
+        accepted.append((index, _given(row)))
     try:
         outcomes = client_services.clients_upsert_many(
             firm=request.firm,
@@ -171,17 +171,18 @@ def get_one(request, code: str):
 
 @router.put("/clients/{code}", response=responses({200: UpsertOut, 201: UpsertOut}))
 def upsert_client(request, code: str, payload: ClientIn):
-    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     try:
         outcome = client_services.client_upsert(
-            firm=request.firm, code=code, data=data, source=api_services.source_of(request.auth)
+            firm=request.firm,
+            code=code,
+            data=_given(payload),
+            source=api_services.source_of(request.auth),
         )
     except IntegrityError:
         raise ApiError(409, "conflict", "Un autre appel modifie ce client : réessayez.") from None
     if outcome.result == "rejected":
-        raise _rejected(
-            "invalid_client", "Les données du client ne sont pas valides.", outcome.errors
-        )
+        message = "Les données du client ne sont pas valides."
+        raise ApiError(422, "invalid_client", message, outcome.errors)
     status = 201 if outcome.result == "created" else 200
     return Status(status, {"result": outcome.result, "client": outcome.client})
 
@@ -200,12 +201,12 @@ def archive_client(request, code: str):
 # --- Contacts --------------------------------------------------------------------------
 
 
-def _contact_or_404(request, client, public_id: str):
-    return get_contact(request, client, public_id)
-
-
-def _form_errors(form) -> dict:
-    return {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+def _valid_contact(form) -> dict:
+    """The contact form's cleaned data, or a 422 with its errors."""
+    if not form.is_valid():
+        errs = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        raise ApiError(422, "invalid_contact", "Les données du contact ne sont pas valides.", errs)
+    return form.cleaned_data
 
 
 @router.get("/clients/{code}/contacts", response=responses({200: list[ContactOut]}))
@@ -218,33 +219,21 @@ def list_contacts(request, code: str):
 @decorate_view(idempotent)
 def create_contact(request, code: str, payload: ContactIn):
     client = get_client(request, code)
-    form = ContactForm(payload.model_dump(), client=client)
-    if not form.is_valid():
-        raise _rejected(
-            "invalid_contact", "Les données du contact ne sont pas valides.", _form_errors(form)
-        )
+    data = _valid_contact(ContactForm(payload.model_dump(), client=client))
     with api_services.attributed(client, api_services.source_of(request.auth)):
-        contact = _service(
-            client_services.contact_create, client=client, actor=None, data=form.cleaned_data
-        )
+        contact = _service(client_services.contact_create, client=client, actor=None, data=data)
     return Status(201, contact)
 
 
 @router.patch("/clients/{code}/contacts/{contact_id}", response=responses({200: ContactOut}))
 def update_contact(request, code: str, contact_id: str, payload: ContactPatch):
     client = get_client(request, code)
-    contact = _contact_or_404(request, client, contact_id)
+    contact = get_contact(request, client, contact_id)
     current = {f: getattr(contact, f) for f in client_services.CONTACT_FIELDS}
-    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    form = ContactForm(current | changes, client=client, contact=contact)
-    if not form.is_valid():
-        raise _rejected(
-            "invalid_contact", "Les données du contact ne sont pas valides.", _form_errors(form)
-        )
+    form = ContactForm(current | _given(payload), client=client, contact=contact)
+    data = _valid_contact(form)
     with api_services.attributed(client, api_services.source_of(request.auth)):
-        return _service(
-            client_services.contact_update, contact=contact, actor=None, data=form.cleaned_data
-        )
+        return _service(client_services.contact_update, contact=contact, actor=None, data=data)
 
 
 @router.post(
@@ -253,7 +242,7 @@ def update_contact(request, code: str, contact_id: str, payload: ContactPatch):
 @decorate_view(idempotent)
 def set_principal(request, code: str, contact_id: str):
     client = get_client(request, code)
-    contact = _contact_or_404(request, client, contact_id)
+    contact = get_contact(request, client, contact_id)
     with api_services.attributed(client, api_services.source_of(request.auth)):
         return _service(client_services.contact_set_principal, contact=contact, actor=None)
 
@@ -263,7 +252,7 @@ def _service(function, **kwargs):
         return function(**kwargs)
     except ValidationError as exc:
         details = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise _rejected("invalid_request", "La modification a été refusée.", details) from None
+        raise ApiError(422, "invalid_request", "La modification a été refusée.", details) from None
 
 
 # --- Equipment, invitations, reform ----------------------------------------------------
@@ -316,12 +305,10 @@ def get_reform(request, code: str):
 
 @router.patch("/clients/{code}/reform", response=responses({200: ReformOut}))
 def update_reform(request, code: str, payload: ReformIn):
-    client = get_client(request, code)
-    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return _service(
         api_services.reform_update,
-        client=client,
-        data=data,
+        client=get_client(request, code),
+        data=_given(payload),
         source=api_services.source_of(request.auth),
     )
 

@@ -27,17 +27,14 @@ def payload_too_large() -> ApiError:
     return ApiError(413, "payload_too_large", "Le corps de la requête est trop volumineux.")
 
 
-def _with_retry_after(response, exc: ApiError):
+def error_response(exc: ApiError) -> HttpResponse:
+    """Every error's answer: the handlers' below, and code that runs before an operation
+    (idempotency)."""
+    body = {"code": exc.code, "message": exc.message, "details": exc.details}
+    response = HttpResponse(json.dumps(body), status=exc.status, content_type="application/json")
     if exc.status == 429 and isinstance(exc.details, dict):
         response["Retry-After"] = str(exc.details.get("retry_after", 60))
     return response
-
-
-def error_response(exc: ApiError) -> HttpResponse:
-    """The handlers' answer, for code that runs before an operation (idempotency)."""
-    body = {"code": exc.code, "message": exc.message, "details": exc.details}
-    response = HttpResponse(json.dumps(body), status=exc.status, content_type="application/json")
-    return _with_retry_after(response, exc)
 
 
 # Declared on every operation, so the OpenAPI schema covers every answer.
@@ -45,22 +42,19 @@ ERROR_RESPONSES = {status: ErrorOut for status in (400, 401, 403, 404, 409, 413,
 
 
 def install(api) -> None:
-    def respond(request, status: int, code: str, message: str, details: Any = None):
-        body = {"code": code, "message": message, "details": details}
-        return api.create_response(request, body, status=status)
-
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):
-        response = respond(request, exc.status, exc.code, exc.message, exc.details)
-        return _with_retry_after(response, exc)
+        return error_response(exc)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return respond(
+        return api_error(
             request,
-            401,
-            "unauthenticated",
-            "Authentification requise : envoyez l'en-tête « Authorization: Bearer <clé d'API> ».",
+            ApiError(
+                401,
+                "unauthenticated",
+                "Authentification requise : envoyez l'en-tête « Authorization: Bearer <clé d'API> ».",
+            ),
         )
 
     @api.exception_handler(ValidationError)
@@ -69,17 +63,12 @@ def install(api) -> None:
             {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors
         ]
-        return respond(
-            request,
-            422,
-            "invalid_request",
-            "La requête ne respecte pas le schéma : vérifiez les champs indiqués.",
-            details,
-        )
+        message = "La requête ne respecte pas le schéma : vérifiez les champs indiqués."
+        return api_error(request, ApiError(422, "invalid_request", message, details))
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return respond(request, 404, "not_found", str(exc) or "Ressource introuvable.")
+        return api_error(request, ApiError(404, "not_found", str(exc) or "Ressource introuvable."))
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
@@ -88,7 +77,6 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         if exc.status_code == 400:
-            return respond(
-                request, 400, "malformed_json", "Le corps de la requête n'est pas un JSON valide."
-            )
-        return respond(request, exc.status_code, "http_error", str(exc))
+            message = "Le corps de la requête n'est pas un JSON valide."
+            return api_error(request, ApiError(400, "malformed_json", message))
+        return api_error(request, ApiError(exc.status_code, "http_error", str(exc)))

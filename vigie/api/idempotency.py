@@ -28,10 +28,6 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _error(status: int, code: str, message: str) -> HttpResponse:
-    return error_response(ApiError(status, code, message))
-
-
 def idempotent(run):
     """Wraps a ninja operation's `run` (before authentication: the key is read here)."""
 
@@ -53,11 +49,8 @@ def idempotent(run):
         except RequestDataTooBig:  # Django's HTML 400 otherwise, outside the API's handlers
             return error_response(payload_too_large())
         if not idem_key.strip() or len(idem_key) > MAX_KEY_LENGTH:
-            return _error(
-                422,
-                "invalid_idempotency_key",
-                f"L'en-tête Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.",
-            )
+            message = f"L'en-tête Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères."
+            return error_response(ApiError(422, "invalid_idempotency_key", message))
         digest = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + body
         ).hexdigest()
@@ -66,12 +59,11 @@ def idempotent(run):
         ).first()
         if stored is not None:
             if stored.request_hash != digest:
-                return _error(
-                    409,
-                    "idempotency_key_reused",
+                message = (
                     "Cette clé d'idempotence a déjà servi pour une autre requête : "
-                    "utilisez une nouvelle clé.",
+                    "utilisez une nouvelle clé."
                 )
+                return error_response(ApiError(409, "idempotency_key_reused", message))
             response = HttpResponse(
                 stored.body, status=stored.status_code, content_type="application/json"
             )
