@@ -41,3 +41,24 @@ def test_every_module_is_in_a_layer():
         if not any(m == layer or m.startswith(layer + ".") for layer in layers)
     ]
     assert outside == [], f"add these to a layer in .importlinter: {outside}"
+
+
+def test_every_equipment_module_is_a_page_or_below_invitations():
+    """The `features` contract names equipment's own modules one by one (its views are
+    pages): a new one must be named there, or among the pages, to be bound."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    bound = config["importlinter:contract:features"]["source_modules"].split()
+    pages = next(
+        line
+        for line in config["importlinter:contract:layers"]["layers"].split("\n")
+        if "vigie.equipment.views" in line
+    )
+    bound += [m.strip() for m in pages.split(":")]
+    unbound = [
+        m
+        for m in _modules()
+        if m.startswith("vigie.equipment.")
+        and not any(m == b or m.startswith(b + ".") for b in bound)
+    ]
+    assert unbound == [], f"name these in the features contract or the pages: {unbound}"

@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.factories import ClientFactory, ContactFactory
 from tests.sandbox import WEBHOOK_SECRET
 from vigie.clients.models import ClientEvent, ShineStatus
 from vigie.invitations.models import Invitation, Status
 from vigie.partners.models import PartnerLink, PartnerState, WebhookEvent
-from vigie.partners.services import partner_invitation_create
+from vigie.partners.services import partner_invitation_create, partners_sweep
 from vigie.partners.shine import PartnerRefused, PartnerUnavailable, ShineClient
 from vigie.partners.signatures import sign
+from vigie.partners.tasks import cancel_partner_invitation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WEBHOOK_URL = "/partenaires/shine/webhooks/"
@@ -143,6 +147,20 @@ def test_a_cancelled_invitation_is_not_created_at_the_partner(shine, firm_a):
     link = partner_invitation_create(invitation_id=invitation.pk)
     assert link.state == PartnerState.CANCELLED
     assert shine.state()["invitations"] == 0
+
+
+def test_the_sweeper_cancels_at_the_partner_only_an_invitation_that_is_over(firm_a):
+    over = make_invitation(firm_a, status=Status.CANCELLED)
+    out = make_invitation(firm_a, status=Status.SENT)
+    due = timezone.now() - timedelta(minutes=5)
+    PartnerLink.objects.update(
+        state=PartnerState.CREATED, partner_invitation_id="inv_1", next_attempt_at=due
+    )
+    assert partners_sweep() == 1
+    queued = DBTaskResult.objects.filter(task_path=cancel_partner_invitation.module_path)
+    assert [r.args_kwargs["args"] for r in queued] == [[over.pk]]
+    assert PartnerLink.objects.get(invitation=over).next_attempt_at > timezone.now()
+    assert PartnerLink.objects.get(invitation=out).next_attempt_at == due
 
 
 def _accept(shine, onboarding_url):

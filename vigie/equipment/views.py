@@ -21,10 +21,11 @@ from vigie.clients.models import Client
 from vigie.clients.portfolio.query import Params, PortfolioQuery
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment import services
-from vigie.equipment.forms import DeclareForm, ShineForm, SiretForm
+from vigie.equipment.forms import DeclareForm, SiretForm
 from vigie.equipment.models import Equipment, Group, Slot, Solution
 from vigie.invitations import emails
 from vigie.invitations import services as invitations
+from vigie.invitations.forms import ShineForm
 from vigie.invitations.models import BILLING_MODE_NOTE, PLAN_FEATURES, Plan
 from vigie.lib.decorators import firm_required
 

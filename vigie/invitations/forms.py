@@ -2,8 +2,25 @@ from __future__ import annotations
 
 from django import forms
 
-from vigie.invitations.models import InvitationTemplate
+from vigie.invitations.models import BillingMode, InvitationTemplate, Plan
 from vigie.mail.services import SUBJECT_NEWLINE
+
+
+class ShineForm(forms.Form):
+    """« Activer » Shine from the equipment dialog: the invitation's mode and plan."""
+
+    billing_mode = forms.ChoiceField(
+        label="Mode de facturation",
+        choices=BillingMode.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez un mode de facturation."},
+    )
+    plan = forms.ChoiceField(
+        label="Plan",
+        choices=Plan.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez un plan."},
+    )
 
 
 class ComposeForm(forms.Form):

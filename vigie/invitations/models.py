@@ -129,6 +129,12 @@ class Invitation(models.Model):
         """Still waiting for the client (the token works)."""
         return self.status in (Status.DRAFT, Status.PENDING, Status.SENT, Status.FAILED)
 
+    @property
+    def awaits_account(self) -> bool:
+        """Out with the client (sent, or its email on the way) and not over: only then is
+        the partner's side of it wanted. vigie.partners reads it through its link."""
+        return self.status in (Status.PENDING, Status.SENT)
+
 
 # --- What the services below need: the email sent, templates, bulk runs ---------------
 

@@ -1,5 +1,11 @@
 """The console's side of the partner contract: create invitations at the partner,
-apply its webhooks, open access links. Network calls never run inside a transaction."""
+apply its webhooks, open access links. Network calls never run inside a transaction.
+
+The invitation workflow (vigie.invitations) drives this connector and is never imported
+here: an invitation is the row a PartnerLink belongs to, read through that relation (its
+public id, firm, client, contact, address, plan, billing mode and `awaits_account`).
+What the partner reports goes back as signals (vigie/partners/signals.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,11 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from vigie.clients import history
 from vigie.clients.models import ShineStatus
-from vigie.invitations.models import Invitation, Status
 from vigie.partners import tasks
 from vigie.partners.models import PartnerLink, PartnerState, WebhookEvent
 from vigie.partners.shine import PartnerRefused, PartnerUnavailable, ShineClient
@@ -30,14 +35,13 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 SWEEP_GRACE = timedelta(seconds=30)
-LIVE_STATUSES = {Status.PENDING, Status.SENT}
 
 
 class UnknownInvitation(Exception):
     pass
 
 
-def _new_link(invitation: Invitation) -> dict:
+def _new_link(invitation: models.Model) -> dict:
     """A new link's fields: due now, with its own webhook secret."""
     return {
         "firm_id": invitation.firm_id,
@@ -46,7 +50,7 @@ def _new_link(invitation: Invitation) -> dict:
     }
 
 
-def partner_invitation_queue(invitation: Invitation) -> PartnerLink:
+def partner_invitation_queue(invitation: models.Model) -> PartnerLink:
     """Ask the worker to create the invitation at the partner once this transaction commits."""
 
     link, _ = PartnerLink.objects.get_or_create(
@@ -57,7 +61,7 @@ def partner_invitation_queue(invitation: Invitation) -> PartnerLink:
     return link
 
 
-def partner_invitations_queue_many(invitations: list[Invitation]) -> None:
+def partner_invitations_queue_many(invitations: list[models.Model]) -> None:
     """The same for a bulk run: one row each, one task for the lot."""
 
     PartnerLink.objects.bulk_create(
@@ -67,7 +71,7 @@ def partner_invitations_queue_many(invitations: list[Invitation]) -> None:
     transaction.on_commit(lambda: tasks.create_partner_invitations.enqueue(ids))
 
 
-def partner_invitation_cancel_queue(invitation: Invitation) -> None:
+def partner_invitation_cancel_queue(invitation: models.Model) -> None:
     """The invitation is over here (cancelled, expired): close it at the partner too."""
 
     link = PartnerLink.objects.filter(invitation=invitation).first()
@@ -108,7 +112,7 @@ def partner_invitation_cancel(
     return link
 
 
-def invitation_payload(invitation: Invitation, *, webhook_secret: str = "") -> dict:
+def invitation_payload(invitation: models.Model, *, webhook_secret: str = "") -> dict:
     """The body of the partner call for this invitation (docs/partner-api.md §1). A link
     without its own webhook secret sends the body it always did: a retry must send the
     same body under the same idempotency key."""
@@ -144,7 +148,7 @@ def partner_invitation_create(
     invitation = link.invitation
     if link.state != PartnerState.PENDING:
         return link
-    if invitation.status not in LIVE_STATUSES:
+    if not invitation.awaits_account:
         link.state = PartnerState.CANCELLED
         link.save(update_fields=["state", "updated_at"])
         return link
@@ -212,7 +216,7 @@ def partner_invitations_create_many(*, invitation_ids: list[int]) -> None:
             return
 
 
-def partner_onboarding(invitation: Invitation) -> PartnerLink:
+def partner_onboarding(invitation: models.Model) -> PartnerLink:
     """The partner's side of an invitation someone is opening now: created if it can be."""
     link, _ = PartnerLink.objects.get_or_create(
         invitation=invitation, defaults=_new_link(invitation)
@@ -227,16 +231,20 @@ def partner_onboarding(invitation: Invitation) -> PartnerLink:
 def partners_sweep() -> int:
     """Requeue partner calls whose next attempt is due (a killed worker leaves them so)."""
     due = PartnerLink.objects.filter(next_attempt_at__lte=timezone.now() - SWEEP_GRACE)
-    to_create = due.filter(state=PartnerState.PENDING)
-    to_cancel = due.filter(state=PartnerState.CREATED, account_active=False).exclude(
-        invitation__status__in=LIVE_STATUSES
-    )
+    to_create = list(due.filter(state=PartnerState.PENDING).values_list("invitation_id", flat=True))
+    # Cancelled at the partner only once the invitation no longer awaits its account.
+    created = due.filter(state=PartnerState.CREATED, account_active=False)
+    to_cancel = [
+        link.invitation_id
+        for link in created.select_related("invitation").only("invitation", "invitation__status")
+        if not link.invitation.awaits_account
+    ]
     count = 0
-    for task, rows in (
+    for task, invitation_ids in (
         (tasks.create_partner_invitation, to_create),
         (tasks.cancel_partner_invitation, to_cancel),
     ):
-        for invitation_id in list(rows.values_list("invitation_id", flat=True)):
+        for invitation_id in invitation_ids:
             # Push the next attempt forward first so two sweeps don't queue it twice.
             PartnerLink.objects.filter(invitation_id=invitation_id).update(
                 next_attempt_at=timezone.now() + timedelta(minutes=5)
@@ -249,7 +257,7 @@ def partners_sweep() -> int:
 # --- Webhooks -------------------------------------------------------------------------
 
 
-def _set_client_shine(invitation: Invitation, status: str) -> None:
+def _set_client_shine(invitation: models.Model, status: str) -> None:
     client = invitation.client
     if client is not None and client.shine_status != status:
         client.shine_status = status

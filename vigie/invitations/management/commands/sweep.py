@@ -5,6 +5,9 @@ this command puts it back in the queue: outbound emails and partner calls. It al
 sends the invitations' automatic reminders, expires the overdue ones, and closes the task
 backend's records left RUNNING by a dead worker and forgets the API's stored idempotent
 responses past their retention.
+
+It composes several features, so it sits in the pages layer of .importlinter; it lives
+with the invitations, whose workflow drives the partner calls and most of the emails.
 """
 
 from __future__ import annotations
