@@ -1,6 +1,6 @@
 """The reform's emails. Every one goes through the outbox (`vigie.mail`), never
 `send_mail`: it is queued on commit, retried, and kept in the local mailbox in
-development. `_queue` is the single place that reaches the outbox."""
+development."""
 
 from __future__ import annotations
 
@@ -46,10 +46,6 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def _queue(**kwargs):
-    return email_queue(**kwargs)
-
-
 def _sender(actor) -> str:
     return getattr(actor, "email", "") or ""
 
@@ -63,7 +59,7 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate):
         "collaborateur": getattr(actor, "full_name", "") or _sender(actor),
     }
     text = _fill(template.body, values)
-    return _queue(
+    return email_queue(
         firm=client.firm,
         to=contact.email,
         subject=" ".join(_fill(template.subject, values).split()),
@@ -79,7 +75,7 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate):
 def send_mandate(*, mandate: Mandate, content: bytes, actor):
     context = {"mandate": mandate, "firm_name": mandate.firm_name}
     subject = render_to_string("reform/email/mandate_subject.txt", context)
-    return _queue(
+    return email_queue(
         firm=mandate.client.firm,
         to=mandate.representative_email,
         subject=" ".join(subject.split()),

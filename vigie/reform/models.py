@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from vigie.firms.models import FirmQuerySet
 
@@ -85,6 +86,11 @@ class Mandate(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.state == MandateState.SIGNED and bool(self.signed_document)
+
+    def revoke(self, *, by) -> None:
+        self.state = MandateState.REVOKED
+        self.revoked_at, self.revoked_by = timezone.now(), by
+        self.save(update_fields=["state", "revoked_at", "revoked_by"])
 
 
 class ReformEmailTemplate(models.Model):

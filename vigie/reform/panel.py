@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from vigie.clients.models import Client, MandateStatus
+from vigie.clients.models import Client
 from vigie.reform import services
 from vigie.reform.forms import PaForm
 from vigie.reform.models import MandateState
@@ -38,10 +38,6 @@ class ReformPanel:
     @cached_property
     def blockers(self) -> list[str]:
         return services.mandate_blockers(self.client, self.principal)
-
-    @property
-    def can_send(self) -> bool:
-        return self.client.mandate_status != MandateStatus.SIGNED and not self.blockers
 
     @property
     def can_upload(self) -> bool:

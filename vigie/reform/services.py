@@ -141,12 +141,14 @@ def _sensitise_chunk(firm, ids: list[int], actor, template, result: BulkResult) 
     events: list[ClientEvent] = []
     to_mark: list[Client] = []
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    principals = {}
     if template is not None:
         principals = {
             c.client_id: c
             for c in Contact.objects.for_firm(firm).filter(client_id__in=ids, is_principal=True)
         }
-        for client in clients:
+    for client in clients:
+        if template is not None:
             contact = principals.get(client.id)
             if contact is None or not contact.email:
                 result.without_email.append(client.code)
@@ -163,16 +165,10 @@ def _sensitise_chunk(firm, ids: list[int], actor, template, result: BulkResult) 
                     summary=f"E-mail d'information sur la réforme envoyé à {contact.email}"[:300],
                 )
             )
-            if not client.sensitised:
-                to_mark.append(client)
-            else:
-                result.already += 1
-    else:
-        for client in clients:
-            if client.sensitised:
-                result.already += 1
-            else:
-                to_mark.append(client)
+        if client.sensitised:
+            result.already += 1
+        else:
+            to_mark.append(client)
     if to_mark:
         Client.objects.filter(id__in=[c.id for c in to_mark]).update(
             sensitised=True, sensitised_at=now, sensitised_by_id=actor_id, updated_at=now
@@ -233,10 +229,7 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
     previous = current_mandate(client)
     now = timezone.now()
     if previous is not None and previous.state == MandateState.SENT:
-        # A new document replaces the one waiting for signature.
-        previous.state = MandateState.REVOKED
-        previous.revoked_at, previous.revoked_by = now, _user(actor)
-        previous.save(update_fields=["state", "revoked_at", "revoked_by"])
+        previous.revoke(by=_user(actor))  # a new document replaces the one waiting for signature
     mandate = Mandate(
         firm_id=client.firm_id,
         client=client,
@@ -291,13 +284,11 @@ def check_signed_file(upload) -> bytes:
     """The uploaded file's bytes if it is a non-empty PDF within the size limit."""
     if upload is None:
         raise ValidationError({"file": FILE_REQUIRED})
-    limit_mb = MAX_SIGNED_SIZE // (1024 * 1024)
-    if upload.size is not None and upload.size > MAX_SIGNED_SIZE:
-        raise ValidationError({"file": FILE_TOO_LARGE.format(limit=limit_mb)})
-    data = upload.read(MAX_SIGNED_SIZE + 1)
+    data = upload.read(MAX_SIGNED_SIZE + 1)  # never more, whatever size it claims
     if not data:
         raise ValidationError({"file": FILE_EMPTY})
     if len(data) > MAX_SIGNED_SIZE:
+        limit_mb = MAX_SIGNED_SIZE // (1024 * 1024)
         raise ValidationError({"file": FILE_TOO_LARGE.format(limit=limit_mb)})
     if not is_pdf(data):
         raise ValidationError({"file": FILE_NOT_PDF})
@@ -340,9 +331,7 @@ def mandate_revoke(*, client: Client, actor) -> Mandate:
     if mandate is None or mandate.state == MandateState.REVOKED:
         raise ValidationError({"mandate": MANDATE_NOTHING_TO_REVOKE})
     was_signed = mandate.state == MandateState.SIGNED
-    mandate.state = MandateState.REVOKED
-    mandate.revoked_at, mandate.revoked_by = timezone.now(), _user(actor)
-    mandate.save(update_fields=["state", "revoked_at", "revoked_by"])
+    mandate.revoke(by=_user(actor))
     before = history.snapshot(client, ["mandate_status"])
     client.mandate_status = MandateStatus.REVOKED
     client.save(update_fields=["mandate_status"])

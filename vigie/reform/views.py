@@ -28,13 +28,19 @@ def _done(request, client, message: str):
     return redirect(reverse("client_detail", args=[client.code]) + "#reforme")
 
 
-def _errors(exc: ValidationError) -> dict[str, list[str]]:
-    return {key: [str(m) for m in value] for key, value in exc.message_dict.items()}
-
-
 def _panel_page(request, client, *, status: int = 200, **panel_kwargs):
     panel = ReformPanel(client, **panel_kwargs)
     return render(request, "reform/client.html", {"client": client, "panel": panel}, status=status)
+
+
+def _act(request, client, message: str, service, **kwargs):
+    """Run the service for `client`: the client page with `message`, or the panel
+    with the refusal next to its field (400)."""
+    try:
+        service(client=client, actor=request.user, **kwargs)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=exc.message_dict)
+    return _done(request, client, message)
 
 
 # --- Client actions --------------------------------------------------------------------
@@ -53,17 +59,20 @@ def client_sensitise(request, code: str):
     client = get_client(request, code)
     sensitised = request.POST.get("sensitised", "1") != "0"
     send_email = sensitised and request.POST.get("send_email") in ("1", "on")
-    try:
-        services.client_sensitise(
-            client=client, actor=request.user, sensitised=sensitised, send_email=send_email
-        )
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=_errors(exc))
     if not sensitised:
-        return _done(request, client, "Sensibilisation à la réforme retirée.")
-    if send_email:
-        return _done(request, client, "E-mail d'information envoyé ; client sensibilisé.")
-    return _done(request, client, "Client marqué sensibilisé à la réforme.")
+        message = "Sensibilisation à la réforme retirée."
+    elif send_email:
+        message = "E-mail d'information envoyé ; client sensibilisé."
+    else:
+        message = "Client marqué sensibilisé à la réforme."
+    return _act(
+        request,
+        client,
+        message,
+        services.client_sensitise,
+        sensitised=sensitised,
+        send_email=send_email,
+    )
 
 
 @require_POST
@@ -73,7 +82,7 @@ def mandate_send(request, code: str):
     try:
         mandate = services.mandate_send(client=client, actor=request.user)
     except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=_errors(exc))
+        return _panel_page(request, client, status=400, errors=exc.message_dict)
     return _done(request, client, f"Mandat envoyé à {mandate.representative_email}.")
 
 
@@ -81,24 +90,16 @@ def mandate_send(request, code: str):
 @firm_required
 def mandate_upload(request, code: str):
     client = get_client(request, code)
-    try:
-        services.mandate_upload_signed(
-            client=client, actor=request.user, upload=request.FILES.get("file")
-        )
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=_errors(exc))
-    return _done(request, client, "Mandat signé déposé.")
+    upload = request.FILES.get("file")
+    return _act(
+        request, client, "Mandat signé déposé.", services.mandate_upload_signed, upload=upload
+    )
 
 
 @require_POST
 @firm_required
 def mandate_revoke(request, code: str):
-    client = get_client(request, code)
-    try:
-        services.mandate_revoke(client=client, actor=request.user)
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=_errors(exc))
-    return _done(request, client, "Mandat révoqué.")
+    return _act(request, get_client(request, code), "Mandat révoqué.", services.mandate_revoke)
 
 
 def _mandate_file(request, code: str, field: str, public_id=None):
@@ -151,9 +152,7 @@ def client_pa_update(request, code: str):
                 registered_at=data["pa_registered_at"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            form.add_error(None, exc)
         else:
             return _done(request, client, "Inscription PA enregistrée.")
     return _panel_page(request, client, status=400, pa_form=form)
@@ -244,9 +243,7 @@ def reform_template(request):
                 firm=request.firm, actor=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field, error)
+            form.add_error(None, exc)
         else:
             messages.success(request, "Modèle d'e-mail enregistré.")
             return redirect("reform_template")
