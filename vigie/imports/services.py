@@ -137,19 +137,6 @@ def import_columns(job: ImportJob) -> int:
     return MAX_COLUMNS
 
 
-def mapping_check(mapping: dict[str, int], column_count: int) -> list[str]:
-    problems = []
-    for field in mapping_mod.REQUIRED:
-        if field not in mapping:
-            problems.append(f"Choisissez la colonne « {mapping_mod.LABELS[field]} ».")
-    columns = [c for c in mapping.values()]
-    if len(set(columns)) != len(columns):
-        problems.append("Une même colonne ne peut alimenter deux champs.")
-    if any(c < 0 or c >= column_count for c in columns):
-        problems.append("Cette colonne n'existe pas dans le fichier.")
-    return problems
-
-
 @transaction.atomic
 def import_start(*, job: ImportJob, mapping: dict[str, int]) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -276,53 +263,37 @@ def _commit_batch(job: ImportJob, batch, mapping, source) -> ImportJob:
     if locked.next_row != first_index:
         raise RuntimeError("Another worker is running this import.")
     errors: list[ImportRowError] = []
+
+    def reject(line: int, data: dict, message: str) -> None:
+        code = str(data.get("code", ""))[:100]
+        errors.append(
+            ImportRowError(
+                job=locked, firm_id=locked.firm_id, line=line, code=code, message=message
+            )
+        )
+
     to_upsert: list[tuple[int, dict]] = []
     for line, data in batch:
         if not data:
             continue
         if "__duplicate__" in data:
-            message = (
+            reject(
+                line,
+                data,
                 f"Code client « {data['code']} » en double dans le fichier "
-                f"(déjà présent ligne {data['__duplicate__']})."
+                f"(déjà présent ligne {data['__duplicate__']}).",
             )
-            errors.append(
-                ImportRowError(
-                    job=locked,
-                    firm_id=locked.firm_id,
-                    line=line,
-                    code=data["code"],
-                    message=message,
-                )
-            )
-            continue
-        formulas = _reject_formulas(data, mapping)
-        if formulas:
-            errors.append(
-                ImportRowError(
-                    job=locked,
-                    firm_id=locked.firm_id,
-                    line=line,
-                    code=str(data.get("code", ""))[:100],
-                    message=" ; ".join(formulas),
-                )
-            )
-            continue
-        to_upsert.append((line, data))
+        elif formulas := _reject_formulas(data, mapping):
+            reject(line, data, " ; ".join(formulas))
+        else:
+            to_upsert.append((line, data))
     outcomes = clients_upsert_many(
         firm=locked.firm, rows=[data for _, data in to_upsert], source=source
     )
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for (line, data), outcome in zip(to_upsert, outcomes, strict=True):
         if outcome.result == "rejected":
-            errors.append(
-                ImportRowError(
-                    job=locked,
-                    firm_id=locked.firm_id,
-                    line=line,
-                    code=str(data.get("code", ""))[:100],
-                    message=_messages(outcome.errors),
-                )
-            )
+            reject(line, data, _messages(outcome.errors))
         else:
             counts[outcome.result] += 1
     ImportRowError.objects.bulk_create(errors)

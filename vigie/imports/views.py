@@ -4,8 +4,8 @@ import csv
 import re
 from datetime import timedelta
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -24,10 +24,7 @@ STALLED_AFTER = timedelta(minutes=2)
 
 
 def _job(request, job_id) -> ImportJob:
-    try:
-        return ImportJob.objects.for_firm(request.firm).get(public_id=job_id)
-    except ImportJob.DoesNotExist:
-        raise Http404("Import introuvable.") from None
+    return get_object_or_404(ImportJob.objects.for_firm(request.firm), public_id=job_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,16 +127,10 @@ def _report_stem(original_name: str) -> str:
     return re.sub(r"[^\w-]+", "_", stem).strip("_")[:100] or "import"
 
 
-@require_GET
-@admin_required
-def report(request, job_id):
-    job = _job(request, job_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"rapport-{_report_stem(job.original_name)}.csv"
-    )
-    response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-    writer = csv.writer(response, delimiter=";")
+def write_report(job: ImportJob, out) -> None:
+    """The rejected rows and the counts, as CSV for Excel (also `vigie import --report`)."""
+    out.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+    writer = csv.writer(out, delimiter=";")
     writer.writerow(["Ligne", "Code client", "Motif du rejet"])
     for error in job.row_errors.all().iterator():
         writer.writerow([error.line, neutralise(error.code), neutralise(error.message)])
@@ -148,4 +139,15 @@ def report(request, job_id):
     writer.writerow(["Mis à jour", job.updated_count])
     writer.writerow(["Inchangés", job.unchanged_count])
     writer.writerow(["Rejetés", job.rejected_count])
+
+
+@require_GET
+@admin_required
+def report(request, job_id):
+    job = _job(request, job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"rapport-{_report_stem(job.original_name)}.csv"
+    )
+    write_report(job, response)
     return response

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from vigie.firms.models import Firm
 from vigie.imports import mapping as mapping_mod
 from vigie.imports import services
+from vigie.imports.views import write_report
 
 
 class Command(BaseCommand):
@@ -60,7 +61,8 @@ class Command(BaseCommand):
         for error in job.row_errors.all()[:20]:
             self.stdout.write(f"  ligne {error.line} : {error.message}")
         if options["report"]:
-            self._report(job, options["report"])
+            with open(options["report"], "w", newline="", encoding="utf-8") as handle:
+                write_report(job, handle)
         self.stdout.write(f"Import {job.public_id}")
 
     def _firm(self, value: str) -> Firm:
@@ -80,12 +82,3 @@ class Command(BaseCommand):
             f"\r[{'#' * done}{'.' * (width - done)}] {job.percent:3d} % {job.processed}/{job.total}"
         )
         sys.stderr.flush()
-
-    def _report(self, job, path: str) -> None:
-        import csv
-
-        with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle, delimiter=";")
-            writer.writerow(["Ligne", "Code client", "Motif du rejet"])
-            for error in job.row_errors.all().iterator():
-                writer.writerow([error.line, error.code, error.message])
