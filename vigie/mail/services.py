@@ -46,6 +46,10 @@ TEXT_REQUIRED = "Le texte du message est obligatoire."
 HEADER_NEWLINE = "Ce champ ne doit pas contenir de retour à la ligne."
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "MAIL_SENDING_LEASE", SENDING_LEASE))
+
+
 def retry_delays() -> list[int]:
     return list(getattr(settings, "MAIL_RETRY_DELAYS", RETRY_DELAYS))
 
@@ -84,18 +88,9 @@ def _address(value: str, field: str) -> str:
 
 
 def _validated(
-    *,
-    firm,
-    to,
-    subject,
-    text,
-    html="",
-    reply_to="",
-    from_name="",
-    client=None,
-    kind="",
-    attachments=(),
+    *, to, subject, text, reply_to="", from_name="", attachments=(), **fields
 ) -> OutboundEmail:
+    """The row `email_queue` stores (`fields`: firm, html, client, kind), checked."""
     to = _address(to, "to")
     if not to:
         raise ValidationError({"to": "L'adresse du destinataire est obligatoire."})
@@ -106,15 +101,11 @@ def _validated(
     from_name = _header_value(from_name, "from_name")
     domain = no_reply_address().rpartition("@")[2] or "vigie.localhost"
     return OutboundEmail(
-        firm=firm,
-        client=client,
-        kind=kind,
         to=to,
         from_name=from_name,
         reply_to=reply_to,
         subject=subject,
         text=text,
-        html=html,
         attachments=[
             {
                 "filename": name,
@@ -125,6 +116,7 @@ def _validated(
         ],
         message_id=make_msgid(domain=domain),
         next_attempt_at=timezone.now(),
+        **fields,
     )
 
 
@@ -222,8 +214,7 @@ def _claim(email_id: int, now: datetime) -> OutboundEmail | None:
         ):
             email.status = EmailStatus.SENDING
             email.attempts += 1
-            lease = getattr(settings, "MAIL_SENDING_LEASE", SENDING_LEASE)
-            email.next_attempt_at = now + timedelta(seconds=lease)
+            email.next_attempt_at = now + _lease()
             email.save(update_fields=["status", "attempts", "next_attempt_at"])
             return email
     return None
@@ -348,20 +339,17 @@ def mail_sweep(*, now: datetime | None = None) -> int:
     Returns how many rows were requeued.
     """
     now = now or timezone.now()
-    lease = getattr(settings, "MAIL_SENDING_LEASE", SENDING_LEASE)
     stale = OutboundEmail.objects.filter(
         status__in=[EmailStatus.QUEUED, EmailStatus.SENDING],
         next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE),
-    ).values_list("pk", flat=True)
+    )
     count = 0
-    for pk in list(stale[:1000]):
+    for pk in list(stale.values_list("pk", flat=True)[:1000]):
         with transaction.atomic():
             # Only rows still stale under the lock: a worker may have moved on meanwhile.
-            updated = OutboundEmail.objects.filter(
-                pk=pk,
-                status__in=[EmailStatus.QUEUED, EmailStatus.SENDING],
-                next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE),
-            ).update(status=EmailStatus.QUEUED, next_attempt_at=now + timedelta(seconds=lease))
+            updated = stale.filter(pk=pk).update(
+                status=EmailStatus.QUEUED, next_attempt_at=now + _lease()
+            )
             if updated:
                 enqueue_on_commit(pk)
                 count += 1
