@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vigie.firms import services
@@ -13,12 +12,8 @@ from vigie.lib.decorators import admin_required
 
 
 def _get_membership(request, user_id) -> Membership:
-    try:
-        return Membership.objects.select_related("user").get(
-            firm=request.firm, user__public_id=user_id
-        )
-    except Membership.DoesNotExist:
-        raise Http404("Collaborateur introuvable.") from None
+    memberships = Membership.objects.select_related("user").filter(firm=request.firm)
+    return get_object_or_404(memberships, user__public_id=user_id)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,8 +5,7 @@ import time
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -58,10 +57,7 @@ def api_key_create(request):
 @require_POST
 @admin_required
 def api_key_revoke(request, key_id):
-    try:
-        key = ApiKey.objects.for_firm(request.firm).get(public_id=key_id)
-    except ApiKey.DoesNotExist:
-        raise Http404("Clé introuvable.") from None
+    key = get_object_or_404(ApiKey.objects.for_firm(request.firm), public_id=key_id)
     services.api_key_revoke(key=key)
     messages.success(request, f"Clé « {key.name} » révoquée.")
     return redirect("integrations")
@@ -82,10 +78,8 @@ def secret_create(request):
 @require_POST
 @admin_required
 def secret_revoke(request, secret_id):
-    try:
-        secret = IntegrationSecret.objects.for_firm(request.firm).get(public_id=secret_id)
-    except IntegrationSecret.DoesNotExist:
-        raise Http404("Secret introuvable.") from None
+    secrets = IntegrationSecret.objects.for_firm(request.firm)
+    secret = get_object_or_404(secrets, public_id=secret_id)
     services.integration_secret_revoke(secret=secret)
     messages.success(request, f"Secret « {secret.name} » révoqué.")
     return redirect("integrations")
@@ -126,16 +120,14 @@ def launch_confirm(request):
     if "cancel" in request.POST:
         return redirect("home")
     if not isinstance(pending, dict) or pending.get("expires", 0) < time.time():
-        refusal = LaunchRefused("expired", EXPIRED)
-        return _refused(request, refusal)
+        return _refused(request, LaunchRefused("expired", EXPIRED))
     user = (
         User.objects.filter(pk=pending["user"], is_active=True, membership__firm=pending["firm"])
         .select_related("membership__firm")
         .first()
     )
     if user is None:
-        refusal = LaunchRefused("not_member", NOT_MEMBER)
-        return _refused(request, refusal)
+        return _refused(request, LaunchRefused("not_member", NOT_MEMBER))
     logout(request)  # allauth's second-factor step runs only for a signed-out browser
     return _sign_in(request, user, user.membership.firm, pending["code"])
 
