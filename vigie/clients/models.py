@@ -225,9 +225,8 @@ class ClientCount(models.Model):
 # nothing here cascades.
 
 
-class RowVersion(models.Model):
-    """A client's row version, new whenever its portfolio row changes
-    (vigie.clients.rowversion; tests/test_read_model.py checks the triggers)."""
+class _ClientReadRow(models.Model):
+    """One row per client, keyed by it."""
 
     client = models.OneToOneField(
         Client,
@@ -243,6 +242,15 @@ class RowVersion(models.Model):
         db_index=False,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+
+class RowVersion(_ClientReadRow):
+    """A client's row version, new whenever its portfolio row changes
+    (vigie.clients.rowversion; tests/test_read_model.py checks the triggers)."""
+
     version = models.BigIntegerField()
 
     class Meta:
@@ -272,25 +280,11 @@ class DirectoryVersion(models.Model):
         return f"{self.firm_id}: {self.version}"
 
 
-class SearchDocument(models.Model):
+class SearchDocument(_ClientReadRow):
     """A client's search text and its contacts', searched through a trigram index over
     `<firm_id>:<doc>` (vigie.clients.searchdoc; the index is in migration clients.0009:
     the query writes that exact expression)."""
 
-    client = models.OneToOneField(
-        Client,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        primary_key=True,
-        related_name="+",
-    )
-    firm = models.ForeignKey(
-        "firms.Firm",
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
     doc = models.TextField()
 
     class Meta:
