@@ -351,17 +351,17 @@ class Builder:
     def __init__(
         self, firm: Firm, users: list[User], rng: random.Random, faker: Faker, solutions: dict
     ):
-        self.firm, self.users, self.rng, self.faker, self.solutions = (
-            firm,
-            users,
-            rng,
-            faker,
-            solutions,
-        )
+        self.firm = firm
+        self.users = users
+        self.rng = rng
+        self.faker = faker
+        self.solutions = solutions
         self.clients: list[Client] = []
-        self.contacts: list[tuple[Client, Contact]] = []
+        self.contacts: list[Contact] = []
         self.assignments: list[tuple[Client, User]] = []
-        self.equipment: list[tuple[Client, str, str, str]] = []
+        # A solution declared twice in a client's slot counts once (unsaved clients are
+        # unhashable: keyed by identity).
+        self.equipment: dict[tuple[int, str, str], tuple[Client, str, str, str]] = {}
         self.invitations: list[tuple[Client, Contact, str]] = []
         self.now = timezone.now()
         self.email_seq = 0
@@ -432,7 +432,7 @@ class Builder:
             is_principal=principal,
         )
         contact.refresh_keys()
-        self.contacts.append((client, contact))
+        self.contacts.append(contact)
         return contact
 
     def add_random_contacts(
@@ -462,7 +462,7 @@ class Builder:
             self.assignments.append((client, user))
 
     def equip(self, client: Client, slot: str, slug: str, plan: str = "") -> None:
-        self.equipment.append((client, slot, slug, plan))
+        self.equipment.setdefault((id(client), slot, slug), (client, slot, slug, plan))
 
     def shine(self, client: Client, contact: Contact, plan: str, status: str) -> None:
         self.equip(client, Slot.ACHAT, "shine", Plan(plan).label)
@@ -472,12 +472,9 @@ class Builder:
 
     # -- write -----------------------------------------------------------------------
     def save(self) -> None:
+        # Each contact's client_id is filled from its client, saved just before.
         Client.objects.bulk_create(self.clients, batch_size=1000)
-        contacts = []
-        for client, contact in self.contacts:
-            contact.client = client
-            contacts.append(contact)
-        Contact.objects.bulk_create(contacts, batch_size=1000)
+        Contact.objects.bulk_create(self.contacts, batch_size=1000)
         ClientAssignment.objects.bulk_create(
             [ClientAssignment(firm=self.firm, client=c, user=u) for c, u in self.assignments],
             batch_size=1000,
@@ -487,7 +484,7 @@ class Builder:
                 Equipment(
                     firm=self.firm, client=c, slot=slot, solution=self.solutions[slug], plan=plan
                 )
-                for c, slot, slug, plan in self.equipment
+                for c, slot, slug, plan in self.equipment.values()
             ],
             batch_size=1000,
         )
@@ -669,16 +666,6 @@ def _random_rows(b: Builder, count: int, used_codes: set[str], start: int) -> No
             b.equip(client, Slot.CAISSE, rng.choice(CAISSE))
 
 
-def _dedupe_equipment(b: Builder) -> None:
-    seen, unique = set(), []
-    for client, slot, slug, plan in b.equipment:
-        key = (id(client), slot, slug)
-        if key not in seen:
-            seen.add(key)
-            unique.append((client, slot, slug, plan))
-    b.equipment = unique
-
-
 @transaction.atomic
 def build_demo(*, seed: int = 2027) -> dict[str, int]:
     """Create both demo firms. Returns counts per firm."""
@@ -694,7 +681,6 @@ def build_demo(*, seed: int = 2027) -> dict[str, int]:
     b = Builder(demo, _make_users(demo, COLLABORATORS, password_hash), rng, faker, solutions)
     used = _guide_rows(b)
     _random_rows(b, DEMO_CLIENTS - len(GUIDE_ROWS), used, start=300)
-    _dedupe_equipment(b)
     b.save()
 
     witness = Firm.objects.create(
@@ -705,7 +691,6 @@ def build_demo(*, seed: int = 2027) -> dict[str, int]:
     )
     w.email_seq = 10**6  # keeps every Shine address distinct across the two firms
     _random_rows(w, WITNESS_CLIENTS, set(), start=1)
-    _dedupe_equipment(w)
     w.save()
     return {DEMO_FIRM: len(b.clients), WITNESS_FIRM: len(w.clients)}
 
