@@ -14,7 +14,7 @@ from tests.factories import ClientFactory, ContactFactory
 from vigie.api.models import ApiKey, IdempotencyRecord
 from vigie.clients.models import Client, ClientEvent, Contact
 from vigie.equipment.models import Equipment
-from vigie.integrations.services import api_key_create, api_key_revoke
+from vigie.integrations.services import api_key_create
 from vigie.invitations.models import Invitation
 
 VALID_SIRET = "73282932000074"
@@ -81,7 +81,7 @@ class TestKeys:
         assert response.json()["message"] == "Cette clé d'API n'existe pas."
 
     def test_it_refuses_a_revoked_key(self, api, key_a):
-        api_key_revoke(key=ApiKey.objects.get())
+        ApiKey.objects.get().revoke()
         response = api("get", "/clients")
         assert response.status_code == 401
         assert response.json()["code"] == "revoked_api_key"

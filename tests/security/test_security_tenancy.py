@@ -437,9 +437,7 @@ def test_api_refuses_a_session_without_a_key(world, alice_client):
 
 
 def test_api_refuses_a_revoked_or_forged_key(world, client):
-    from vigie.integrations.services import api_key_revoke
-
-    api_key_revoke(key=world.api_key)
+    world.api_key.revoke()
     for token in (world.api_raw, "vk_forged", world.api_raw + "x", ""):
         response = client.get(f"{API}/clients", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert response.status_code == 401

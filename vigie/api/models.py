@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from vigie.firms.models import FirmQuerySet
 
@@ -17,14 +18,13 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ApiKey(models.Model):
-    """A firm's key for the HTTP API. Only its hash is stored; the key is shown once."""
+class Credential(models.Model):
+    """What a firm's admin gives a production tool (an API key, an integration secret):
+    named, shown once at creation, revocable."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     name = models.CharField("nom", max_length=100)
-    prefix = models.CharField(max_length=12)
-    key_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -35,19 +35,34 @@ class ApiKey(models.Model):
     objects = FirmQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "clé d'API"
+        abstract = True
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name
 
-    @staticmethod
-    def new_raw_key() -> str:
-        return KEY_PREFIX + secrets.token_urlsafe(32)
-
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class ApiKey(Credential):
+    """A firm's key for the HTTP API. Only its hash is stored; the key is shown once."""
+
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta(Credential.Meta):
+        verbose_name = "clé d'API"
+
+    @staticmethod
+    def new_raw_key() -> str:
+        return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 class IdempotencyRecord(models.Model):

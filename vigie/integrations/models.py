@@ -3,12 +3,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import uuid
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import models
 
+from vigie.api.models import Credential
 from vigie.firms.models import FirmQuerySet
 
 
@@ -22,7 +22,7 @@ class IntegrationSecretQuerySet(FirmQuerySet):
         return self.filter(revoked_at__isnull=True)
 
 
-class IntegrationSecret(models.Model):
+class IntegrationSecret(Credential):
     """The secret a production tool signs launch links with.
 
     Verifying an HMAC needs the secret itself, so a hash cannot be stored. It is kept
@@ -30,26 +30,13 @@ class IntegrationSecret(models.Model):
     reveal it (rotating SECRET_KEY means creating new integration secrets).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField("nom", max_length=100)
     encrypted = models.TextField()
     hint = models.CharField(max_length=12)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = IntegrationSecretQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Credential.Meta):
         verbose_name = "secret d'intégration"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.name
 
     @staticmethod
     def new_raw_secret() -> str:

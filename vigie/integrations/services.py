@@ -1,9 +1,9 @@
-"""API keys and integration secrets: created by a firm admin, shown once, revocable."""
+"""API keys and integration secrets: created by a firm admin, shown once, revocable
+(`Credential.revoke`)."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from vigie.api.models import ApiKey, hash_key
 from vigie.integrations.models import IntegrationSecret
@@ -19,25 +19,9 @@ def api_key_create(*, firm, actor, name: str) -> tuple[ApiKey, str]:
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
-    return key
-
-
-@transaction.atomic
 def integration_secret_create(*, firm, actor, name: str) -> tuple[IntegrationSecret, str]:
     raw = IntegrationSecret.new_raw_secret()
     secret = IntegrationSecret(firm=firm, name=name, created_by=actor)
     secret.set_secret(raw)
     secret.save()
     return secret, raw
-
-
-@transaction.atomic
-def integration_secret_revoke(*, secret: IntegrationSecret) -> IntegrationSecret:
-    if secret.revoked_at is None:
-        secret.revoked_at = timezone.now()
-        secret.save(update_fields=["revoked_at"])
-    return secret

@@ -58,7 +58,7 @@ def api_key_create(request):
 @admin_required
 def api_key_revoke(request, key_id):
     key = get_object_or_404(ApiKey.objects.for_firm(request.firm), public_id=key_id)
-    services.api_key_revoke(key=key)
+    key.revoke()
     messages.success(request, f"Clé « {key.name} » révoquée.")
     return redirect("integrations")
 
@@ -80,7 +80,7 @@ def secret_create(request):
 def secret_revoke(request, secret_id):
     secrets = IntegrationSecret.objects.for_firm(request.firm)
     secret = get_object_or_404(secrets, public_id=secret_id)
-    services.integration_secret_revoke(secret=secret)
+    secret.revoke()
     messages.success(request, f"Secret « {secret.name} » révoqué.")
     return redirect("integrations")
 
