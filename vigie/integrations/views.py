@@ -41,17 +41,20 @@ def index(request):
     return _page(request)
 
 
+def _create(request, kind: str, create):
+    """Create a key or a secret (`kind`) from the name posted in its form."""
+    form = NameForm(request.POST, prefix=kind)
+    if not form.is_valid():
+        return _page(request, **{f"{kind}_form": form}, status=422)
+    row, raw = create(firm=request.firm, actor=request.user, name=form.cleaned_data["name"])
+    # Rendered, not redirected: the value is shown this once and stored nowhere in clear.
+    return _page(request, **{f"new_{kind}": {"name": row.name, "value": raw}})
+
+
 @require_POST
 @admin_required
 def api_key_create(request):
-    form = NameForm(request.POST, prefix="key")
-    if not form.is_valid():
-        return _page(request, key_form=form, status=422)
-    key, raw = services.api_key_create(
-        firm=request.firm, actor=request.user, name=form.cleaned_data["name"]
-    )
-    # Rendered, not redirected: the key is shown this once and stored nowhere in clear.
-    return _page(request, new_key={"name": key.name, "value": raw})
+    return _create(request, "key", services.api_key_create)
 
 
 @require_POST
@@ -66,13 +69,7 @@ def api_key_revoke(request, key_id):
 @require_POST
 @admin_required
 def secret_create(request):
-    form = NameForm(request.POST, prefix="secret")
-    if not form.is_valid():
-        return _page(request, secret_form=form, status=422)
-    secret, raw = services.integration_secret_create(
-        firm=request.firm, actor=request.user, name=form.cleaned_data["name"]
-    )
-    return _page(request, new_secret={"name": secret.name, "value": raw})
+    return _create(request, "secret", services.integration_secret_create)
 
 
 @require_POST
