@@ -67,7 +67,7 @@ def equipment_declare(*, client: Client, slot: str, slug: str, source: str):
 @transaction.atomic
 def reform_update(*, client: Client, data: dict, source: str) -> Client:
     """Update the e-invoicing reform state; dates follow the statuses."""
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = Client.objects.locked(client)
     merged = {field: getattr(client, field) for field in REFORM_FIELDS} | data
     if merged["pa_status"] == PaStatus.REGISTERED and not (merged["pa_name"] or "").strip():
         raise ValidationError(

@@ -79,6 +79,11 @@ class ClientQuerySet(FirmQuerySet):
     def active(self) -> ClientQuerySet:
         return self.filter(archived_at__isnull=True)
 
+    def locked(self, client: Client) -> Client:
+        """`client` read again under a row lock: the writes to one client that must not
+        interleave (its contacts and principal, its reform state) run one at a time."""
+        return self.select_for_update().get(pk=client.pk)
+
 
 class Client(models.Model):
     """A small business (TPE) of a firm's portfolio."""

@@ -98,13 +98,8 @@ NOT_A_COLLEAGUE = "Ce collaborateur n'appartient pas au cabinet."
 ALREADY_ASSIGNED = "Ce collaborateur est déjà affecté à ce client."
 
 
-def _lock(client: Client) -> Client:
-    """Lock the client row: contact and principal changes of one client run one at a time."""
-    return Client.objects.select_for_update().get(pk=client.pk)
-
-
 def _clear_principal(client: Client, *, keep: Contact | None = None) -> Contact | None:
-    """Unset the current principal (other than `keep`); return it. Call under `_lock`."""
+    """Unset the current principal (other than `keep`); return it. Call under `Client.objects.locked`."""
     previous = client.contacts.filter(is_principal=True)
     if keep is not None and keep.pk:
         previous = previous.exclude(pk=keep.pk)
@@ -158,7 +153,7 @@ def client_notes_update(*, client: Client, actor, notes: str) -> Client:
 @transaction.atomic
 def contact_create(*, client: Client, actor, data: dict) -> Contact:
     """Add a contact; if it is the principal, the previous principal stops being one."""
-    client = _lock(client)
+    client = Client.objects.locked(client)
     contact = Contact(firm_id=client.firm_id, client=client, **data)
     contact.email = (contact.email or "").strip().lower()
     _check_email_free(client, contact.email)
@@ -178,7 +173,7 @@ def contact_create(*, client: Client, actor, data: dict) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
-    client = _lock(contact.client)
+    client = Client.objects.locked(contact.client)
     contact = Contact.objects.get(pk=contact.pk)  # fresh, under the lock
     before = history.snapshot(contact, CONTACT_FIELDS)
     was_principal = contact.is_principal
@@ -218,7 +213,7 @@ def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
 @transaction.atomic
 def contact_delete(*, contact: Contact, actor) -> bool:
     """Delete a contact. Returns True when it was the principal (the client has none now)."""
-    client = _lock(contact.client)
+    client = Client.objects.locked(contact.client)
     contact = Contact.objects.get(pk=contact.pk)
     was_principal = contact.is_principal
     changes = _contact_changes(contact, removed=True)
@@ -243,7 +238,7 @@ def contact_set_principal(*, contact: Contact, actor, principal: bool = True) ->
     same moment run one after the other: the last one wins, and exactly one contact
     ends up principal.
     """
-    client = _lock(contact.client)
+    client = Client.objects.locked(contact.client)
     try:
         contact = Contact.objects.get(pk=contact.pk, client=client)
     except Contact.DoesNotExist:

@@ -55,10 +55,6 @@ TEMPLATE_SUBJECT_REQUIRED = "L'objet est obligatoire."
 TEMPLATE_BODY_REQUIRED = "Le message est obligatoire."
 
 
-def _lock(client: Client) -> Client:
-    return Client.objects.select_for_update().get(pk=client.pk)
-
-
 def _principal(client: Client) -> Contact | None:
     return Contact.objects.filter(client=client, is_principal=True).first()
 
@@ -79,7 +75,7 @@ def client_sensitise(
     contact = _principal(client) if send_email else None
     if send_email and (contact is None or not contact.email):
         raise ValidationError({"send_email": NO_PRINCIPAL_EMAIL})
-    client = _lock(client)
+    client = Client.objects.locked(client)
     if send_email:
         mailer.send_information(
             client=client, contact=contact, actor=actor, template=mailer.template_for(client.firm)
@@ -218,7 +214,7 @@ def mandate_blockers(client: Client, principal: Contact | None | object = UNKNOW
 def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
     """Generate the mandate PDF from the client's and the firm's data and email it to
     the principal contact for signature. Client: *Mandat envoyé*."""
-    client = _lock(client)
+    client = Client.objects.locked(client)
     principal = _principal(client)
     blockers = mandate_blockers(client, principal)
     if blockers:
@@ -299,7 +295,7 @@ def check_signed_file(upload) -> bytes:
 def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
     """Store the signed copy the client returned. Client: *Mandat signé* (Télécharger)."""
     data = check_signed_file(upload)
-    client = _lock(client)
+    client = Client.objects.locked(client)
     mandate = current_mandate(client)
     if mandate is None or mandate.state != MandateState.SENT:
         raise ValidationError({"file": MANDATE_NOT_SENT})
@@ -326,7 +322,7 @@ def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
 @transaction.atomic
 def mandate_revoke(*, client: Client, actor) -> Mandate:
     """End the current mandate (sent or signed). Client: *Mandat révoqué*."""
-    client = _lock(client)
+    client = Client.objects.locked(client)
     mandate = current_mandate(client)
     if mandate is None or mandate.state == MandateState.REVOKED:
         raise ValidationError({"mandate": MANDATE_NOTHING_TO_REVOKE})
@@ -373,7 +369,7 @@ def client_pa_update(
             errors["pa_registered_at"] = PA_DATE_FUTURE
     if errors:
         raise ValidationError(errors)
-    client = _lock(client)
+    client = Client.objects.locked(client)
     fields = ["pa_status", "pa_name", "pa_registered_at"]
     before = history.snapshot(client, fields)
     was_registered = client.pa_status == PaStatus.REGISTERED
