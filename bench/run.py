@@ -344,33 +344,50 @@ def _siret_fragment(firm) -> str:
     return f"{siret[3:6]} {siret[6:10]}"
 
 
+# What the rows show, as the least a hand-written page would read: the clients' columns,
+# then their equipment, contacts and collaborators in one statement.
+BARE_ROWS_SQL = (
+    "SELECT c.id, c.firm_id, c.code, c.name, c.legal_form, c.siret, c.notes, c.collect_email, "
+    "c.reception_flux, c.flux_achat, c.flux_vente, c.flux_banque, c.paie, c.sensitised, "
+    "c.sensitised_at, c.mandate_status, c.pa_status, c.pa_name, c.shine_status "
+    "FROM clients_client c WHERE c.firm_id = %s AND c.id = ANY(%s)"
+)
+BARE_DETAILS_SQL = (
+    "SELECT 'e', client_id, NULL, slot, plan, NULL, solution_id, created_at, id "
+    "FROM equipment_equipment WHERE client_id = ANY(%s) "
+    "UNION ALL SELECT 'c', client_id, is_principal, first_name, last_name, email, NULL, NULL, id "
+    "FROM clients_contact WHERE client_id = ANY(%s) "
+    "UNION ALL SELECT 'a', client_id, NULL, NULL, NULL, NULL, user_id, NULL, id "
+    "FROM clients_clientassignment WHERE client_id = ANY(%s)"
+)
+
+
 def _bare_sql(pq, sorts) -> None:
     """What the page needs at the least, through a bare cursor: the count, the page's
     ids, and what its rows show — the clients' columns, then their contacts,
     collaborators and equipment (without them no row can say « N contacts », show its
-    avatars or its ACHAT / VENTE / CAISSE). The very statements the page runs, without
-    the Python around them."""
+    avatars or its ACHAT / VENTE / CAISSE). The page's own selector, then the fewest
+    hand-written statements for its rows, without the Python around them."""
     from django.db import connection
-
-    from vigie.clients.portfolio.query import details_sql, rows_sql
 
     p = pq.params
     _total, _number, ids, _versions = pq.page_ids(page=p.page, per_page=p.per_page)
     if not ids:
         return
     with connection.cursor() as cur:
-        cur.execute(*rows_sql(pq.firm_id, ids))
+        cur.execute(BARE_ROWS_SQL, [pq.firm_id, ids])
         cur.fetchall()
-        cur.execute(*details_sql(ids))
+        cur.execute(BARE_DETAILS_SQL, [ids, ids, ids])
         cur.fetchall()
 
 
 def _search_uses_index(pq) -> tuple[bool, str]:
     from django.db import connection
+    from psycopg import sql
 
-    where = " AND ".join(pq.where)
+    statement, args = pq.matches_sql(sql.SQL("COUNT(*)"))
     with connection.cursor() as cur:
-        cur.execute(f"EXPLAIN SELECT COUNT(*) FROM clients_client c WHERE {where}", pq.args)
+        cur.execute(sql.SQL("EXPLAIN {}").format(statement), args)
         plan = " | ".join(row[0].strip() for row in cur.fetchall())
         used = "clients_searchdoc_trgm" in plan
         return used, "pg_trgm GIN on firm:doc of the clients' search documents" if used else plan

@@ -108,7 +108,17 @@ TEMPLATES = [
                 "vigie.firms.context_processors.firm",
             ],
         },
-    }
+    },
+    # One fragment only, the portfolio's row (templates/jinja2/clients/portfolio_row.html):
+    # rendered on each miss of the rows cache, where Django's engine cost several
+    # milliseconds a page (docs/SIMPLIFY.md). Autoescaped, as Django's templates are.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True},
+    },
 ]
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import OuterRef, Subquery
+from psycopg import sql
 
 from vigie.accounts.models import Collaborator, User
 from vigie.clients import searchdoc
@@ -37,12 +38,12 @@ from vigie.clients.models import (
     LegalForm,
     MandateStatus,
     PaStatus,
+    RowVersion,
+    SearchDocument,
     ShineStatus,
 )
-from vigie.clients.rowversion import TABLE as VERSION_TABLE
 from vigie.equipment.models import Equipment, Slot, Solution
-from vigie.invitations.models import Status
-from vigie.lib.rows import RowLoader
+from vigie.invitations.models import Invitation, Status
 from vigie.lib.storable import UNSTORABLE
 from vigie.lib.text import fold
 from vigie.reform.rules import equipped_sql
@@ -71,15 +72,23 @@ SORTS = {
     "shine": "shine_status",
 }
 
-CLIENT_TABLE = Client._meta.db_table
-CONTACT_TABLE = Contact._meta.db_table
-ASSIGNMENT_TABLE = ClientAssignment._meta.db_table
-EQUIPMENT_TABLE = Equipment._meta.db_table
+SQL = sql.SQL
+CLIENTS = sql.Identifier(Client._meta.db_table)
+CONTACTS = sql.Identifier(Contact._meta.db_table)
+ASSIGNMENTS = sql.Identifier(ClientAssignment._meta.db_table)
+EQUIPMENT = sql.Identifier(Equipment._meta.db_table)
+VERSIONS = sql.Identifier(RowVersion._meta.db_table)
 MAX_CODE_POINT = "\U0010ffff"
 # Each client's search document and its indexed key, `<firm_id>:<doc>`
 # (vigie.clients.searchdoc); a pattern `'<firm_id>:%word%'` matches one firm's rows.
-DOCUMENT_TABLE = searchdoc.TABLE
-DOCUMENT_KEY_SQL = searchdoc.KEY_SQL
+DOCUMENTS = sql.Identifier(SearchDocument._meta.db_table)
+DOCUMENT_KEY = SQL(searchdoc.KEY_SQL)
+IDS = SQL("c.id")
+FIRM_STATE = SQL(
+    "SELECT (SELECT active FROM {} WHERE firm_id = %s), (SELECT version FROM {} WHERE firm_id = %s)"
+).format(
+    sql.Identifier(ClientCount._meta.db_table), sql.Identifier(DirectoryVersion._meta.db_table)
+)
 
 
 def _choice(value: str | None, allowed, default: str = "") -> str:
@@ -194,7 +203,8 @@ def _like_escape(value: str) -> str:
 
 @dataclass
 class PortfolioQuery:
-    """The SQL of one firm's portfolio for one state of the page."""
+    """The SQL of one firm's portfolio for one state of the page, composed with
+    psycopg.sql: table names as identifiers, values always as parameters."""
 
     firm_id: int
     params: Params
@@ -202,83 +212,89 @@ class PortfolioQuery:
     solution_id: int | None = None
     # The firm's active clients when already read (`Lookups.active_clients`).
     active_clients: int | None = None
-    where: list[str] = field(default_factory=list)
+    where: list[sql.Composable] = field(default_factory=list)
     args: list = field(default_factory=list)
 
     # True when the words go through the trigram indexes: the matches are then few
     # enough to count and sort in one statement (`page_ids`).
     text_search: bool = False
     # Alternatives (SQL, args), each ANDed with `where`, their rows united.
-    branches: list[tuple[str, list]] = field(default_factory=list)
+    branches: list[tuple[sql.Composable, list]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.where = ["c.firm_id = %s", "c.archived_at IS NULL"]  # count() knows these two
+        self.where = [SQL("c.firm_id = %s"), SQL("c.archived_at IS NULL")]  # count() knows these
         self.args = [self.firm_id]
         self._filters()
         self._search()
 
     # -- conditions --------------------------------------------------------------------
-    def _add(self, sql: str, *args) -> None:
-        self.where.append(sql)
+    def _add(self, condition: sql.Composable, *args) -> None:
+        self.where.append(condition)
         self.args.extend(args)
 
     def _filters(self) -> None:
         p = self.params
-        assigned = f"c.id IN (SELECT client_id FROM {ASSIGNMENT_TABLE} WHERE firm_id = %s AND user_id = %s)"
+        assigned = SQL(
+            "c.id IN (SELECT client_id FROM {} WHERE firm_id = %s AND user_id = %s)"
+        ).format(ASSIGNMENTS)
         if p.mine and self.user_id:
             self._add(assigned, self.firm_id, self.user_id)
         if p.collab:
             self._add(assigned, self.firm_id, p.collab)
         for slot, wanted in ((Slot.ACHAT, p.achat), (Slot.VENTE, p.vente), (Slot.CAISSE, p.caisse)):
             if wanted:
-                negate = "NOT " if wanted == "non" else ""
                 self._add(
-                    f"c.id {negate}IN (SELECT client_id FROM {EQUIPMENT_TABLE} "
-                    "WHERE firm_id = %s AND slot = %s)",
+                    SQL(
+                        "c.id {} (SELECT client_id FROM {} WHERE firm_id = %s AND slot = %s)"
+                    ).format(SQL("NOT IN" if wanted == "non" else "IN"), EQUIPMENT),
                     self.firm_id,
                     str(slot),
                 )
         if p.solution:
             self._add(
-                f"c.id IN (SELECT client_id FROM {EQUIPMENT_TABLE} "
-                "WHERE firm_id = %s AND solution_id = %s)",
+                SQL(
+                    "c.id IN (SELECT client_id FROM {} WHERE firm_id = %s AND solution_id = %s)"
+                ).format(EQUIPMENT),
                 self.firm_id,
                 self.solution_id or 0,
             )
         if p.shine:
-            self._add("c.shine_status = %s", "" if p.shine == "aucun" else p.shine)
+            self._add(SQL("c.shine_status = %s"), "" if p.shine == "aucun" else p.shine)
         if p.mandat == "non_signe":
-            self._add("c.mandate_status <> %s", str(MandateStatus.SIGNED))
+            self._add(SQL("c.mandate_status <> %s"), str(MandateStatus.SIGNED))
         elif p.mandat:
-            self._add("c.mandate_status = %s", "" if p.mandat == "aucun" else p.mandat)
+            self._add(SQL("c.mandate_status = %s"), "" if p.mandat == "aucun" else p.mandat)
         if p.pa == "non_inscrit":
-            self._add("c.pa_status <> %s", str(PaStatus.REGISTERED))
+            self._add(SQL("c.pa_status <> %s"), str(PaStatus.REGISTERED))
         elif p.pa:
-            self._add("c.pa_status = %s", p.pa)
+            self._add(SQL("c.pa_status = %s"), p.pa)
         if p.sensi:
-            self._add("c.sensitised = %s", p.sensi == "oui")
+            self._add(SQL("c.sensitised = %s"), p.sensi == "oui")
         if p.facturation:
             # Equipped to issue e-invoices: the rule lives in vigie.reform.rules.
-            sql, args = equipped_sql(self.firm_id)
-            self._add(sql if p.facturation == "oui" else f"NOT {sql}", *args)
+            rule, args = equipped_sql(self.firm_id)
+            rule = SQL(rule)
+            self._add(rule if p.facturation == "oui" else SQL("NOT {}").format(rule), *args)
 
     def _search(self) -> None:
         words = search_terms(self.params.q)
         if not words:
             return
         long_words = [w for w in words if len(w) >= 3]
+        self.text_search = True
         if not long_words:
             # Too short for trigrams: a prefix of the name or of the code (index ranges).
             # Written as two branches (UNION), each a range of one index: an `OR` made
             # PostgreSQL read every row of the firm.
             prefix = " ".join(words)
             self.branches = [
-                ("c.sort_name >= %s AND c.sort_name < %s", [prefix, prefix + MAX_CODE_POINT]),
-                ("c.code >= %s AND c.code < %s", [prefix.upper(), prefix.upper() + MAX_CODE_POINT]),
+                (SQL("c.sort_name >= %s AND c.sort_name < %s"), [prefix, prefix + MAX_CODE_POINT]),
+                (
+                    SQL("c.code >= %s AND c.code < %s"),
+                    [prefix.upper(), prefix.upper() + MAX_CODE_POINT],
+                ),
             ]
-            self.text_search = True
             return
-        self.text_search = True
         self._document_search(words, long_words)
 
     def _document_search(self, words: list[str], long_words: list[str]) -> None:
@@ -291,49 +307,62 @@ class PortfolioQuery:
             pattern = f"%{_like_escape(word)}%"
             if word in long_words:
                 # The firm as the pattern's prefix: only the firm's index entries answer.
-                conditions.append(f"{DOCUMENT_KEY_SQL} LIKE %s ESCAPE '\\'")
+                conditions.append(SQL("{} LIKE %s ESCAPE '\\'").format(DOCUMENT_KEY))
                 args.append(f"{self.firm_id}:{pattern}")
             else:
-                conditions.append("doc LIKE %s ESCAPE '\\'")
+                conditions.append(SQL("doc LIKE %s ESCAPE '\\'"))
                 args.append(pattern)
         self._add(
-            f"c.id = ANY(ARRAY(SELECT client_id FROM {DOCUMENT_TABLE} "
-            f"WHERE {' AND '.join(conditions)}))",
+            SQL("c.id = ANY(ARRAY(SELECT client_id FROM {} WHERE {}))").format(
+                DOCUMENTS, SQL(" AND ").join(conditions)
+            ),
             *args,
         )
         if len(words) > 1:
             # Several words may sit in different parts of a document (one in the client's
             # name, one in a contact's): the rule stays « all in the client, or all in one
             # of its contacts », checked on the few clients whose document has them all.
-            each = " AND ".join(["{0}.search_text LIKE %s ESCAPE '\\'"] * len(words))
+            def each(alias: str) -> sql.Composable:
+                return SQL(" AND ").join(
+                    [SQL("{}.search_text LIKE %s ESCAPE '\\'").format(sql.Identifier(alias))]
+                    * len(words)
+                )
+
             patterns = [f"%{_like_escape(word)}%" for word in words]
             self._add(
-                f"(({each.format('c')}) OR EXISTS (SELECT 1 FROM {CONTACT_TABLE} k "
-                f"WHERE k.firm_id = c.firm_id AND k.client_id = c.id AND {each.format('k')}))",
+                SQL(
+                    "(({}) OR EXISTS (SELECT 1 FROM {} k "
+                    "WHERE k.firm_id = c.firm_id AND k.client_id = c.id AND {}))"
+                ).format(each("c"), CONTACTS, each("k")),
                 *patterns,
                 *patterns,
             )
 
     # -- statements --------------------------------------------------------------------
+    def _order(self, alias: str, key: str, *, reverse: bool = False) -> sql.Composable:
+        direction = SQL(" DESC" if self.params.descending != reverse else "")
+        alias_, key_ = sql.Identifier(alias), sql.Identifier(key)
+        return SQL("{}.{}{}, {}.id{}").format(alias_, key_, direction, alias_, direction)
+
     @property
-    def _where_sql(self) -> str:
-        return " AND ".join(self.where)
+    def _sort_column(self) -> sql.Identifier:
+        return sql.Identifier(SORTS[self.params.sort_key])
 
-    def _order_sql(self, *, reverse: bool = False, alias: str = "c", key: str = "") -> str:
-        direction = " DESC" if self.params.descending != reverse else ""
-        key = key or SORTS[self.params.sort_key]
-        return f"{alias}.{key}{direction}, {alias}.id{direction}"
-
-    def matches_sql(self, columns: str = "c.id") -> tuple[str, list]:
+    def matches_sql(self, columns: sql.Composable = IDS) -> tuple[sql.Composable, list]:
         """`SELECT <columns>` of the matching clients (a UNION when there are branches)."""
-        base = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE {self._where_sql}"
+        where = SQL(" AND ").join(self.where)
+        base = SQL("SELECT {} FROM {} c WHERE {}").format(columns, CLIENTS, where)
         if not self.branches:
             return base, list(self.args)
         parts, args = [], []
         for condition, branch_args in self.branches:
-            parts.append(f"{base} AND {condition}")
+            parts.append(SQL("{} AND {}").format(base, condition))
             args += [*self.args, *branch_args]
-        return " UNION ".join(parts), args
+        return SQL(" UNION ").join(parts), args
+
+    def _keyed(self) -> tuple[sql.Composable, list]:
+        """The matching clients' ids with their sort value, as `id, k`."""
+        return self.matches_sql(SQL("c.id, c.{} AS k").format(self._sort_column))
 
     def count(self) -> int:
         if len(self.where) == 2 and not self.branches:
@@ -342,12 +371,12 @@ class PortfolioQuery:
                 return self.active_clients
             return active_clients(self.firm_id)
         if self.branches:
-            sql, args = self.matches_sql()
-            sql = f"SELECT COUNT(*) FROM ({sql}) u"
+            matches, args = self.matches_sql()
+            statement = SQL("SELECT COUNT(*) FROM ({}) u").format(matches)
         else:
-            sql, args = self.matches_sql("COUNT(*)")
+            statement, args = self.matches_sql(SQL("COUNT(*)"))
         with connection.cursor() as cursor:
-            cursor.execute(sql, args)
+            cursor.execute(statement, args)
             return cursor.fetchone()[0]
 
     def _ordered(self, *, offset: int, limit: int, total: int | None):
@@ -360,22 +389,24 @@ class PortfolioQuery:
             offset, limit = max(0, total - offset - limit), min(limit, total - offset)
             if limit <= 0:
                 return None
-        sql, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
+        statement, args = self._keyed()
         if self.branches:
-            order = self._order_sql(reverse=reverse, alias="u", key="k")
-            sql = f"SELECT u.id, u.k FROM ({sql}) u ORDER BY {order}"
+            statement = SQL("SELECT u.id, u.k FROM ({}) u ORDER BY {}").format(
+                statement, self._order("u", "k", reverse=reverse)
+            )
         else:
-            sql += f" ORDER BY {self._order_sql(reverse=reverse)}"
-        return f"{sql} LIMIT %s OFFSET %s", [*args, limit, offset], reverse
+            order = self._order("c", SORTS[self.params.sort_key], reverse=reverse)
+            statement = SQL("{} ORDER BY {}").format(statement, order)
+        return SQL("{} LIMIT %s OFFSET %s").format(statement), [*args, limit, offset], reverse
 
     def ids(self, *, offset: int, limit: int, total: int | None = None) -> list[int]:
         """One page of ids (see `_ordered`)."""
         page = self._ordered(offset=offset, limit=limit, total=total)
         if page is None:
             return []
-        sql, args, reverse = page
+        statement, args, reverse = page
         with connection.cursor() as cursor:
-            cursor.execute(sql, args)
+            cursor.execute(statement, args)
             ids = [row[0] for row in cursor.fetchall()]
         return ids[::-1] if reverse else ids
 
@@ -399,12 +430,13 @@ class PortfolioQuery:
         page = self._ordered(offset=offset, limit=limit, total=total)
         if page is None:
             return []
-        sql, args, _reverse = page
+        statement, args, _reverse = page
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT p.id, v.version FROM ({sql}) p "
-                f"LEFT JOIN {VERSION_TABLE} v ON v.client_id = p.id AND v.firm_id = %s "
-                f"ORDER BY {self._order_sql(alias='p', key='k')}",
+                SQL(
+                    "SELECT p.id, v.version FROM ({}) p "
+                    "LEFT JOIN {} v ON v.client_id = p.id AND v.firm_id = %s ORDER BY {}"
+                ).format(statement, VERSIONS, self._order("p", "k")),
                 [*args, self.firm_id],
             )
             return cursor.fetchall()
@@ -414,19 +446,18 @@ class PortfolioQuery:
         common surname, found through the trigram indexes) are collected once, then
         counted and sorted; the offset is clamped to the last page in SQL."""
         offset = (page - 1) * per_page
-        matches, args = self.matches_sql(f"c.id, c.{SORTS[self.params.sort_key]} AS k")
-        sql = (
-            f"WITH m AS MATERIALIZED ({matches}), "
-            "t AS (SELECT COUNT(*) AS n FROM m) "
-            f"SELECT p.id, v.version, p.n FROM (SELECT m.id, m.k, t.n FROM m CROSS JOIN t "
-            f"ORDER BY {self._order_sql(alias='m', key='k')} "
-            "LIMIT %s OFFSET (SELECT CASE WHEN n = 0 OR %s < n THEN %s "
+        matches, args = self._keyed()
+        statement = SQL(
+            "WITH m AS MATERIALIZED ({}), t AS (SELECT COUNT(*) AS n FROM m) "
+            "SELECT p.id, v.version, p.n FROM (SELECT m.id, m.k, t.n FROM m CROSS JOIN t "
+            "ORDER BY {} LIMIT %s OFFSET (SELECT CASE WHEN n = 0 OR %s < n THEN %s "
             "ELSE (n - 1) / %s * %s END FROM t)) p "
-            f"LEFT JOIN {VERSION_TABLE} v ON v.client_id = p.id AND v.firm_id = %s "
-            f"ORDER BY {self._order_sql(alias='p', key='k')}"
-        )
+            "LEFT JOIN {} v ON v.client_id = p.id AND v.firm_id = %s ORDER BY {}"
+        ).format(matches, self._order("m", "k"), VERSIONS, self._order("p", "k"))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*args, per_page, offset, offset, per_page, per_page, self.firm_id])
+            cursor.execute(
+                statement, [*args, per_page, offset, offset, per_page, per_page, self.firm_id]
+            )
             rows = cursor.fetchall()
         total = rows[0][2] if rows else 0
         number = min(page, max(1, math.ceil(total / per_page)))
@@ -444,6 +475,15 @@ class PortfolioQuery:
             if len(chunk) < size:
                 return
             offset += size
+
+    @staticmethod
+    def firm_state(firm_id: int) -> tuple[int | None, int | None]:
+        """(active clients, directory version) of the firm: an unfiltered page's count,
+        and the key of its lookups (`Lookups.for_firm`), in one statement (its ORM form
+        cost a millisecond more on every page, docs/SIMPLIFY.md)."""
+        with connection.cursor() as cursor:
+            cursor.execute(FIRM_STATE, [firm_id, firm_id])
+            return cursor.fetchone()
 
 
 def _versions(rows) -> dict[int, int]:
@@ -477,15 +517,9 @@ class Lookups:
         """The firm's lookups, kept in the `lookups` cache under the firm's directory
         version (vigie.clients.directory, renewed by triggers whenever a collaborator or
         the catalogue changes); the count is read each time, with the version."""
-        state = (
-            DirectoryVersion.objects.filter(firm_id=firm.id)
-            .annotate(active=Subquery(_ACTIVE.filter(firm_id=OuterRef("firm_id"))))
-            .values_list("version", "active")
-            .first()
-        )
-        if state is None:  # a firm written while the triggers were off: nothing kept
+        active, version = PortfolioQuery.firm_state(firm.id)
+        if version is None:  # a firm written while the triggers were off: nothing kept
             return replace(cls.read(firm), active_clients=active_clients(firm.id))
-        version, active = state
         key = f"{firm.id}:{version}"
         lookups = caches[LOOKUPS_ALIAS].get(key)
         if lookups is None:
@@ -512,7 +546,6 @@ class Lookups:
 
 
 LOOKUPS_ALIAS = "lookups"
-_ACTIVE = ClientCount.objects.values("active")
 
 
 @dataclass(frozen=True)
@@ -588,15 +621,13 @@ CLIENT_FIELDS = (
 )
 
 
-CLIENT_ROW = RowLoader(Client, CLIENT_FIELDS)
 LEGAL_FORM_LABELS = dict(LegalForm.choices)
 SHINE_LABELS = dict(ShineStatus.choices)
 
 
 class ClientRow:
-    """A client as the list shows it: the columns of CLIENT_FIELDS, converted as the
-    ORM would, without a model instance (building 100 instances cost more than the
-    statement that reads them)."""
+    """A client as the list shows it: the columns of CLIENT_FIELDS, without a model
+    instance (building 100 instances cost more than the statement that reads them)."""
 
     __slots__ = CLIENT_FIELDS
 
@@ -611,84 +642,48 @@ class ClientRow:
         return SHINE_LABELS.get(self.shine_status, self.shine_status)
 
 
-INVITATION_TABLE = "invitations_invitation"
 # The billing mode of the client's latest activated Shine invitation (its hover card).
-SHINE_MODE_SQL = (
-    f"(SELECT i.billing_mode FROM {INVITATION_TABLE} i WHERE i.firm_id = c.firm_id "
-    "AND i.client_id = c.id AND i.status = %s ORDER BY i.activated_at DESC, i.id DESC LIMIT 1)"
+SHINE_MODE = Subquery(
+    Invitation.objects.filter(
+        firm_id=OuterRef("firm_id"), client_id=OuterRef("pk"), status=Status.ACTIVATED
+    )
+    .order_by("-activated_at", "-id")
+    .values("billing_mode")[:1]
 )
 
 
-def _in(column: str, ids: list[int]) -> tuple[str, list]:
-    """`column = ANY(ids)`: one array, so that the statement's text is the same for
-    every page (psycopg caches the parsing of statements of up to 50 parameters only; a
-    100-row page had 300)."""
-    return f"{column} = ANY(%s)", [list(ids)]
-
-
-def rows_sql(firm_id: int, ids: list[int], *, shine_mode: bool = True) -> tuple[str, list]:
-    """The clients of `ids` that belong to the firm, with the Shine billing mode."""
-    columns = CLIENT_ROW.columns("c")
-    args: list = []
-    if shine_mode:
-        columns += f", {SHINE_MODE_SQL}"
-        args.append(str(Status.ACTIVATED))
-    where, ids_args = _in("c.id", ids)
-    sql = f"SELECT {columns} FROM {CLIENT_TABLE} c WHERE c.firm_id = %s AND {where}"
-    return sql, [*args, firm_id, *ids_args]
-
-
-def details_sql(client_ids: list[int]) -> tuple[str, list]:
-    """Equipment, contacts and collaborators of clients already checked to be the
-    firm's, in one statement, looked up by client only (their client_id indexes)."""
-    where, args = _in("client_id", client_ids)
-    sql = (
-        # The equipment first: PostgreSQL types each column of a UNION from its
-        # first branches (created_at must not meet two NULLs typed as text).
-        f"SELECT 'e', client_id, NULL, slot, plan, NULL, solution_id, created_at, id "
-        f"FROM {EQUIPMENT_TABLE} WHERE {where} "
-        f"UNION ALL SELECT 'c', client_id, is_principal, first_name, last_name, email, "
-        f"NULL, NULL, id FROM {CONTACT_TABLE} WHERE {where} "
-        f"UNION ALL SELECT 'a', client_id, NULL, NULL, NULL, NULL, user_id, NULL, id "
-        f"FROM {ASSIGNMENT_TABLE} WHERE {where}"
-    )
-    return sql, args * 3
-
-
 def load_rows(firm, ids: list[int], lookups: Lookups, *, shine_mode: bool = True) -> list[Row]:
-    """The rows of `ids`, in that order, with contacts, collaborators and equipment:
-    two statements whatever the number of ids, written as SQL (the ORM spent more time
-    building four queries than the database answering them). Labels come from
-    `lookups`; the Shine billing mode comes with the clients, as a subquery over the
-    page's ids only."""
+    """The rows of `ids` that are the firm's, in that order, with their contacts,
+    collaborators and equipment (four statements whatever the number of ids; labels
+    from `lookups`). Called for the rows the `rows` cache misses, and by the exports."""
     if not ids:
         return []
+    clients = Client.objects.filter(firm_id=firm.id, id__in=ids)
+    if shine_mode:
+        clients = clients.annotate(shine_mode=SHINE_MODE)
+    columns = (*CLIENT_FIELDS, "shine_mode") if shine_mode else CLIENT_FIELDS
     rows: dict[int, Row] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(*rows_sql(firm.id, ids, shine_mode=shine_mode))
-        convert = CLIENT_ROW.converter()
-        for values in cursor.fetchall():
-            client = ClientRow(convert(values[: len(CLIENT_ROW)]))
-            mode = values[len(CLIENT_ROW)] if shine_mode else ""
-            rows[client.id] = Row(client, mode or "")
-        if not rows:
-            return []
-        cursor.execute(*details_sql(list(rows)))
-        details = cursor.fetchall()
+    for values in clients.values_list(*columns):
+        client = ClientRow(values[: len(CLIENT_FIELDS)])
+        rows[client.id] = Row(client, (values[-1] or "") if shine_mode else "")
+    if not rows:
+        return []
     # The orders of the page: principal contact first then by name; collaborators in
     # the order they were assigned; equipment in the order it was added.
-    contacts = sorted(
-        (d for d in details if d[0] == "c"), key=lambda d: (not d[2], d[4], d[3], d[8])
+    contacts = Contact.objects.filter(client_id__in=rows).values_list(
+        "client_id", "is_principal", "first_name", "last_name", "email", "id"
     )
-    for _k, client_id, _principal, first, last, email, *_rest in contacts:
-        rows[client_id].contacts.append(f"{first} {last}".strip() or email)
-    for _k, client_id, *_cols, user_id, _at, _id in sorted(
-        (d for d in details if d[0] == "a"), key=lambda d: d[8]
+    for client_id, _principal, first, last, email, _id in sorted(
+        contacts, key=lambda c: (c[0], not c[1], c[3], c[2], c[5])
     ):
+        rows[client_id].contacts.append(f"{first} {last}".strip() or email)
+    assignments = ClientAssignment.objects.filter(client_id__in=rows).order_by("id")
+    for client_id, user_id in assignments.values_list("client_id", "user_id"):
         if user_id in lookups.users:
             rows[client_id].collaborators.append(lookups.users[user_id])
-    for _k, client_id, _p, slot, plan, _e, solution_id, _at, _id in sorted(
-        (d for d in details if d[0] == "e"), key=lambda d: (str(d[7]), d[8])
+    equipment = Equipment.objects.filter(client_id__in=rows).order_by("created_at", "id")
+    for client_id, slot, plan, solution_id in equipment.values_list(
+        "client_id", "slot", "plan", "solution_id"
     ):
         solution = lookups.solutions.get(solution_id)
         if solution is None or slot not in Row.__slots__:

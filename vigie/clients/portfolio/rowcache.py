@@ -26,10 +26,11 @@ from functools import cache
 from typing import NamedTuple
 
 from django.core.cache import caches
+from django.template import engines
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from vigie.clients.portfolio.cells import row_context
 from vigie.clients.portfolio.query import Lookups, Page, Params, load_rows
@@ -37,6 +38,8 @@ from vigie.clients.portfolio.query import Lookups, Page, Params, load_rows
 ALIAS = "rows"
 PAGES_ALIAS = "pages"
 TEMPLATE = "clients/portfolio.html"
+# The row, in Jinja2 (settings.TEMPLATES): the one fragment rendered on each miss.
+ROW_TEMPLATE = "clients/portfolio_row.html"
 
 
 class CachedRow(NamedTuple):
@@ -64,9 +67,17 @@ def clear() -> None:
     caches[PAGES_ALIAS].clear()
 
 
+def _row_template():
+    return engines["jinja2"].get_template(ROW_TEMPLATE)
+
+
 @cache
 def _template_digest(partial: str = "row") -> str:
-    source = get_template(f"{TEMPLATE}#{partial}").template.source
+    if partial == "row":
+        env = engines["jinja2"].env
+        source = env.loader.get_source(env, ROW_TEMPLATE)[0]
+    else:
+        source = get_template(f"{TEMPLATE}#{partial}").template.source
     return hashlib.blake2b(source.encode()).hexdigest()
 
 
@@ -91,7 +102,8 @@ def keys(firm, lookups: Lookups, view: str, versions: dict[int, int]) -> dict[in
 
 def _render(template, row, view: str) -> CachedRow:
     r = row_context(row)
-    html = template.render({"r": r, "view": view})
+    # Jinja2 escaped every value (autoescape, settings.TEMPLATES): the row is HTML.
+    html = mark_safe(template.render({"r": r, "view": view}))  # noqa: S308
     return CachedRow(html, r["id"], r["code"], view == "equipement" and r["shine_form"])
 
 
@@ -110,7 +122,7 @@ def page_rows(
     # reads only the firm's clients).
     missing = [pk for pk in ids if pk not in out]
     if missing:
-        template = get_template(f"{TEMPLATE}#row")
+        template = _row_template()
         rendered = {
             row.client.id: _render(template, row, view) for row in load_rows(firm, missing, lookups)
         }
