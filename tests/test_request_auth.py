@@ -14,7 +14,7 @@ from tests.factories import ClientFactory, UserFactory
 from vigie.accounts.backends import AuthenticationBackend
 from vigie.clients.access import get_client
 from vigie.clients.models import Client
-from vigie.clients.portfolio.query import CLIENT_FIELDS, CLIENT_ROW
+from vigie.clients.portfolio.query import CLIENT_FIELDS, Lookups, load_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -64,21 +64,15 @@ def test_a_user_without_a_firm_has_no_membership(db, django_assert_num_queries):
     assert AuthenticationBackend().get_user(lone.id + 1000) is None
 
 
-def test_raw_client_rows_convert_like_the_orm(firm_a):
+def test_portfolio_rows_hold_what_the_orm_gives(firm_a):
     at = datetime(2026, 10, 5, 14, 30, 12, 123456, tzinfo=UTC)
     made = ClientFactory(firm=firm_a, sensitised=True, sensitised_at=at, notes="n")
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {CLIENT_ROW.columns('c')} FROM clients_client c WHERE c.id = %s", [made.id]
-        )
-        built = CLIENT_ROW.build(cursor.fetchone())
+    (row,) = load_rows(firm_a, [made.id], Lookups.read(firm_a))
     orm = Client.objects.only(*CLIENT_FIELDS).get(pk=made.id)
     for name in CLIENT_FIELDS:
-        assert getattr(built, name) == getattr(orm, name), name
-    assert built.sensitised is True
-    assert built.sensitised_at == at
+        assert getattr(row.client, name) == getattr(orm, name), name
+    assert row.client.sensitised is True
+    assert row.client.sensitised_at == at
 
 
 def test_get_client_gives_what_the_orm_gives_in_one_query(

@@ -7,7 +7,7 @@ search documents (vigie.clients.searchdoc, pg_trgm).
 
 Every statement here is scoped to one firm: `firm_id` is the first condition of each
 (the search subquery carries it as the prefix of its indexed pattern,
-`'<firm_id>:%word%'`, see DOCUMENT_KEY_SQL).
+`'<firm_id>:%word%'`, see DOCUMENT_KEY).
 
 A text search (trigram words, or a short prefix of the name or code) is counted and paged
 in one statement (`page_ids`); other pages count with an index-only scan, and a page past
