@@ -20,16 +20,7 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = [*DETAIL_FIELDS, "notes"]
-        labels = {
-            "name": "Raison sociale",
-            "code": "Code client",
-            "legal_form": "Forme juridique",
-            "regime": "Régime",
-            "siret": "Siret",
-            "ape_code": "Code APE",
-            "activity": "Activité",
-            "notes": "Notes",
-        }
+        labels = {"siret": "Siret"}  # the others are the model's verbose names, capitalised
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, firm, **kwargs):
@@ -65,11 +56,6 @@ class ClientForm(forms.ModelForm):
 
     def clean_ape_code(self) -> str:
         return normalize_ape(self.cleaned_data["ape_code"])
-
-    def validate_unique(self) -> None:
-        # Uniqueness of the code is checked per firm in clean_code; the firm is not a
-        # form field, so Django's own check would be incomplete.
-        pass
 
 
 class ClientCreateForm(ClientForm):
