@@ -91,3 +91,49 @@ class Fault(models.Model):
 
     mode = models.CharField(max_length=20)  # "500", "timeout", "malformed"
     remaining = models.PositiveIntegerField(default=1)
+
+
+# --- Public registers (sandbox/registers.py): the company register and the e-invoicing
+# directory, answering with the real services' shapes.
+
+
+class RegisterCompany(models.Model):
+    """A legal unit as API Recherche d'entreprises returns it (without its establishments)."""
+
+    siren = models.CharField(max_length=9, primary_key=True)
+    data = models.JSONField()
+
+
+class RegisterEstablishment(models.Model):
+    """An establishment (SIRET) of a legal unit, in the same API's shape."""
+
+    siret = models.CharField(max_length=14, primary_key=True)
+    siren = models.CharField(max_length=9, db_index=True)
+    data = models.JSONField()
+
+
+class DirectoryEntry(models.Model):
+    """A line of the e-invoicing directory (AFNOR XP Z12-013 directory-line shape)."""
+
+    addressing_identifier = models.CharField(max_length=120, primary_key=True)
+    siren = models.CharField(max_length=9, db_index=True)
+    siret = models.CharField(max_length=14, blank=True)
+    data = models.JSONField()
+
+
+class RegisterFault(models.Model):
+    """Test hook: make one register misbehave for its next `remaining` calls."""
+
+    service = models.CharField(max_length=10)  # "sirene", "annuaire"
+    mode = models.CharField(max_length=20)  # "500", "timeout", "malformed", "429"
+    remaining = models.PositiveIntegerField(default=1)
+    retry_after = models.PositiveIntegerField(default=1)
+
+
+class RegisterCall(models.Model):
+    """Every call a register received, for the tests' counts (rate, repeats)."""
+
+    service = models.CharField(max_length=10)
+    query = models.CharField(max_length=40)
+    status = models.PositiveSmallIntegerField()
+    at = models.FloatField()

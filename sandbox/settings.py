@@ -27,6 +27,12 @@ SANDBOX_WEBHOOK_URL = envstr(
     f"http://localhost:{os.environ.get('PORT', '8000')}/partenaires/shine/webhooks/",
 )
 
+# The public registers (sandbox/registers.py): the company register's published limit
+# (7 requests per second per IP) and the directory's bearer token and limit.
+SANDBOX_SIRENE_RATE = envint("SANDBOX_SIRENE_RATE", 7, minimum=0)
+SANDBOX_ANNUAIRE_RATE = envint("SANDBOX_ANNUAIRE_RATE", 10, minimum=0)
+SANDBOX_ANNUAIRE_KEY = envstr("ANNUAIRE_API_KEY", "sandbox-annuaire-key")
+
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",

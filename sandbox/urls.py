@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import api, views
+from sandbox import api, registers, views
 
 urlpatterns = [
     path("api/v1/invitations", api.invitations, name="invitations"),
@@ -17,6 +17,23 @@ urlpatterns = [
     path("_sandbox/reset", api.sandbox_reset),
     path("_sandbox/invitations/<uuid:invitation_id>/expire", api.sandbox_expire),
     path("_sandbox/accounts/<uuid:account_id>/close", api.sandbox_close),
+    # The public registers (sandbox/registers.py).
+    path("recherche-entreprises/search", registers.search, name="sirene_search"),
+    path(
+        "afnor-directory/v1/directory-line/search",
+        registers.directory_search,
+        name="directory_search",
+    ),
+    path(
+        "afnor-directory/v1/directory-line/export.csv",
+        registers.directory_export,
+        name="directory_export",
+    ),
+    path("_sandbox/registers/seed", registers.registers_seed),
+    path("_sandbox/registers/faults", registers.registers_faults),
+    path("_sandbox/registers/config", registers.registers_config),
+    path("_sandbox/registers/reset", registers.registers_reset),
+    path("_sandbox/registers/state", registers.registers_state),
     path("onboarding/<str:token>/", views.onboarding, name="onboarding"),
     path("connexion/", views.signin, name="signin"),
     path("compte/", views.account, name="account"),
