@@ -253,6 +253,7 @@ EXPORT_COLUMNS = [
     "siret",
     "addressingSuffix",
     "routingIdentifier",
+    "platformType",
     "platformName",
     "platformRegistrationNumber",
     "effectiveDate",

@@ -40,6 +40,9 @@ def serve() -> int:
     env.setdefault("DEBUG", "1")
     env.setdefault("SITE_URL", f"http://localhost:{port}")
     env.setdefault("SHINE_API_URL", f"http://localhost:{sandbox_port}")
+    # The public registers, played by the same sandbox (docs/registries.md).
+    env.setdefault("SIRENE_API_URL", f"http://localhost:{sandbox_port}/recherche-entreprises")
+    env.setdefault("ANNUAIRE_API_URL", f"http://localhost:{sandbox_port}/afnor-directory")
     sandbox_env = {
         **env,
         "DJANGO_SETTINGS_MODULE": "sandbox.settings",
@@ -51,6 +54,10 @@ def serve() -> int:
     subprocess.run([*vigie, "createcachetable"], env=env, check=True)
     subprocess.run([*vigie, "demo", "--if-empty"], env=env, check=True)
     subprocess.run([PYTHON, "-m", "sandbox", "migrate", "-v", "0"], env=sandbox_env, check=True)
+    # The sandbox registers know the demo's companies (mostly as the firm holds them).
+    seed = os.path.join("var", "registers-seed.json")
+    subprocess.run([*vigie, "registers_sandbox_export", "--out", seed], env=env, check=True)
+    subprocess.run([PYTHON, "-m", "sandbox", "registers_seed", seed], env=sandbox_env, check=True)
     procs = {
         "web": subprocess.Popen(
             [

@@ -11,6 +11,7 @@ NOT_TENANT = {
     "firms.Firm": "the distribution key itself",
     "accounts.User": "sign-in accounts (a reference table, joined through the membership)",
     "equipment.Solution": "the catalogue shared by every firm (a reference table)",
+    "registries.TokenBucket": "a public register's pace, shared by every firm (its limit is per IP)",
 }
 
 

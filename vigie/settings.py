@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "vigie.partners",
     "vigie.mail",
     "vigie.reform",
+    "vigie.registries",
     "vigie.demo",  # the demo portfolio (`vigie demo`), on top of every app
 ]
 
@@ -403,3 +404,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Public registers (vigie.registries, docs/registries.md) ----------------------------
+# The company register (API Recherche d'entreprises) and a platform's e-invoicing directory
+# (AFNOR XP Z12-013); `make run` points both at the sandbox, like SHINE_API_URL.
+SIRENE_API_URL = envstr("SIRENE_API_URL", f"http://localhost:{SANDBOX_PORT}/recherche-entreprises")
+SIRENE_RATE = envint("SIRENE_RATE", 7, minimum=1)  # requests per second, for all processes
+SIRENE_TIMEOUT = envint("SIRENE_TIMEOUT", 5, minimum=1)
+ANNUAIRE_API_URL = envstr("ANNUAIRE_API_URL", f"http://localhost:{SANDBOX_PORT}/afnor-directory")
+ANNUAIRE_API_KEY = envstr("ANNUAIRE_API_KEY", "sandbox-annuaire-key" if DEBUG else "")
+ANNUAIRE_RATE = envint("ANNUAIRE_RATE", 10, minimum=1)
+ANNUAIRE_TIMEOUT = envint("ANNUAIRE_TIMEOUT", 10, minimum=1)
+# In-call retries of a timeout, 5xx or garbage answer; then the client waits for its next
+# attempt (REGISTRY_RETRY_DELAYS, seconds) and after REGISTRY_ATTEMPTS is « non vérifié ».
+REGISTRY_RETRIES = envint("REGISTRY_RETRIES", 2, minimum=0)
+REGISTRY_ATTEMPTS = envint("REGISTRY_ATTEMPTS", 3, minimum=1)
+REGISTRY_RETRY_DELAYS = [int(s) for s in envlist("REGISTRY_RETRY_DELAYS", ["60", "600"])]
+# How long a worker holds the clients it is checking: a killed worker's are taken over after.
+REGISTRY_LEASE_SECONDS = envint("REGISTRY_LEASE_SECONDS", 300, minimum=1)

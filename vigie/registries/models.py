@@ -1,0 +1,144 @@
+"""What the public registers said about each client, and the runs that ask them.
+
+The UI reads `RegisterCheck` only (the latest answer per client and register, with its
+date and source): it never waits on a register. A run (`CheckRun`) holds one
+`CheckItem` per client and register, the durable state of the calls — status, attempts,
+next attempt — so that a worker killed in the middle of 5,000 clients is taken over
+without asking again for the ones it finished.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from vigie.firms.models import FirmQuerySet
+
+
+class Register(models.TextChoices):
+    SIRENE = "sirene", "Registre des entreprises"
+    ANNUAIRE = "annuaire", "Annuaire de facturation électronique"
+
+
+class CheckStatus(models.TextChoices):
+    UP_TO_DATE = "a_jour", "À jour"
+    DRIFT = "ecart", "Écart"
+    CEASED = "cessee", "Cessée"
+    UNVERIFIED = "non_verifie", "Non vérifié"
+
+
+class RegisterCheck(models.Model):
+    """A client's latest check against one register.
+
+    `values` are the register's own (mapped to our fields); `findings` the differences,
+    each `{"code", "field", "label", "register", "firm"}`; `checked_at` the date of those
+    values (the last answer), `attempted_at` the last try. A try that failed makes the
+    status « non vérifié » with its `reason` and keeps the last values read, dated.
+    """
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    register = models.CharField(max_length=10, choices=Register.choices)
+    status = models.CharField(max_length=12, choices=CheckStatus.choices)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    attempted_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    # What of the client the check read (SIRET, name, legal form, APE, PA): unchanged
+    # clients can be skipped.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # When the directory line last changed (annuaire).
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "register"], name="registercheck_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["firm", "register", "status"], name="registercheck_firm_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.register}: {self.status}"
+
+
+class RunState(models.TextChoices):
+    RUNNING = "en_cours", "En cours"
+    DONE = "terminee", "Terminée"
+
+
+class CheckRun(models.Model):
+    """One check of some of a firm's clients (all of them, a selection, one)."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.RUNNING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["firm", "-created_at"], name="checkrun_firm_created")]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.state})"
+
+
+class ItemState(models.TextChoices):
+    PENDING = "a_faire", "À faire"
+    DONE = "fait", "Fait"
+
+
+class CheckItem(models.Model):
+    """One client to check against one register in a run: the durable state of its calls."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="items")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    register = models.CharField(max_length=10, choices=Register.choices)
+    siren = models.CharField(max_length=9, blank=True)  # groups the calls
+    state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=300, blank=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "client", "register"], name="checkitem_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["run", "next_attempt_at"],
+                condition=models.Q(state="a_faire"),
+                name="checkitem_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.register}: {self.state}"
+
+
+class TokenBucket(models.Model):
+    """The shared pace of one register's calls, for every process (vigie.registries.pace).
+
+    `next_at` is the next free slot and `blocked_until` the end of a `Retry-After`, both
+    in seconds since the epoch by PostgreSQL's clock, so that workers on other machines
+    agree. Not a tenant table: a register's limit is per IP, for every firm.
+    """
+
+    service = models.CharField(max_length=20, primary_key=True)
+    next_at = models.FloatField(default=0)
+    blocked_until = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return self.service
