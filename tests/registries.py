@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 ANNUAIRE_KEY = "sandbox-annuaire-key"
 
 
-@pytest.fixture
-def registers(sandbox, settings):
+def point_at_sandbox(sandbox, settings) -> Registers:
     """The console pointed at the sandbox registers: no limit, no faults, no data, and
     quick retries (tests that want the limit or the delays set them)."""
     settings.SIRENE_API_URL = sandbox.url + "/recherche-entreprises"

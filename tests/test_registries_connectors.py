@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.factories import ClientFactory
-from tests.registries import registers  # noqa: F401 - fixture
+from tests.registries import point_at_sandbox
 from vigie.clients.models import LegalForm
 from vigie.lib.validators import make_siret
 from vigie.registries.annuaire import AnnuaireClient
@@ -17,6 +17,11 @@ from vigie.registries.http import RegisterUnavailable
 from vigie.registries.sirene import SireneClient
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registers(sandbox, settings):
+    return point_at_sandbox(sandbox, settings)
 
 
 @pytest.fixture
