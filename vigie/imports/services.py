@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from vigie.clients.services import clients_upsert_many
 from vigie.imports import mapping as mapping_mod
+from vigie.imports import tasks
 from vigie.imports.models import ImportJob, ImportRowError, Status
 from vigie.imports.reader import (
     MAX_COLUMNS,
@@ -93,13 +94,7 @@ def import_create(
         raise ImportRefused(str(exc)) from None
     job.save()
     if fmt.kind == "xlsx":
-
-        def enqueue():
-            from vigie.imports.tasks import prepare_import
-
-            prepare_import.enqueue(job.pk)
-
-        transaction.on_commit(enqueue)
+        transaction.on_commit(lambda: tasks.prepare_import.enqueue(job.pk))
     return job
 
 
@@ -146,12 +141,7 @@ def import_start(*, job: ImportJob, mapping: dict[str, int]) -> ImportJob:
     job.status = Status.QUEUED
     job.save(update_fields=["mapping", "status", "updated_at"])
 
-    def enqueue():
-        from vigie.imports.tasks import run_import
-
-        run_import.enqueue(job.pk)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: tasks.run_import.enqueue(job.pk))
     return job
 
 
