@@ -1,12 +1,16 @@
-"""Each request's session (Django's database sessions) and its user, read with its
-membership and firm (vigie.accounts.backends): who is signed in, in two statements."""
+"""Each request's session (Django's database sessions, read through the shared `default`
+cache) and its user, read with its membership and firm (vigie.accounts.backends): who is
+signed in, in two statements."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,15 +31,36 @@ def test_a_signed_in_user_sees_the_portfolio_of_its_firm(alice_client, firm_a):
 
 
 def test_an_expired_session_signs_out(alice_client):
+    # Sessions are read through the shared cache, each entry expiring with its session:
+    # once gone from it, the session's row says it has expired.
+    caches["default"].clear()
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = alice_client.get("/")
     assert response.status_code == 302
     assert "/connexion" in response["Location"] or "login" in response["Location"]
 
 
+def test_a_session_is_cached_until_it_expires(alice_client):
+    alice_client.get("/")
+    key = alice_client.session.session_key
+    session = Session.objects.get(session_key=key)
+    remaining = (session.expire_date - timezone.now()).total_seconds()
+    kept = caches["default"]
+    assert kept.get(SessionStore.cache_key_prefix + key) is not None
+    # the cache entry's own expiry is the session's
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT expires FROM vigie_cache WHERE cache_key = %s",
+            [kept.make_key(SessionStore.cache_key_prefix + key)],
+        )
+        (expires,) = cursor.fetchone()
+    assert abs((expires - session.expire_date).total_seconds()) < 5 < remaining
+
+
 def test_an_unknown_session_key_signs_out(client, alice):
     client.force_login(alice)
-    Session.objects.all().delete()
+    key = client.session.session_key
+    SessionStore(key).delete()  # as a sign-out elsewhere does: its row and its cache entry
     assert client.get("/").status_code == 302
 
 
@@ -114,7 +139,7 @@ def test_a_signed_in_request_reads_its_session_then_its_user_with_its_firm(
     assert response.wsgi_request.user == alice
     assert response.wsgi_request.firm == firm_a
     session, user, client = statements
-    assert "django_session" in session
+    assert "vigie_cache" in session  # the session, read through the shared cache
     assert "accounts_user" in user and "firms_membership" in user and "firms_firm" in user
     assert "clients_client" in client
 

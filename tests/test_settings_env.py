@@ -49,15 +49,13 @@ def test_production_settings_require_a_secret_key(tmp_path):
 @pytest.mark.parametrize(
     ("redis_url", "cache", "sessions"),
     [
-        ("", "DatabaseCache", "backends.db"),
+        ("", "DatabaseCache", "backends.cached_db"),
         ("redis://127.0.0.1:6379/9", "RedisCache", "backends.cached_db"),
     ],
 )
-def test_sessions_are_cached_only_in_a_cache_every_process_shares(
-    tmp_path, redis_url, cache, sessions
-):
+def test_sessions_are_cached_in_a_cache_every_process_shares(tmp_path, redis_url, cache, sessions):
     """A per-process cache would keep a signed-out session alive in the other processes:
-    sessions go through the cache only when the default cache is Redis."""
+    sessions go through the `default` cache, a table or Redis, which every process shares."""
     import subprocess
     import sys
 
