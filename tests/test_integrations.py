@@ -9,13 +9,16 @@ import struct
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from vigie.api.models import ApiKey, hash_key
 from vigie.integrations.launch import sign
@@ -160,6 +163,21 @@ class TestLaunch:
         assert response.context["reason"] == "replayed"
         assert "_auth_user_id" not in other.session
         assert LaunchNonce.objects.count() == 1
+
+    def test_the_sweeper_forgets_used_nonces_once_their_link_has_expired(
+        self, client, alice, bob, secret, firm_a
+    ):
+        assert (
+            client.get("/integrations/launch/", link(secret, firm_a, alice.email)).status_code
+            == 302
+        )
+        fresh = link(secret, firm_a, bob.email, nonce="n-2")
+        assert Client().get("/integrations/launch/", fresh).status_code == 302
+        LaunchNonce.objects.filter(nonce="n-1").update(
+            expires_at=timezone.now() - timedelta(minutes=6)
+        )
+        call_command("sweep")
+        assert list(LaunchNonce.objects.values_list("nonce", flat=True)) == ["n-2"]
 
     def test_it_refuses_a_bad_signature(self, client, alice, secret, firm_a):
         params = link(secret, firm_a, alice.email, sig="0" * 64)

@@ -2,9 +2,10 @@
 
 The task backend does not retry a task whose worker died; our rows know what is due, and
 this command puts it back in the queue: outbound emails and partner calls. It also
-sends the invitations' automatic reminders, expires the overdue ones, and closes the task
-backend's records left RUNNING by a dead worker and forgets the API's stored idempotent
-responses past their retention.
+sends the invitations' automatic reminders, expires the overdue ones, closes the task
+backend's records left RUNNING by a dead worker, forgets the API's stored idempotent
+responses past their retention and the used launch-link nonces past their link's life,
+and requeues the register checks a dead worker left.
 
 It composes several features, so it sits in the pages layer of .importlinter; it lives
 with the invitations, whose workflow drives the partner calls and most of the emails.
@@ -19,11 +20,13 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, InterfaceError, connections
 
 from vigie.api.idempotency import idempotency_records_purge
+from vigie.integrations.launch import nonces_purge
 from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.invitations.services import bulk_invitations_sweep
 from vigie.lib.task_records import task_records_reap
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
+from vigie.registries.services import registers_sweep
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ SWEEPS = [
     ("invitations relancées ou expirées", invitations_lifecycle),
     ("tâches abandonnées par un worker arrêté", task_records_reap),
     ("réponses idempotentes expirées", idempotency_records_purge),
+    ("liens de connexion utilisés oubliés", nonces_purge),
+    ("contrôles des registres repris", registers_sweep),
 ]
 
 
