@@ -21,10 +21,10 @@ from vigie.invitations.models import Status as InvitationStatus
 HOME = "/"
 # the session, the user with their firm, the firm's count with its directory version (the
 # key of its collaborators and catalogue, cached), page ids with their rows' versions; then,
-# for the rows not in the rows cache at their version: clients, contacts, assignments and
-# equipment
+# for the rows not in the rows cache at their version: clients, then their contacts,
+# assignments and equipment in one statement
 QUERIES = 4
-COLD_QUERIES = 8
+COLD_QUERIES = 6
 
 
 def equip(client, solution, slot, plan=""):

@@ -96,7 +96,7 @@ def rows(query: PortfolioQuery, firm, lookups: Lookups) -> Iterator[list[str]]:
     """Every matching row as cells, loaded a chunk of ids at a time."""
     columns = COLUMNS[query.params.view]
     for ids in query.iter_id_chunks():
-        for row in load_rows(firm, ids, lookups, shine_mode=False):
+        for row in load_rows(firm, ids, lookups):
             yield [neutralise(str(value(row))) for _, value in columns]
 
 
