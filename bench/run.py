@@ -162,6 +162,9 @@ def _ensure_built(db: str) -> None:
             built["key"] = key
         if built.get("key") == key and Firm.objects.filter(name="Bench 0").exists():
             print("Cached database reused.", flush=True)
+            # Sessions are read through the cache table (settings.SESSION_ENGINE), which
+            # every migrate now makes: a database built before has none.
+            call_command("createcachetable", verbosity=0)
             return
     connection.close()
     _recreate_postgres()
