@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
+.PHONY: bench-registers bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load load-open wrk pgbouncer
 
 $(BIN)/activate:
@@ -54,13 +54,17 @@ test: install-test chromium
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark prints its figures; each can also run alone.
-bench: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb bench-size
+bench: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb bench-registers bench-size
 
 bench-demo: install-test
 	$(PY) bench/demo_bench.py
 
 bench-portfolio: install-test
 	$(PY) bench/run.py
+
+# The demo firm checked against the sandbox registers at their real limits (about 20 min).
+bench-registers: install-test
+	$(PY) bench/registers_bench.py
 
 # The size of the code; SIZE_COMPARE=/tmp/ref (a worktree of an older commit) sets it beside.
 bench-size: install-test

@@ -1,0 +1,163 @@
+"""A register check of the demo firm against the sandbox registers, at their real limits:
+`make bench-registers` (`.venv/bin/python bench/registers_bench.py [--clients N]`).
+
+The demo portfolio (`vigie demo`: « Cabinet Démonstration », 4,537 clients) in its own
+database (vigie_bench_registers, built once: bench/db.py), the sandbox started as the tests
+start it (its own process and SQLite file) and seeded from the demo's clients, each register
+limited as the real one: the company register at 7 requests/s per IP (API Recherche
+d'entreprises), the directory at 10/s. Then one run per register, as the nightly one
+(`check_clients`), timed: wall time, this process's CPU, the sandbox's CPU, the calls the
+sandbox answered, the calls it refused (429) and the most calls it saw in any one second.
+
+The target (issue « Registres »): a 5,000-client firm within one hour per register, never
+over the published rate. At 7/s, one call per distinct SIREN, that is ≥ 11 minutes.
+`--clients N` checks the first N clients with a SIRET only (a quicker try).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEMO_FIRM = "Cabinet Démonstration"
+RATES = {"sirene": 7, "annuaire": 10}  # the sandbox's limits, as the real services'
+
+
+def _demo_database() -> str:
+    """The demo portfolio's database (built on the first run, reused after)."""
+    from bench.db import database_url
+
+    url = database_url("vigie_bench_registers")
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    run = [sys.executable, "-m", "vigie"]
+    subprocess.run([*run, "migrate", "-v", "0"], env=env, check=True)
+    has_demo = subprocess.run(
+        [
+            *run,
+            "shell",
+            "-c",
+            f"from vigie.firms.models import Firm; print(Firm.objects.filter(name={DEMO_FIRM!r}).exists())",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if has_demo != "True":
+        print("Building the demo portfolio (vigie demo, once)…", flush=True)
+        subprocess.run([*run, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=0, help="only the first N clients")
+    args = parser.parse_args()
+    url = _demo_database()
+
+    from tests.sandbox import SandboxServer
+
+    var = Path(tempfile.mkdtemp(prefix="vigie-registers-bench-"))
+    sandbox = SandboxServer(var, "http://127.0.0.1:9/unused/")
+    sandbox.env.update({f"SANDBOX_{name.upper()}_RATE": str(rate) for name, rate in RATES.items()})
+    sandbox.start()
+    try:
+        seed = var / "seed.json"
+        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vigie",
+                "registers_sandbox_export",
+                "--out",
+                str(seed),
+                "--firm",
+                DEMO_FIRM,
+            ],
+            env=env,
+            check=True,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "sandbox", "registers_seed", str(seed)],
+            env=sandbox.env,
+            check=True,
+        )
+        os.environ.update(
+            {
+                "DATABASE_URL": url,
+                "DEBUG": "1",
+                "DJANGO_SETTINGS_MODULE": "vigie.settings",
+                "SIRENE_API_URL": sandbox.url + "/recherche-entreprises",
+                "ANNUAIRE_API_URL": sandbox.url + "/afnor-directory",
+                "SIRENE_RATE": str(RATES["sirene"]),
+                "ANNUAIRE_RATE": str(RATES["annuaire"]),
+            }
+        )
+        _measure(sandbox, args.clients)
+    finally:
+        sandbox.stop()
+
+
+def _measure(sandbox, limit: int) -> None:
+    import django
+
+    django.setup()
+    import psutil
+
+    from vigie.clients.models import Client
+    from vigie.firms.models import Firm
+    from vigie.registries import services
+    from vigie.registries.models import CheckStatus, RegisterCheck
+
+    firm = Firm.objects.get(name=DEMO_FIRM)
+    ids = list(
+        Client.objects.for_firm(firm).exclude(siret="").order_by("id").values_list("id", flat=True)
+    )
+    ids = ids[:limit] if limit else ids
+    server = psutil.Process(sandbox.process.pid)
+    print(f"{firm.name}: {len(ids)} clients with a SIRET; sandbox limits {RATES} requests/s")
+    for register, rate in RATES.items():
+        before = sandbox.call("GET", "/_sandbox/registers/state")[register]
+        sandbox_cpu = _cpu(server)
+        started, cpu = time.perf_counter(), time.process_time()
+        services.check_clients(firm=firm, client_ids=ids, registers=(register,))
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        state = sandbox.call("GET", "/_sandbox/registers/state")[register]
+        calls = state["calls"] - before["calls"]
+        statuses = {
+            status.label: RegisterCheck.objects.for_firm(firm)
+            .filter(register=register, client_id__in=ids, status=status)
+            .count()
+            for status in CheckStatus
+        }
+        print(
+            f"  {register:9s} {len(ids)} clients in {wall:7.1f} s wall "
+            f"({wall / 60:.1f} min; {len(ids) / wall:.1f} clients/s), CPU {cpu:.1f} s here + "
+            f"{_cpu(server) - sandbox_cpu:.1f} s sandbox; {calls} calls, "
+            f"{state['rejected'] - before['rejected']} refused (429), at most "
+            f"{state['max_per_second']}/s (limit {rate}/s) | {json.dumps(statuses, ensure_ascii=False)}",
+            flush=True,
+        )
+        per_5000 = wall / len(ids) * 5000 / 60
+        print(f"            → a 5,000-client firm: about {per_5000:.0f} min (target ≤ 60 min)")
+
+
+def _cpu(process) -> float:
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+if __name__ == "__main__":
+    main()
