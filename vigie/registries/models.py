@@ -13,6 +13,7 @@ import uuid
 
 from django.db import models
 
+from vigie.clients import rowversion
 from vigie.firms.models import FirmQuerySet
 
 
@@ -62,6 +63,8 @@ class RegisterCheck(models.Model):
         indexes = [
             models.Index(fields=["firm", "register", "status"], name="registercheck_firm_status"),
         ]
+        # A portfolio row shows its client's status (vigie.registries.rules).
+        triggers = rowversion.touch_triggers()
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.register}: {self.status}"
@@ -90,6 +93,21 @@ class CheckRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.state})"
+
+
+class NightlyCheck(models.Model):
+    """When the firm's last nightly check started (vigie.registries.nightly): one row per
+    firm, moved to the night's date by the one sweeper that starts that night's run."""
+
+    firm = models.OneToOneField("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    night = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(CheckRun, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    objects = FirmQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.firm_id}: {self.night}"
 
 
 class ItemState(models.TextChoices):
