@@ -31,76 +31,47 @@ DEMO_FIRM = "Cabinet Démonstration"
 RATES = {"sirene": 7, "annuaire": 10}  # the sandbox's limits, as the real services'
 
 
-def _demo_database() -> str:
-    """The demo portfolio's database (built on the first run, reused after)."""
-    from bench.db import database_url
-
-    url = database_url("vigie_bench_registers")
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
-    run = [sys.executable, "-m", "vigie"]
-    subprocess.run([*run, "migrate", "-v", "0"], env=env, check=True)
-    has_demo = subprocess.run(
-        [
-            *run,
-            "shell",
-            "-c",
-            f"from vigie.firms.models import Firm; print(Firm.objects.filter(name={DEMO_FIRM!r}).exists())",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    if has_demo != "True":
-        print("Building the demo portfolio (vigie demo, once)…", flush=True)
-        subprocess.run([*run, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    return url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=0, help="only the first N clients")
     args = parser.parse_args()
-    url = _demo_database()
-
+    from bench.db import database_url
     from tests.sandbox import SandboxServer
 
     var = Path(tempfile.mkdtemp(prefix="vigie-registers-bench-"))
     sandbox = SandboxServer(var, "http://127.0.0.1:9/unused/")
     sandbox.env.update({f"SANDBOX_{name.upper()}_RATE": str(rate) for name, rate in RATES.items()})
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url("vigie_bench_registers"),
+            "DEBUG": "1",
+            "DJANGO_SETTINGS_MODULE": "vigie.settings",
+            "SIRENE_API_URL": sandbox.url + "/recherche-entreprises",
+            "ANNUAIRE_API_URL": sandbox.url + "/afnor-directory",
+            "SIRENE_RATE": str(RATES["sirene"]),
+            "ANNUAIRE_RATE": str(RATES["annuaire"]),
+        }
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from vigie.firms.models import Firm
+
+    call_command("migrate", verbosity=0)
+    if not Firm.objects.filter(name=DEMO_FIRM).exists():
+        print("Building the demo portfolio (vigie demo, once)…", flush=True)
+        with open(os.devnull, "w") as quiet:
+            call_command("demo", stdout=quiet)
     sandbox.start()
     try:
         seed = var / "seed.json"
-        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "vigie",
-                "registers_sandbox_export",
-                "--out",
-                str(seed),
-                "--firm",
-                DEMO_FIRM,
-            ],
-            env=env,
-            check=True,
-        )
+        call_command("registers_sandbox_export", out=str(seed), firm=DEMO_FIRM)
         subprocess.run(
             [sys.executable, "-m", "sandbox", "registers_seed", str(seed)],
             env=sandbox.env,
             check=True,
-        )
-        os.environ.update(
-            {
-                "DATABASE_URL": url,
-                "DEBUG": "1",
-                "DJANGO_SETTINGS_MODULE": "vigie.settings",
-                "SIRENE_API_URL": sandbox.url + "/recherche-entreprises",
-                "ANNUAIRE_API_URL": sandbox.url + "/afnor-directory",
-                "SIRENE_RATE": str(RATES["sirene"]),
-                "ANNUAIRE_RATE": str(RATES["annuaire"]),
-            }
         )
         _measure(sandbox, args.clients)
     finally:
@@ -108,9 +79,6 @@ def main() -> None:
 
 
 def _measure(sandbox, limit: int) -> None:
-    import django
-
-    django.setup()
     import psutil
 
     from vigie.clients.models import Client
