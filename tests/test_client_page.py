@@ -22,7 +22,7 @@ from vigie.lib.validators import SIRET_REQUIRED_FOR_SHINE
 from vigie.partners.models import PartnerLink
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-MAX_PAGE_QUERIES = 9
+MAX_PAGE_QUERIES = 11
 VALID_SIRET = "84523656100013"
 
 
@@ -136,7 +136,8 @@ class TestPage:
         # session, user with its firm, client, contacts, assigned and candidate collaborators
         # (one statement), history, equipment, and what panels of other areas add (the
         # Réforme panel: its mandate; it reuses the page's principal contact; the Shine line:
-        # the latest invitation with its sender and partner link).
+        # the latest invitation with its sender and partner link; the Registres card: both
+        # registers' checks, and for a client never checked whether a check is under way).
         small = ClientFactory(firm=firm_a)
         bob_client.get(_url(small))
         with CaptureQueriesContext(connection) as baseline:

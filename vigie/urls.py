@@ -16,6 +16,7 @@ urlpatterns = [
     path("imports/", include("vigie.imports.urls")),
     path("api/", include("vigie.api.urls")),
     path("reforme/", include("vigie.reform.urls")),
+    path("registres/", include("vigie.registries.urls")),
     path("dev/mail/", include("vigie.mail.urls")),
     path("equipement/", include("vigie.equipment.urls")),
     path("invitations/", include("vigie.invitations.urls")),

@@ -77,6 +77,10 @@ COVERED = {
     "contact_delete": lambda w: {"code": w.client.code, "contact_id": w.contact.public_id},
     "assignment_add": lambda w: {"code": w.client.code},
     "assignment_remove": lambda w: {"code": w.client.code, "user_id": w.bob.public_id},
+    "client_registers": lambda w: {"code": w.client.code},
+    "client_registers_check": lambda w: {"code": w.client.code},
+    "registry_finding_take": lambda w: {"code": w.client.code},
+    "registry_finding_dismiss": lambda w: {"code": w.client.code},
 }
 
 # Routes naming an object inside a client: charlie's OWN client code with firm A's object.

@@ -35,6 +35,7 @@ from vigie.invitations.models import Status
 from vigie.invitations.services import EMAIL_TAKEN, email_is_taken, latest_invitation
 from vigie.lib.decorators import firm_required
 from vigie.reform.panel import ReformPanel
+from vigie.registries.card import RegistersCard
 
 PAGE = "clients/client_detail.html"
 CONTACT_FORM = "clients/contact_form.html"
@@ -168,6 +169,11 @@ class ClientPage:
         return slots
 
     @cached_property
+    def registers(self) -> RegistersCard:
+        """The « Registres » card: what the registers last said (stored, never asked here)."""
+        return RegistersCard(self.client)
+
+    @cached_property
     def events(self):
         events = self.client.events.filter(firm_id=self.client.firm_id).select_related("actor")
         events = list(events[:HISTORY_LIMIT])
@@ -224,8 +230,9 @@ def client_detail(request, code: str):
 
 
 # The parts of the page that follow changes made elsewhere (the Shine and equipment
-# dialogs answer `HX-Trigger: equipmentChanged`; an activation arrives by webhook).
-PARTS = ("banner", "equipment", "history")
+# dialogs answer `HX-Trigger: equipmentChanged`, the « Registres » card
+# `registersChanged`; an activation arrives by webhook).
+PARTS = ("banner", "details", "equipment", "history")
 
 
 @require_GET

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from vigie.clients import rowversion
@@ -144,6 +145,33 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.register}: {self.state}"
+
+
+class DismissedFinding(models.Model):
+    """A finding the firm dismissed, for the register's value it had then (`value`, the
+    finding's `register`): the checks leave it out while the register says the same."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    register = models.CharField(max_length=10, choices=Register.choices)
+    code = models.CharField(max_length=30)
+    value = models.CharField(max_length=300, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "register", "code", "value"], name="dismissedfinding_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.register} {self.code}: {self.value}"
 
 
 class TokenBucket(models.Model):

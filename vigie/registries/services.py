@@ -27,7 +27,7 @@ from django.utils import timezone
 from vigie.clients.models import Client, LegalForm, PaStatus
 from vigie.lib.text import fold
 from vigie.lib.validators import is_valid_siret
-from vigie.registries import tasks
+from vigie.registries import decisions, tasks
 from vigie.registries.annuaire import AnnuaireClient, DirectoryLine
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
 from vigie.registries.models import (
@@ -259,6 +259,8 @@ def _items_failed(group: list[CheckItem], clients: dict, reason: str, connector)
 
 
 def _save(client: Client, register: str, **fields) -> RegisterCheck:
+    # Findings the firm dismissed for the same register value stay dismissed.
+    fields = decisions.without_dismissed(client, register, fields)
     check, _ = RegisterCheck.objects.update_or_create(
         client=client, register=register, defaults={"firm_id": client.firm_id, **fields}
     )
