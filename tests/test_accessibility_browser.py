@@ -33,6 +33,7 @@ from vigie.clients.models import Access, ClientAssignment, ShineStatus
 from vigie.equipment.models import Equipment, Slot
 from vigie.integrations.services import integration_secret_create
 from vigie.invitations.models import Invitation, Status
+from vigie.registries.models import RegisterCheck
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -286,6 +287,33 @@ def _(page, live, firm, tmp_path):
 @visit("client page")
 def _(page, live, firm, tmp_path):
     page.goto(live.url + "/clients/000246/")
+
+
+@visit("client page, register findings")
+def _(page, live, firm, tmp_path):
+    client = firm.clients.get(code="000246")
+    now = timezone.now()
+    for register, status, findings in (
+        ("sirene", "ecart", [{"code": "ape", "field": "ape_code", "label": "Code APE",
+                              "register": "62.01Z", "firm": "00.00Z"}]),
+        ("annuaire", "non_verifie", [{"code": "platform", "field": "pa_name",
+                                      "label": "Plateforme agréée", "register": "Autre PA",
+                                      "firm": ""}]),
+    ):  # fmt: skip
+        RegisterCheck.objects.create(
+            firm=firm, client=client, register=register, status=status, checked_at=now,
+            attempted_at=now, source="API Recherche d'entreprises", findings=findings,
+            values={"directors": [{"name": "Jeanne Martin", "role": "Gérante"}]},
+            reason="le registre a répondu HTTP 500" if status == "non_verifie" else "",
+        )  # fmt: skip
+    page.goto(live.url + "/clients/000246/")
+    expect(page.locator("#registers [data-finding=ape]")).to_be_visible()
+
+
+@visit("register lookup page")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + "/registres/siret/?siret=123")
+    expect(page.locator(".error").first).to_be_visible()
 
 
 @visit("client page, blocked for Shine")
