@@ -27,6 +27,7 @@ def _row(**values) -> dict:
         "mandate_url": "",
         "mandate": "",
         "pa": "",
+        "registers": {"status": "non_verifie", "label": "Non vérifié", "badge": "", "title": ""},
         "sensitised": False,
         "sensitised_on": "",
         "notes": "",

@@ -54,7 +54,8 @@ def test_every_table_a_portfolio_row_reads_renews_its_version(firm_a, catalogue)
     ContactFactory(client=client)
     lookups = Lookups.read(firm_a)
     read = tables_read(lambda: load_rows(firm_a, [client.pk], lookups))
-    assert {"clients_client", "clients_contact"} <= read  # the recording works
+    # The recording works; the register checks are read for the « Registres » column.
+    assert {"clients_client", "clients_contact", "registries_registercheck"} <= read
     stale = {
         table: events
         for table in read

@@ -5,6 +5,9 @@
 - `weekly_progress`: one grouped query over the history (ClientEvent) of the last
   weeks, read backwards from today's counts: the value at the end of a week is the
   current count minus the net changes recorded after that week.
+- `register_figures`: one statement counting the clients of each kind of register
+  finding (vigie.registries.rules, the conditions the portfolio filters with), and the
+  firm's latest check run with its progress.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
+from psycopg import sql
 
 from vigie.accounts.models import User
 from vigie.clients.models import Client, ClientAssignment, ClientEvent, MandateStatus, PaStatus
 from vigie.reform.rules import equipped_q
+from vigie.registries import rules as registers
+from vigie.registries.models import CheckRun, CheckStatus, ItemState, RunState
 
 ISSUANCE_DEADLINE = date(2027, 9, 1)
 RECEPTION_DATE = date(2026, 9, 1)
@@ -167,3 +174,78 @@ def weekly_progress(firm, figures: list[Figure], *, weeks: int = 12) -> list[Wee
 def days_left(today: date | None = None) -> int:
     today = today or timezone.localdate()
     return max(0, (ISSUANCE_DEADLINE - today).days)
+
+
+# --- Registres ---------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterCount:
+    """A line of the « Registres » card: how many clients, and the portfolio filter
+    listing exactly them."""
+
+    key: str
+    label: str
+    count: int
+    query: dict
+
+
+@dataclass
+class RegisterFigures:
+    counts: list[RegisterCount]
+    run: CheckRun | None  # the firm's latest run, with `done` (its items done)
+    last_check: datetime | None  # the last try of any client's check
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and self.run.state == RunState.RUNNING
+
+
+def _register_lines() -> list[tuple[str, str, dict]]:
+    """(key, label, portfolio filter) of each count: each kind of finding, then the
+    clients not verified."""
+    lines = [(kind.key, kind.label, {"constat": kind.key}) for kind in registers.KINDS]
+    unverified = str(CheckStatus.UNVERIFIED)
+    return [*lines, (unverified, "Non vérifiés", {"registres": unverified})]
+
+
+def register_figures(firm) -> RegisterFigures:
+    """The card's counts over the firm's active clients, in one statement whose
+    conditions are the portfolio's (vigie.registries.rules): each count is the number of
+    clients its link lists."""
+    lines = _register_lines()
+    filters, args = [], []
+    for key, _label, query in lines:
+        if "constat" in query:
+            condition, condition_args = registers.kind_condition(key, firm.id)
+        else:
+            condition, condition_args = registers.status_condition(query["registres"], firm.id)
+        filters.append(sql.SQL("COUNT(*) FILTER (WHERE {})").format(condition))
+        args += condition_args
+    statement = sql.SQL(
+        "SELECT {}, (SELECT MAX(attempted_at) FROM {} WHERE firm_id = %s) "
+        "FROM {} c WHERE c.firm_id = %s AND c.archived_at IS NULL"
+    ).format(
+        sql.SQL(", ").join(filters),
+        registers.CHECKS,
+        sql.Identifier(Client._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*args, firm.id, firm.id])
+        *counts, last_check = cursor.fetchone()
+    run = (
+        CheckRun.objects.for_firm(firm)
+        .annotate(pending=Count("items", filter=Q(items__state=ItemState.PENDING)))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if run is not None:
+        run.done = run.total - run.pending
+    return RegisterFigures(
+        counts=[
+            RegisterCount(key, label, count, dict(query))
+            for (key, label, query), count in zip(lines, counts, strict=True)
+        ],
+        run=run,
+        last_check=last_check,
+    )

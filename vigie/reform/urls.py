@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.reform_dashboard, name="reform_dashboard"),
     path("modele-email/", views.reform_template, name="reform_template"),
     path("sensibiliser/", views.sensitise_selection, name="reform_sensitise_selection"),
+    path(
+        "registres/verifier/",
+        views.registers_check_selection,
+        name="reform_registers_check_selection",
+    ),
+    path("registres/verifier-tout/", views.registers_check_all, name="reform_registers_check_all"),
     path("clients/<str:code>/", views.client_reform, name="reform_client"),
     path(
         "clients/<str:code>/sensibiliser/", views.client_sensitise, name="reform_client_sensitise"

@@ -5,10 +5,11 @@ French message next to the field, and nothing is saved."""
 from __future__ import annotations
 
 import copy
+import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +22,8 @@ from vigie.reform import chart, dashboard, mailer, services
 from vigie.reform.forms import PaForm, TemplateForm
 from vigie.reform.models import Mandate
 from vigie.reform.panel import ReformPanel
+from vigie.registries.models import CheckRun, RunState
+from vigie.registries.services import check_clients_queue
 
 
 def _done(request, client, message: str):
@@ -161,26 +164,32 @@ def client_pa_update(request, code: str):
 # --- Portfolio selection ---------------------------------------------------------------
 
 
+def _selection(request):
+    """The ids (in chunks) of the portfolio's selection: the ticked rows (`codes`), or
+    every row matching the portfolio's search and filters (`all=1` + `query`, resolved by
+    the portfolio's own query); None when nothing is selected."""
+    if request.POST.get("all") == "1":
+        scoped = copy.copy(request)
+        scoped.GET = QueryDict(request.POST.get("query", ""))
+        query, _ = portfolio_query(scoped)
+        return query.iter_id_chunks()
+    codes = request.POST.getlist("codes")[:1000]
+    if not codes:
+        return None
+    return [list(request.firm.clients.filter(code__in=codes).values_list("id", flat=True))]
+
+
 @require_POST
 @firm_required
 def sensitise_selection(request):
-    """Mark the ticked rows (`codes`) or every row matching the portfolio's search and
-    filters (`all=1` + `query`, resolved by the portfolio's own query) as informed."""
+    """Mark the selected clients (`_selection`) as informed."""
     state = request.POST.get("query", "")
     home = reverse("home") + (f"?{state}" if state else "")
     send_email = request.POST.get("send_email") in ("1", "on")
-    if request.POST.get("all") == "1":
-        scoped = copy.copy(request)
-        scoped.GET = QueryDict(state)
-        query, _ = portfolio_query(scoped)
-        chunks = query.iter_id_chunks()
-    else:
-        codes = request.POST.getlist("codes")[:1000]
-        if not codes:
-            messages.error(request, "Sélectionnez au moins un client.")
-            return redirect(home)
-        ids = list(request.firm.clients.filter(code__in=codes).values_list("id", flat=True))
-        chunks = [ids]
+    chunks = _selection(request)
+    if chunks is None:
+        messages.error(request, "Sélectionnez au moins un client.")
+        return redirect(home)
     result = services.clients_sensitise_many(
         firm=request.firm, client_ids=chunks, actor=request.user, send_email=send_email
     )
@@ -195,6 +204,61 @@ def sensitise_selection(request):
     return redirect(home)
 
 
+# --- Registres: checks on demand ---------------------------------------------------------
+
+
+def _answer(request, back: str, text: str, kind: str = "success"):
+    """A toast at once (htmx: nothing swapped; the dashboard's card refreshes itself on
+    `registersChecked`), or the page again with the message."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        events: dict = {"showMessage": {"text": text, "kind": kind}}
+        if kind == "success":
+            events["registersChecked"] = True
+        response["HX-Trigger"] = json.dumps(events)
+        return response
+    (messages.success if kind == "success" else messages.error)(request, text)
+    return redirect(back)
+
+
+def _queued(count: int) -> str:
+    if count == 1:
+        return "Vérification des registres lancée pour 1 client."
+    return f"Vérification des registres lancée pour {count} clients."
+
+
+@require_POST
+@firm_required
+def registers_check_selection(request):
+    """« Vérifier les registres »: a run over the portfolio's selection, by the worker."""
+    state = request.POST.get("query", "")
+    home = reverse("home") + (f"?{state}" if state else "")
+    chunks = _selection(request)
+    ids = [pk for chunk in chunks for pk in chunk] if chunks is not None else []
+    if not ids:
+        return _answer(request, home, "Sélectionnez au moins un client.", "error")
+    run = check_clients_queue(firm=request.firm, client_ids=ids)
+    return _answer(request, home, _queued(len(ids)) + _progress_hint(run))
+
+
+@require_POST
+@admin_required
+def registers_check_all(request):
+    """« Vérifier tout le portefeuille » (admins): a run over every active client, unless
+    one is already under way."""
+    back = reverse("reform_dashboard") + "#registres"
+    if CheckRun.objects.for_firm(request.firm).filter(state=RunState.RUNNING).exists():
+        return _answer(request, back, "Une vérification des registres est déjà en cours.", "error")
+    run = check_clients_queue(firm=request.firm)
+    return _answer(
+        request, back, "Vérification de tout le portefeuille lancée." + _progress_hint(run)
+    )
+
+
+def _progress_hint(run: CheckRun) -> str:
+    return " Suivez-la dans le tableau de bord réforme." if run.total else ""
+
+
 # --- Dashboard and settings ------------------------------------------------------------
 
 
@@ -205,6 +269,9 @@ def _portfolio_url(**filters) -> str:
 @require_GET
 @firm_required
 def reform_dashboard(request):
+    if request.htmx and request.GET.get("part") == "registres":
+        # The « Registres » card alone: its progress while a run is under way.
+        return render(request, "reform/dashboard.html#registers", _registers(request))
     figures = dashboard.firm_figures(request.firm)
     total = figures[0].total if figures else 0
     for figure in figures:
@@ -217,6 +284,7 @@ def reform_dashboard(request):
             figure.url = _portfolio_url(collab=person.user.id, **figure.done_query)
     weeks = dashboard.weekly_progress(request.firm, figures)
     context = {
+        **_registers(request),
         "figures": figures,
         "total": total,
         "people": people,
@@ -227,6 +295,14 @@ def reform_dashboard(request):
         "portfolio_url": reverse("home"),
     }
     return render(request, "reform/dashboard.html", context)
+
+
+def _registers(request) -> dict:
+    """The « Registres » card: each count with the portfolio link listing those clients."""
+    registers = dashboard.register_figures(request.firm)
+    for line in registers.counts:
+        line.url = _portfolio_url(**line.query)
+    return {"registers": registers}
 
 
 @require_http_methods(["GET", "POST"])

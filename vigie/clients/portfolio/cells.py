@@ -10,9 +10,12 @@ from django.utils.timezone import localtime
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Item, Row
 from vigie.invitations.models import BillingMode
+from vigie.registries import rules as registers
+from vigie.registries.models import Register
 
 MANDATE_LABELS = dict(MandateStatus.choices)
 PA_LABELS = dict(PaStatus.choices)
+REGISTER_LABELS = dict(Register.choices)
 
 # (header, sort key or "") of each view's columns, after the checkbox column; the
 # cells are the `row` partial of the template, in the same order.
@@ -25,6 +28,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("CAISSE", ""),
         ("MANDAT", "mandat"),
         ("INSCRIPTION PA", "pa"),
+        ("REGISTRES", ""),
         ("SENSI. RÉFORME", "sensi"),
         ("NOTES", ""),
     ],
@@ -72,11 +76,23 @@ def _slot(items: list[Item], card: bool, client) -> dict:
     }
 
 
+def register_title(row: Row) -> str:
+    """The date of the client's last register check and each register's status."""
+    if row.registers_at is None:
+        return "Jamais vérifié auprès des registres"
+    each = " ; ".join(
+        f"{REGISTER_LABELS.get(register, register)} : {registers.STATUS_LABELS.get(status, status)}"
+        for register, status in row.registers
+    )
+    return f"Dernier contrôle le {localtime(row.registers_at):%d/%m/%Y à %H:%M} — {each}"
+
+
 def row_context(row: Row) -> dict:
     """What the row's template shows, as plain values (a dictionary's keys are the
     template engine's fastest lookup)."""
     c = row.client
     card = has_shine_card(row)
+    status = row.register_status
     url = reverse("client_detail", args=[c.code])
     return {
         "id": c.id,
@@ -106,6 +122,12 @@ def row_context(row: Row) -> dict:
             if c.pa_status == PaStatus.REGISTERED
             else PA_LABELS.get(c.pa_status, "")
         ),
+        "registers": {
+            "status": status,
+            "label": registers.STATUS_LABELS[status],
+            "badge": registers.STATUS_BADGES[status],
+            "title": register_title(row),
+        },
         "sensitised": c.sensitised,
         "sensitised_on": f"{localtime(c.sensitised_at):%d/%m/%Y}" if c.sensitised_at else "",
         "notes": c.notes,

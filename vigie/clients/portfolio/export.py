@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from vigie.clients.models import MandateStatus, PaStatus
 from vigie.clients.portfolio.query import Lookups, PortfolioQuery, Row, load_rows
+from vigie.registries.rules import STATUS_LABELS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Identifiers made of digits: cells typed « Texte » in the workbook, or Excel drops a
@@ -72,6 +73,11 @@ COLUMNS: dict[str, list[tuple[str, Callable[[Row], str]]]] = {
         ),
         ("MANDAT", _mandate),
         ("INSCRIPTION PA", _pa),
+        ("REGISTRES", lambda r: STATUS_LABELS[r.register_status]),
+        (
+            "DERNIER CONTRÔLE",
+            lambda r: f"{timezone.localtime(r.registers_at):%d/%m/%Y}" if r.registers_at else "",
+        ),
         ("SENSI. RÉFORME", lambda r: "Oui" if r.client.sensitised else "Non"),
         ("NOTES", lambda r: r.client.notes),
     ],

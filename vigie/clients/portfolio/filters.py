@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Params
+from vigie.registries.rules import KINDS, STATUS_LABELS
 
 # (name, aria-label, [(value, label)…]); the first option (value "") shows every client.
 YES_NO_MENUS = [
@@ -59,6 +60,14 @@ STATUS_MENUS = [
             ("oui", "Équipé pour émettre"),
             ("non", "Non équipé pour émettre"),
         ],
+    ),
+    # The client's status in the public registers, and one kind of finding
+    # (vigie.registries.rules; the reform dashboard's « Registres » card links here).
+    ("registres", "Registres", [("", "Registres : tous"), *STATUS_LABELS.items()]),
+    (
+        "constat",
+        "Constat des registres",
+        [("", "Constat des registres : tous"), *((k.key, k.label) for k in KINDS)],
     ),
 ]
 
