@@ -144,6 +144,17 @@ def test_take_the_register_name_and_legal_form(registers, bob_client, firm_a):
     assert formed.legal_form == LegalForm.SAS
 
 
+def test_take_the_head_office_siret(registers, bob_client, firm_a):
+    client = _client(firm_a, "A1", siret=make_siret("91234567", "0002"))
+    head = _checked(registers, client, sirene="not_head_office").values["head_office"]["siret"]
+    assert head != client.siret
+    bob_client.post(_url("registry_finding_take", client), _finding(client, "not_head_office"))
+    client.refresh_from_db()
+    assert client.siret == head
+    event = ClientEvent.objects.filter(client=client).latest("at")
+    assert list(event.changes) == ["SIRET"]
+
+
 def test_a_finding_that_cannot_be_taken_is_refused(registers, bob_client, firm_a):
     client = _client(firm_a, "A1")
     _checked(registers, client, sirene="ceased")
@@ -233,7 +244,7 @@ def test_verifier_maintenant_queues_a_check_and_the_card_polls(registers, bob_cl
     run = CheckRun.objects.for_firm(firm_a).get()
     assert DBTaskResult.objects.filter(args_kwargs__args=[run.pk]).count() == 1
     html = response.content.decode()
-    assert 'data-testid="registers-running"' in html and 'hx-trigger="every 2s"' in html
+    assert 'data-testid="registers-running"' in html and 'hx-trigger="every 3s"' in html
     items = CheckItem.objects.filter(client=client, state=ItemState.PENDING)
     assert sorted(items.values_list("register", flat=True)) == ["annuaire", "sirene"]
     # Asked again while it runs: nothing more is queued.
@@ -243,7 +254,7 @@ def test_verifier_maintenant_queues_a_check_and_the_card_polls(registers, bob_cl
     registers.seed(client, **{"A1": {"sirene": "ape"}})
     check_run_execute(run_id=run.pk)
     html = bob_client.get(_url("client_registers", client), **HTMX).content.decode()
-    assert "every 2s" not in html and 'data-finding="ape"' in html
+    assert "every 3s" not in html and 'data-finding="ape"' in html
 
 
 # --- « Remplir depuis le registre » -------------------------------------------------------------
