@@ -422,3 +422,10 @@ REGISTRY_ATTEMPTS = envint("REGISTRY_ATTEMPTS", 3, minimum=1)
 REGISTRY_RETRY_DELAYS = [int(s) for s in envlist("REGISTRY_RETRY_DELAYS", ["60", "600"])]
 # How long a worker holds the clients it is checking: a killed worker's are taken over after.
 REGISTRY_LEASE_SECONDS = envint("REGISTRY_LEASE_SECONDS", 300, minimum=1)
+# The nightly check (vigie.registries.nightly, started by `vigie sweep`): once a night per
+# firm, from this hour (Europe/Paris) on; clients checked within the last
+# REGISTRY_NIGHTLY_UNCHANGED_DAYS days whose checked fields did not change are left out.
+REGISTRY_NIGHTLY_HOUR = envint("REGISTRY_NIGHTLY_HOUR", 2, minimum=0)
+if REGISTRY_NIGHTLY_HOUR > 23:
+    raise ImproperlyConfigured(f"REGISTRY_NIGHTLY_HOUR must be <= 23, got {REGISTRY_NIGHTLY_HOUR}")
+REGISTRY_NIGHTLY_UNCHANGED_DAYS = envint("REGISTRY_NIGHTLY_UNCHANGED_DAYS", 7, minimum=0)

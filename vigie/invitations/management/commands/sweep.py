@@ -26,6 +26,7 @@ from vigie.invitations.services import bulk_invitations_sweep
 from vigie.lib.task_records import task_records_reap
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
+from vigie.registries.nightly import nightly_checks_start
 from vigie.registries.services import registers_sweep
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ SWEEPS = [
     ("réponses idempotentes expirées", idempotency_records_purge),
     ("liens de connexion utilisés oubliés", nonces_purge),
     ("contrôles des registres repris", registers_sweep),
+    ("contrôles des registres de la nuit lancés", nightly_checks_start),
 ]
 
 
