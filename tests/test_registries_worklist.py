@@ -367,7 +367,9 @@ def test_an_admin_checks_the_whole_portfolio_once_at_a_time(alice_client, firm_a
     assert response.status_code == 204
     trigger = json.loads(response["HX-Trigger"])
     assert trigger["registersChecked"] is True
-    assert trigger["showMessage"]["text"].startswith("Vérification de tout le portefeuille lancée")
+    assert trigger["showMessage"]["text"] == (
+        "Vérification de tout le portefeuille lancée : 20 contrôles."
+    )
     run = CheckRun.objects.get(firm=firm_a)
     assert run.total == 2 * 10  # the active clients, each against both registers
     response = alice_client.post(url, HTTP_HX_REQUEST="true")

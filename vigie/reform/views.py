@@ -222,9 +222,11 @@ def _answer(request, back: str, text: str, kind: str = "success"):
 
 
 def _queued(count: int) -> str:
-    if count == 1:
-        return "Vérification des registres lancée pour 1 client."
-    return f"Vérification des registres lancée pour {count} clients."
+    clients = "1 client" if count == 1 else f"{count} clients"
+    return (
+        f"Vérification des registres lancée pour {clients}. "
+        "Suivez-la dans le tableau de bord réforme."
+    )
 
 
 @require_POST
@@ -237,8 +239,8 @@ def registers_check_selection(request):
     ids = [pk for chunk in chunks for pk in chunk] if chunks is not None else []
     if not ids:
         return _answer(request, home, "Sélectionnez au moins un client.", "error")
-    run = check_clients_queue(firm=request.firm, client_ids=ids)
-    return _answer(request, home, _queued(len(ids)) + _progress_hint(run))
+    check_clients_queue(firm=request.firm, client_ids=ids)
+    return _answer(request, home, _queued(len(ids)))
 
 
 @require_POST
@@ -251,12 +253,8 @@ def registers_check_all(request):
         return _answer(request, back, "Une vérification des registres est déjà en cours.", "error")
     run = check_clients_queue(firm=request.firm)
     return _answer(
-        request, back, "Vérification de tout le portefeuille lancée." + _progress_hint(run)
+        request, back, f"Vérification de tout le portefeuille lancée : {run.total} contrôles."
     )
-
-
-def _progress_hint(run: CheckRun) -> str:
-    return " Suivez-la dans le tableau de bord réforme." if run.total else ""
 
 
 # --- Dashboard and settings ------------------------------------------------------------
