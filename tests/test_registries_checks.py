@@ -99,7 +99,11 @@ def test_each_directory_finding(registers, firm_a):
     assert _codes(no_line, Register.ANNUAIRE) == ["no_line"]
     assert _codes(other_pa, Register.ANNUAIRE) == ["platform"]
     assert _codes(future, Register.ANNUAIRE) == ["future_date"]
-    assert _codes(unknown_to_firm, Register.ANNUAIRE) == ["pa_status", "platform"]
+    # Registered behind the firm's back: one finding, naming the platform.
+    assert _codes(unknown_to_firm, Register.ANNUAIRE) == ["pa_status"]
+    (finding,) = _check(unknown_to_firm, Register.ANNUAIRE).findings
+    line = _check(unknown_to_firm, Register.ANNUAIRE).values["line"]
+    assert line["platform_name"] and line["platform_name"] in finding["register"]
     assert _codes(head, Register.ANNUAIRE) == ["siren_level"]
     assert _codes(branch, Register.ANNUAIRE) == ["siren_level"]
     # One directory call per company: the two establishments shared theirs.

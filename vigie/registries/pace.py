@@ -4,7 +4,10 @@ IP for API Recherche d'entreprises) and all of them obey its `Retry-After`.
 
 Each call reserves the next free slot in one atomic statement (`UPDATE … RETURNING` on the
 register's row, by the database's clock) and sleeps until it: slots are 1/rate apart, plus
-2 % so that network jitter never makes the server count one call too many in a second.
+15 %. The register counts calls as they arrive: a call sent late (a busy machine, the
+network) followed by one on time arrive closer than their slots. With 2 %, 20 ms of such
+delay made a 7/s register see an 8th call in a second; a check of 4,032 clients against
+the sandbox got 26 « 429 » (0.8 %). 15 % absorbs 150 ms, for 13 % more wall time.
 A `429` pushes `blocked_until` forward, and a caller whose slot falls inside it takes a
 new one after it. Statements run outside any transaction: the row lock lasts one
 statement.
@@ -16,7 +19,7 @@ import time
 
 from django.db import connection
 
-MARGIN = 1.02
+MARGIN = 1.15
 
 _RESERVE = """
     UPDATE registries_tokenbucket

@@ -446,12 +446,16 @@ def annuaire_result(
                 _finding(
                     "pa_status",
                     "Inscription PA",
-                    PaStatus.REGISTERED.label,
+                    f"{PaStatus.REGISTERED.label} ({line.platform_name})"
+                    if line.platform_name
+                    else PaStatus.REGISTERED.label,
                     PaStatus(client.pa_status).label,
                     "pa_status",
                 )
             )
-        if fold(line.platform_name) != fold(client.pa_name):
+        # Another platform than the one the firm's record names (with none named, the
+        # line itself is the finding above: the firm's record says « non inscrit »).
+        if client.pa_name and fold(line.platform_name) != fold(client.pa_name):
             findings.append(
                 _finding(
                     "platform", "Plateforme agréée", line.platform_name, client.pa_name, "pa_name"
