@@ -81,6 +81,11 @@ def serve() -> int:
         "worker": subprocess.Popen(
             [PYTHON, "-m", "vigie", "db_worker", "--interval", "0.5"], env=env
         ),
+        # The register checks wait on the registers' rate: a worker of their own.
+        "registers-worker": subprocess.Popen(
+            [PYTHON, "-m", "vigie", "db_worker", "--queue-name", "registers", "--interval", "1"],
+            env=env,
+        ),
         # Requeues outbound emails a killed worker left behind (see vigie/mail/services.py).
         "mail_sweep": subprocess.Popen(
             [PYTHON, "-m", "vigie", "mail_sweep", "--every", "30"], env=env

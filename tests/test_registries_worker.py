@@ -71,7 +71,17 @@ def test_two_processes_together_never_exceed_the_rate(registers, firm_a, sandbox
 
 def _worker(sandbox) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vigie", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        [
+            sys.executable,
+            "-m",
+            "vigie",
+            "db_worker",
+            "--queue-name",
+            "registers",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+        ],
         env=_env(sandbox, SIRENE_RATE="5", REGISTRY_LEASE_SECONDS="600"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
