@@ -64,7 +64,11 @@ class Establishment:
     active: bool
     closed_on: str | None
     is_head_office: bool
-    address: str
+    address: str  # one line, as the register writes it
+    # The same address in our client's fields: the street line(s), the postal code, the town.
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
 
 
 @dataclass
@@ -90,13 +94,51 @@ class Company:
         return values
 
 
+# The parts of the street line, in the order the register writes `adresse` from them
+# (search-api's format_adresse_complete: then the postal code and the town, or the CEDEX).
+_STREET_PARTS = (
+    "complement_adresse",
+    "numero_voie",
+    "indice_repetition",
+    "type_voie",
+    "libelle_voie",
+    "distribution_speciale",
+)
+
+
+def _text(value) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _street(data: dict, address: str, postal_code: str, city: str) -> str:
+    """The street line: from its parts (the head office has them), else `adresse` without
+    its trailing postal code and town (establishments in `matching_etablissements`)."""
+    parts = [_text(data.get(name)) for name in _STREET_PARTS]
+    if any(parts):
+        return " ".join(p for p in parts if p)
+    for tail in (
+        f"{postal_code} {city}",
+        f"{_text(data.get('cedex'))} {_text(data.get('libelle_cedex'))}",
+    ):
+        tail = tail.strip()
+        if tail and address.endswith(tail):
+            return address.removesuffix(tail).strip()
+    return address
+
+
 def _establishment(data: dict) -> Establishment:
+    address = str(data.get("adresse") or "")
+    postal_code = _text(data.get("code_postal"))
+    city = _text(data.get("libelle_commune"))
     return Establishment(
         siret=str(data.get("siret") or ""),
         active=data.get("etat_administratif") == "A",
         closed_on=data.get("date_fermeture"),
         is_head_office=bool(data.get("est_siege")),
-        address=str(data.get("adresse") or ""),
+        address=address,
+        street=_street(data, _text(address), postal_code, city),
+        postal_code=postal_code,
+        city=city,
     )
 
 
