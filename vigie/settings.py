@@ -418,6 +418,9 @@ ANNUAIRE_API_URL = envstr("ANNUAIRE_API_URL", f"http://localhost:{SANDBOX_PORT}/
 ANNUAIRE_API_KEY = envstr("ANNUAIRE_API_KEY", "sandbox-annuaire-key" if DEBUG else "")
 ANNUAIRE_RATE = envint("ANNUAIRE_RATE", 10, minimum=1)
 ANNUAIRE_TIMEOUT = envint("ANNUAIRE_TIMEOUT", 10, minimum=1)
+# A run with at least this many clients reads the directory from its CSV export (one call)
+# instead of one search per SIREN; 0: never.
+ANNUAIRE_EXPORT_FROM = envint("ANNUAIRE_EXPORT_FROM", 500, minimum=0)
 # In-call retries of a timeout, 5xx or garbage answer; then the client waits for its next
 # attempt (REGISTRY_RETRY_DELAYS, seconds) and after REGISTRY_ATTEMPTS is « non vérifié ».
 REGISTRY_RETRIES = envint("REGISTRY_RETRIES", 2, minimum=0)
