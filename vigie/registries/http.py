@@ -71,9 +71,11 @@ class Caller:
         *,
         data: bytes | None = None,
         headers: dict | None = None,
+        stream: bool = False,
     ) -> T:
         """`parse(status, body)` turns a 2xx answer into the result or raises
-        RegisterUnavailable (garbage), which is retried like a 5xx."""
+        RegisterUnavailable (garbage), which is retried like a 5xx. With `stream`, `body`
+        is the open response, read as it comes (a large download)."""
         attempt = throttled = 0
         while True:
             pace.acquire(self.service, self.rate)
@@ -85,7 +87,7 @@ class Caller:
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    return parse(response.status, response.read())
+                    return parse(response.status, response if stream else response.read())
             except urllib.error.HTTPError as exc:
                 if exc.code == 429:
                     throttled += 1
