@@ -6,12 +6,23 @@
 Run it from another checkout (a worktree of an older commit, with PYTHONPATH set to it and
 its own load database) to compare two trees on the same machine. Prints, for each request,
 the best of 3 × 20 CPU times (time.thread_time) after a warm-up, and its statements.
+
+    … bench/request_cpu.py --mix
+
+replays instead the mix of `make load` (load/run.py's `_requests`: portfolio pages, full
+and htmx, searches, client pages, contact edits) once after a warm-up, and prints the CPU
+per request of each kind and each kind's share of the whole: where the time goes under load.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qsl
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
@@ -70,5 +81,51 @@ def main() -> None:
         )
 
 
+def _kind(method: str, path: str) -> str:
+    if method == "POST":
+        return "contact edit"
+    if path.startswith("/clients/"):
+        return "client page"
+    if "q=" in path:
+        return "search (htmx)"
+    return "portfolio, full page" if method == "GET" else "portfolio (htmx)"
+
+
+def mix(count: int = 1500, warm_up: int = 300) -> None:
+    """The load mix once, in process: CPU per request of each kind and its share."""
+    from load.run import _requests  # the mix of the tree measured
+
+    firm = Firm.objects.order_by("id").first()
+    user = User.objects.filter(membership__firm=firm, is_active=True).first()
+    browser = Client()
+    browser.force_login(user)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mix.txt"
+        _requests(path, count=count)
+        lines = [line.split("\t") for line in path.read_text().splitlines() if line]
+    cpu: Counter = Counter()
+    seen: Counter = Counter()
+    for n, (method, url, body) in enumerate(lines[:warm_up] + lines):
+        start = time.thread_time()
+        if method == "POST":
+            response = browser.post(url, dict(parse_qsl(body)), headers=HTMX)
+        else:
+            response = browser.get(url, headers=HTMX if method == "HXGET" else {})
+        spent = time.thread_time() - start
+        if n < warm_up or response.status_code == 404:  # warm-up; another firm's code
+            continue
+        assert response.status_code < 400, (url, response.status_code)
+        cpu[_kind(method, url)] += spent
+        seen[_kind(method, url)] += 1
+    total = sum(cpu.values())
+    print(f"{firm.name}; code of {vigie.__file__}")
+    print(f"{'all':22s} {total / sum(seen.values()) * 1000:6.2f} ms CPU  n={sum(seen.values())}")
+    for kind in sorted(seen):
+        print(
+            f"{kind:22s} {cpu[kind] / seen[kind] * 1000:6.2f} ms CPU  n={seen[kind]:4d}"
+            f"  {cpu[kind] / total:4.0%} of the CPU"
+        )
+
+
 if __name__ == "__main__":
-    main()
+    mix() if "--mix" in sys.argv else main()
