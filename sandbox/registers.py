@@ -37,10 +37,24 @@ directory (PPF annuaire) publishes them: `platformName`, `platformRegistrationNu
 PA's matricule, 4 digits) and `effectiveDate` (the line's start of effect). So is the CSV
 export route (`GET /afnor-directory/v1/directory-line/export.csv`, `;`-separated, one
 line per row) and the directory's rate limit (10 per second, configurable).
+
+**Its access — OAuth2 client credentials** (the XP Z12-013 APIs' security scheme; RFC 6749
+§4.4, §2.3.1, §5.1–5.2, RFC 6750 §3): `POST /afnor-directory/oauth/token` with
+`grant_type=client_credentials` and the client id and secret by HTTP Basic (each
+form-urlencoded) or in the body; `{access_token, token_type: "Bearer", expires_in}`,
+`Cache-Control: no-store`; a wrong client is `401 {"error": "invalid_client",
+"error_description"}` with `WWW-Authenticate: Basic`, another grant `400
+{"error": "unsupported_grant_type"}`. The token's path under the directory's base and its
+lifetime (300 s, configurable) are assumed; a platform publishes its own. The directory
+takes such a token or the sandbox's fixed ANNUAIRE_API_KEY; otherwise `401` with
+`WWW-Authenticate: Bearer error="invalid_token"`. Tokens are signed by the sandbox (no
+table): any process of it reads them. The clients: registers_seed.OAUTH_CLIENTS.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import hmac
 import io
@@ -49,8 +63,10 @@ import math
 import threading
 import time
 from collections import deque
+from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -70,6 +86,24 @@ from sandbox.models import (
 _window: dict[tuple[str, str], deque] = {}
 _window_lock = threading.Lock()
 _rates: dict[str, int] = {}
+# The directory's OAuth2 clients and tokens (this process; the tests' hooks set them).
+TOKEN_TTL = 300
+_oauth: dict = {}
+# Tokens issued and directory calls, per client id ("static": ANNUAIRE_API_KEY).
+_oauth_counts: dict[str, dict[str, int]] = {}
+
+
+def _oauth_reset() -> None:
+    _oauth.update(ttl=TOKEN_TTL, not_before=0.0, clients=dict(seed.OAUTH_CLIENTS))
+    _oauth_counts.update(tokens={}, calls={})
+
+
+_oauth_reset()
+
+
+def _count(kind: str, client: str) -> None:
+    with _window_lock:
+        _oauth_counts[kind][client] = _oauth_counts[kind].get(client, 0) + 1
 
 
 def _rate(service: str) -> int:
@@ -202,9 +236,79 @@ def _directory_error(status: int, message: str) -> JsonResponse:
     )
 
 
-def _bearer_ok(request) -> bool:
-    expected = f"Bearer {settings.SANDBOX_ANNUAIRE_KEY}"
-    return hmac.compare_digest(request.headers.get("Authorization", ""), expected)
+SIGNING_SALT = "sandbox.registers.directory-token"
+
+
+def _directory_caller(request) -> str | None:
+    """Who calls the directory: "static" for the fixed ANNUAIRE_API_KEY, the client id
+    of a token the endpoint issued and that is still valid, else None."""
+    header = request.headers.get("Authorization", "")
+    if hmac.compare_digest(header, f"Bearer {settings.SANDBOX_ANNUAIRE_KEY}"):
+        return "static"
+    if header[:7].lower() != "bearer ":
+        return None
+    try:
+        claims = signing.loads(header[7:].strip(), salt=SIGNING_SALT)
+    except signing.BadSignature:
+        return None
+    if (
+        not isinstance(claims, dict)
+        or claims.get("c") not in _oauth["clients"]
+        or claims.get("exp", 0) <= time.time()
+        or claims.get("iat", 0) < _oauth["not_before"]
+    ):
+        return None
+    return claims["c"]
+
+
+def _unauthorized() -> JsonResponse:
+    response = _directory_error(401, "Jeton d'accès invalide.")
+    response["WWW-Authenticate"] = 'Bearer realm="afnor-directory", error="invalid_token"'
+    return response
+
+
+def _basic_credentials(request) -> tuple[str, str] | None:
+    """RFC 6749 §2.3.1: HTTP Basic of the form-urlencoded id and secret, or the body."""
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id, colon, secret = decoded.partition(":")
+        return (unquote_plus(client_id), unquote_plus(secret)) if colon else None
+    if "client_id" in request.POST:
+        return request.POST["client_id"], request.POST.get("client_secret", "")
+    return None
+
+
+def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="afnor-directory"'
+    return response
+
+
+@csrf_exempt
+@require_POST
+def directory_token(request):
+    """A bearer token for a client of the directory (OAuth2 client credentials)."""
+    credentials = _basic_credentials(request)
+    expected = _oauth["clients"].get(credentials[0]) if credentials else None
+    if expected is None or not hmac.compare_digest(credentials[1].encode(), expected.encode()):
+        return _oauth_error(401, "invalid_client", "Client inconnu ou secret invalide.")
+    if request.POST.get("grant_type") != "client_credentials":
+        return _oauth_error(
+            400, "unsupported_grant_type", "Seul grant_type=client_credentials est accepté."
+        )
+    now, ttl = time.time(), _oauth["ttl"]
+    token = signing.dumps({"c": credentials[0], "iat": now, "exp": now + ttl}, salt=SIGNING_SALT)
+    _count("tokens", credentials[0])
+    response = JsonResponse({"access_token": token, "token_type": "Bearer", "expires_in": ttl})
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
 
 
 def _filter(filters: dict, field: str) -> str | None:
@@ -219,8 +323,9 @@ def _filter(filters: dict, field: str) -> str | None:
 @csrf_exempt
 @require_POST
 def directory_search(request):
-    if not _bearer_ok(request):
-        return _directory_error(401, "Jeton d'accès invalide.")
+    if (caller := _directory_caller(request)) is None:
+        return _unauthorized()
+    _count("calls", caller)
     try:
         body = json.loads(request.body or b"{}")
         filters = body.get("filters") or {}
@@ -263,8 +368,9 @@ EXPORT_COLUMNS = [
 
 @require_GET
 def directory_export(request):
-    if not _bearer_ok(request):
-        return _directory_error(401, "Jeton d'accès invalide.")
+    if (caller := _directory_caller(request)) is None:
+        return _unauthorized()
+    _count("calls", caller)
     if (faulty := _misbehave(request, "annuaire", "export", _directory_error)) is not None:
         return faulty
     out = io.StringIO()
@@ -323,12 +429,21 @@ def registers_faults(request):
 @require_POST
 @hook_view
 def registers_config(request):
+    """A register's rate; for the directory also `token_ttl` (seconds), `oauth_clients`
+    ({id: secret}, added) and `revoke_tokens` (every token issued so far refused)."""
     service = request.json.get("service")
     if service not in ("sirene", "annuaire"):
         return JsonResponse({"code": "invalid_request", "message": "service inconnu."}, status=422)
     _rates[service] = int(request.json.get("rate", _rate(service)))
     with _window_lock:
         _window.clear()
+    if service == "annuaire":
+        _oauth["ttl"] = int(request.json.get("token_ttl", _oauth["ttl"]))
+        _oauth["clients"].update(
+            {str(k): str(v) for k, v in (request.json.get("oauth_clients") or {}).items()}
+        )
+        if request.json.get("revoke_tokens"):
+            _oauth["not_before"] = time.time()
     return JsonResponse({"service": service, "rate": _rate(service)})
 
 
@@ -340,6 +455,7 @@ def registers_reset(request):
     _rates.clear()
     with _window_lock:
         _window.clear()
+        _oauth_reset()
     return JsonResponse({"reset": True})
 
 
@@ -373,4 +489,7 @@ def registers_state(request):
             ),
             "rate": _rate(service),
         }
+    with _window_lock:
+        state["annuaire"]["tokens_by_client"] = dict(_oauth_counts["tokens"])
+        state["annuaire"]["calls_by_client"] = dict(_oauth_counts["calls"])
     return JsonResponse(state)

@@ -71,6 +71,9 @@ PLATFORMS = {
     "Sage Network": "0205",
     "Qonto Factures": "0244",
 }
+# The directory's OAuth2 clients (client id: secret), as a platform issues them to a firm;
+# its token endpoint (sandbox/registers.py) gives them short-lived bearer tokens.
+OAUTH_CLIENTS = {"vigie-sandbox": "sandbox-annuaire-secret"}
 STREETS = ["RUE DE LA PAIX", "AVENUE JEAN JAURES", "BOULEVARD VOLTAIRE", "RUE NATIONALE"]
 TOWNS = [("75011", "PARIS"), ("69003", "LYON"), ("13001", "MARSEILLE"), ("33000", "BORDEAUX")]
 DIRECTORS = [("MARTIN", "Claire"), ("BERNARD", "Luc"), ("PETIT", "Anne"), ("DURAND", "Marc")]
