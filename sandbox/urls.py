@@ -19,6 +19,7 @@ urlpatterns = [
     path("_sandbox/accounts/<uuid:account_id>/close", api.sandbox_close),
     # The public registers (sandbox/registers.py).
     path("recherche-entreprises/search", registers.search, name="sirene_search"),
+    path("afnor-directory/oauth/token", registers.directory_token, name="directory_token"),
     path(
         "afnor-directory/v1/directory-line/search",
         registers.directory_search,
