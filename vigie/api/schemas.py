@@ -33,6 +33,9 @@ class ClientIn(StrictIn):
     ape_code: str | None = Field(None, description="Code NAF : 62.01Z ou 6201Z")
     regime: str | None = Field(None, description="reel_normal, reel_simplifie, micro, franchise")
     activity: str | None = None
+    address: str | None = Field(None, description="Adresse du siège : numéro, voie, complément")
+    postal_code: str | None = Field(None, description="Code postal : 5 chiffres")
+    city: str | None = Field(None, description="Ville")
     docs_to_file: int | None = Field(None, ge=0, le=2_000_000_000)
 
 
@@ -61,6 +64,9 @@ class ClientOut(Schema):
     ape_code: str
     regime: str
     activity: str
+    address: str
+    postal_code: str
+    city: str
     docs_to_file: int
     collect_email: str
     shine_status: str

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from vigie.clients.models import Access, Client, Contact
 from vigie.lib.validators import (
@@ -11,7 +14,28 @@ from vigie.lib.validators import (
     normalize_siret,
 )
 
-DETAIL_FIELDS = ["name", "code", "legal_form", "regime", "siret", "ape_code", "activity"]
+DETAIL_FIELDS = [
+    "name",
+    "code",
+    "legal_form",
+    "regime",
+    "siret",
+    "ape_code",
+    "activity",
+    "address",
+    "postal_code",
+    "city",
+]
+POSTAL_CODE_INVALID = "Le code postal doit comporter 5 chiffres, par exemple 75011."
+_POSTAL_CODE = re.compile(r"[0-9]{5}")
+
+
+def normalize_postal_code(value) -> str:
+    """A French postal code: 5 digits, spaces allowed on input (« 75 011 »); "" stays ""."""
+    compact = "".join(str(value or "").split())
+    if compact and not _POSTAL_CODE.fullmatch(compact):
+        raise ValidationError(POSTAL_CODE_INVALID, code="invalid")
+    return compact
 
 
 class ClientForm(forms.ModelForm):
@@ -27,12 +51,14 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.firm = firm
         # Spaces are allowed on input: length is checked after normalisation.
-        for name in ("siret", "ape_code"):
+        for name in ("siret", "ape_code", "postal_code"):
             self.fields[name].max_length = None
             self.fields[name].validators = []
             self.fields[name].widget.attrs.pop("maxlength", None)
         self.fields["siret"].help_text = "14 chiffres, espaces acceptés."
         self.fields["ape_code"].help_text = "Code NAF, par exemple 62.01Z."
+        self.fields["address"].help_text = "Celle du siège : numéro, voie, complément."
+        self.fields["postal_code"].widget.attrs["inputmode"] = "numeric"
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -56,6 +82,15 @@ class ClientForm(forms.ModelForm):
 
     def clean_ape_code(self) -> str:
         return normalize_ape(self.cleaned_data["ape_code"])
+
+    def clean_address(self) -> str:
+        return " ".join(self.cleaned_data["address"].split())
+
+    def clean_postal_code(self) -> str:
+        return normalize_postal_code(self.cleaned_data["postal_code"])
+
+    def clean_city(self) -> str:
+        return " ".join(self.cleaned_data["city"].split())
 
 
 class ClientCreateForm(ClientForm):

@@ -99,6 +99,10 @@ class Client(models.Model):
     ape_code = models.CharField("code APE", max_length=6, blank=True)
     regime = models.CharField("régime", max_length=20, choices=Regime.choices, blank=True)
     activity = models.CharField("activité", max_length=200, blank=True)
+    # The head office's address (« Remplir depuis le registre » fills it from the SIRET).
+    address = models.CharField("adresse", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    city = models.CharField("ville", max_length=100, blank=True)
     notes = models.TextField("notes", blank=True)
 
     # Collecte: how the client's documents reach the firm.
@@ -162,6 +166,10 @@ class Client(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(legal_form__in=LegalForm.values), name="client_legal_form_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_code="") | Q(postal_code__regex=r"^[0-9]{5}$"),
+                name="client_postal_code_format",
             ),
             models.UniqueConstraint(
                 fields=["collect_email"],

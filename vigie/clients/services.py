@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from vigie.clients import history, searchdoc
-from vigie.clients.forms import DETAIL_FIELDS, DUPLICATE_CONTACT_EMAIL
+from vigie.clients.forms import DETAIL_FIELDS, DUPLICATE_CONTACT_EMAIL, normalize_postal_code
 from vigie.clients.models import (
     CODE_VALIDATOR,
     Client,
@@ -322,6 +322,9 @@ UPSERT_CLIENT_FIELDS = [
     "ape_code",
     "regime",
     "activity",
+    "address",
+    "postal_code",
+    "city",
     "docs_to_file",
 ]
 UPSERT_CONTACT_FIELDS = ["last_name", "first_name", "email", "phone"]
@@ -452,12 +455,12 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    def text(field: str, required: str = "") -> None:
+    def text(field: str, required: str = "", limit: int = 200) -> None:
         value = " ".join(str(data[field] or "").split())
         if required and not value:
             fail(field, required)
-        elif len(value) > 200:
-            fail(field, _too_long(200, value))
+        elif len(value) > limit:
+            fail(field, _too_long(limit, value))
         else:
             cleaned[field] = value
 
@@ -480,7 +483,11 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
                 fail(field, f"Sélectionnez un choix valide. {raw} n’en fait pas partie.")
             else:
                 cleaned[field] = value
-    for field, normalize in (("siret", _clean_siret), ("ape_code", normalize_ape)):
+    for field, normalize in (
+        ("siret", _clean_siret),
+        ("ape_code", normalize_ape),
+        ("postal_code", normalize_postal_code),
+    ):
         if field in data:
             try:
                 cleaned[field] = normalize(str(data[field] or ""))
@@ -488,6 +495,10 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
                 fail(field, exc.messages[0])
     if "activity" in data:
         text("activity")
+    if "address" in data:
+        text("address")
+    if "city" in data:
+        text("city", limit=100)
     if "docs_to_file" in data:
         try:
             count = _french_int(data["docs_to_file"] or 0)
@@ -757,6 +768,9 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                 "ape_code": "",
                 "regime": "",
                 "activity": "",
+                "address": "",
+                "postal_code": "",
+                "city": "",
                 "docs_to_file": 0,
                 **cleaned,
             }

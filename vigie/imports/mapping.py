@@ -42,6 +42,13 @@ FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("ape_code", "Code APE", ("code ape", "ape", "naf", "code naf", "code ape naf")),
     ("regime", "Régime", ("regime", "regime fiscal", "regime tva", "regime d imposition")),
     ("activity", "Activité", ("activite", "secteur", "secteur d activite")),
+    (
+        "address",
+        "Adresse",
+        ("adresse", "adresse postale", "adresse du siege", "adresse siege", "rue", "voie"),
+    ),
+    ("postal_code", "Code postal", ("code postal", "cp", "code postal siege")),
+    ("city", "Ville", ("ville", "commune", "localite", "ville siege")),
     ("docs_to_file", "Doc. à classer", ("doc a classer", "docs a classer", "documents a classer")),
     (
         "contact_last_name",

@@ -6,11 +6,14 @@ register that is blocked by its own `Retry-After` is not waited for.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
+from vigie.clients.forms import normalize_postal_code
 from vigie.clients.models import LegalForm
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
 from vigie.registries.models import Register, TokenBucket
@@ -56,12 +59,20 @@ class Found:
         return ""
 
     def values(self) -> dict[str, str]:
-        """The form's fields this fills (a legal form without our equivalent is left)."""
+        """The form's fields this fills (a legal form without our equivalent is left), the
+        address being the head office's."""
         values = {"name": self.company.name, "ape_code": self.company.ape_code}
         if self.company.legal_form:
             values["legal_form"] = self.company.legal_form
         if self.company.ape_label:
             values["activity"] = self.company.ape_label
+        head = self.company.head_office
+        if head is not None:
+            values["address"] = head.street[:200]
+            values["city"] = head.city[:100]
+            # A foreign head office has no French postal code: the field is left.
+            with contextlib.suppress(ValidationError):
+                values["postal_code"] = normalize_postal_code(head.postal_code)
         return {k: v for k, v in values.items() if v}
 
 
