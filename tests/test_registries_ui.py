@@ -134,6 +134,9 @@ def test_take_the_register_name_and_legal_form(registers, bob_client, firm_a):
     bob_client.post(_url("registry_finding_take", named), _finding(named, "name"))
     named.refresh_from_db()
     assert named.name == "BOULANGERIE DUPONT ET ASSOCIES"
+    # The heading, refreshed on registersChanged, names the company as the register does.
+    head = bob_client.get(reverse("client_part", args=[named.code, "head"]), **HTMX)
+    assert "<h1>BOULANGERIE DUPONT ET ASSOCIES</h1>" in head.content.decode()
     formed = _client(firm_a, "A2", siret=make_siret("71234567", "0001"))
     _checked(registers, formed, sirene="legal_form")
     response = bob_client.post(

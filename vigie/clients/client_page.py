@@ -231,8 +231,9 @@ def client_detail(request, code: str):
 
 # The parts of the page that follow changes made elsewhere (the Shine and equipment
 # dialogs answer `HX-Trigger: equipmentChanged`, the « Registres » card
-# `registersChanged`; an activation arrives by webhook).
-PARTS = ("banner", "details", "equipment", "history")
+# `registersChanged`, after which the name heading the page may have changed too; an
+# activation arrives by webhook).
+PARTS = ("head", "banner", "details", "equipment", "history")
 
 
 @require_GET
