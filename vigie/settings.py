@@ -435,3 +435,12 @@ REGISTRY_NIGHTLY_HOUR = envint("REGISTRY_NIGHTLY_HOUR", 2, minimum=0)
 if REGISTRY_NIGHTLY_HOUR > 23:
     raise ImproperlyConfigured(f"REGISTRY_NIGHTLY_HOUR must be <= 23, got {REGISTRY_NIGHTLY_HOUR}")
 REGISTRY_NIGHTLY_UNCHANGED_DAYS = envint("REGISTRY_NIGHTLY_UNCHANGED_DAYS", 7, minimum=0)
+
+# --- Mandates signed online (vigie.reform.signing, docs/mandates.md) ----------------------
+# How long the link of a mandate e-mail lets the client sign it.
+MANDATE_LINK_DAYS = envint("MANDATE_LINK_DAYS", 30, minimum=1)
+# The certificate that seals the signed mandates (a PKCS#12 file: key, certificate, chain)
+# and its password. Unset: a self-signed certificate generated once under var/ (the demo
+# and the tests; a reader's PDF software will not trust it).
+MANDATE_SEAL_PKCS12 = envstr("MANDATE_SEAL_PKCS12", "")
+MANDATE_SEAL_PASSWORD = envstr("MANDATE_SEAL_PASSWORD", "")
