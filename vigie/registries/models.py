@@ -16,6 +16,7 @@ from django.db import models
 
 from vigie.clients import rowversion
 from vigie.firms.models import FirmQuerySet
+from vigie.lib import crypto
 
 
 class Register(models.TextChoices):
@@ -76,6 +77,16 @@ class RunState(models.TextChoices):
     DONE = "terminee", "Terminée"
 
 
+class ExportState(models.TextChoices):
+    """The directory's CSV export route of a run (many clients: ANNUAIRE_EXPORT_FROM)."""
+
+    NONE = "", "Recherche par SIREN"
+    WANTED = "a_charger", "Export à télécharger"
+    LOADING = "en_charge", "Export en téléchargement"
+    LOADED = "charge", "Export téléchargé"
+    FAILED = "echec", "Export indisponible : recherche par SIREN"
+
+
 class CheckRun(models.Model):
     """One check of some of a firm's clients (all of them, a selection, one)."""
 
@@ -86,6 +97,12 @@ class CheckRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # The directory read from its CSV export (vigie.registries.services): whether, and
+    # when a worker took the download (another takes it over once that is a lease ago).
+    directory_export = models.CharField(
+        max_length=10, choices=ExportState.choices, default=ExportState.NONE, blank=True
+    )
+    export_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FirmQuerySet.as_manager()
 
@@ -147,6 +164,28 @@ class CheckItem(models.Model):
         return f"{self.client_id} {self.register}: {self.state}"
 
 
+class ExportedLines(models.Model):
+    """The directory lines of one SIREN of a run, read from the directory's CSV export
+    (each a `DirectoryLine.as_values()`; none when the export has none for it). Held in
+    the database while the run lasts, so that a worker taking over a run does not
+    download the export again; deleted when the run ends."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="+")
+    siren = models.CharField(max_length=9)
+    lines = models.JSONField(default=list, blank=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "siren"], name="exportedlines_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.siren}: {len(self.lines)}"
+
+
 class DismissedFinding(models.Model):
     """A finding the firm dismissed, for the register's value it had then (`value`, the
     finding's `register`): the checks leave it out while the register says the same."""
@@ -182,9 +221,48 @@ class TokenBucket(models.Model):
     agree. Not a tenant table: a register's limit is per IP, for every firm.
     """
 
-    service = models.CharField(max_length=20, primary_key=True)
+    # The register, and for the directory its host ("annuaire:pa.example.fr"): each
+    # platform limits its own API.
+    service = models.CharField(max_length=100, primary_key=True)
     next_at = models.FloatField(default=0)
     blocked_until = models.FloatField(default=0)
 
     def __str__(self) -> str:
         return self.service
+
+
+class DirectoryConnection(models.Model):
+    """A firm's own access to its platform's (PA's) AFNOR XP Z12-013 Directory Service:
+    the service's base URL and the OAuth2 client credentials that get its bearer tokens
+    (RFC 6749 §4.4). Without one the firm reads the directory through the server's
+    ANNUAIRE_API_URL and ANNUAIRE_API_KEY.
+
+    The worker sends the secret to the token URL, so it is kept encrypted
+    (vigie.lib.crypto), never hashed; no page shows it again once saved. `version` grows
+    with every save: cached tokens are keyed by it (vigie.registries.annuaire).
+    """
+
+    firm = models.OneToOneField("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    base_url = models.URLField("URL du service d'annuaire", max_length=300)
+    token_url = models.URLField("URL du jeton (OAuth2)", max_length=300)
+    client_id = models.CharField("identifiant client", max_length=200)
+    encrypted_secret = models.TextField()
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = FirmQuerySet.as_manager()
+
+    ENCRYPTION_CONTEXT = "registries.directory_secret"
+
+    def __str__(self) -> str:
+        return self.base_url
+
+    def set_secret(self, raw: str) -> None:
+        self.encrypted_secret = crypto.encrypt(self.ENCRYPTION_CONTEXT, raw)
+
+    def get_secret(self) -> str | None:
+        """The secret, or None when SECRET_KEY changed since it was saved."""
+        return crypto.decrypt(self.ENCRYPTION_CONTEXT, self.encrypted_secret)

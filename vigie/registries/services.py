@@ -9,6 +9,11 @@ calls and the next one (the sweeper's, `registries_sweep`) never repeats a finis
 client. A register that cannot answer is retried (in the call, then at the item's next
 attempt) and finally recorded as « non vérifié » with the reason, never « à jour ».
 Network calls never run inside a transaction.
+
+A run of many clients (ANNUAIRE_EXPORT_FROM) reads the directory from its CSV export:
+downloaded once, its lines for the run's SIRENs held in `ExportedLines` until the run
+ends (a worker taking the run over does not download it again), each client checked from
+them exactly as from a search. An export that fails leaves the run to the searches.
 """
 
 from __future__ import annotations
@@ -21,19 +26,23 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from vigie.clients.models import Client, LegalForm, PaStatus
 from vigie.lib.text import fold
 from vigie.lib.validators import is_valid_siret
-from vigie.registries import decisions, tasks
+from vigie.registries import annuaire, decisions, tasks
 from vigie.registries.annuaire import AnnuaireClient, DirectoryLine
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
 from vigie.registries.models import (
     CheckItem,
     CheckRun,
     CheckStatus,
+    DirectoryConnection,
+    ExportedLines,
+    ExportState,
     ItemState,
     Register,
     RegisterCheck,
@@ -52,6 +61,36 @@ def _fingerprint(client: Client, register: str) -> str:
     if register == Register.ANNUAIRE:
         fields = [client.siret, client.pa_status, client.pa_name]
     return hashlib.sha256("\x1f".join([register, *fields]).encode()).hexdigest()
+
+
+# --- The firm's connection to its platform's directory ----------------------------------
+
+
+@sensitive_variables("secret")
+@transaction.atomic
+def directory_connection_save(
+    *, firm, actor, base_url: str, token_url: str, client_id: str, secret: str = ""
+) -> DirectoryConnection:
+    """Create or change the firm's connection (the form has checked it); an empty `secret`
+    keeps the saved one. Each save is a new version: a token cached for the previous one
+    is never read again."""
+    connection = DirectoryConnection.objects.select_for_update().filter(firm=firm).first()
+    if connection is None:
+        connection = DirectoryConnection(firm=firm, version=0)
+    connection.base_url, connection.token_url = base_url, token_url
+    connection.client_id, connection.updated_by = client_id, actor
+    if secret:
+        connection.set_secret(secret)
+    connection.version += 1
+    connection.save()
+    return connection
+
+
+@transaction.atomic
+def directory_connection_delete(*, firm) -> bool:
+    """Back to the server's access (ANNUAIRE_API_URL, ANNUAIRE_API_KEY)."""
+    deleted, _ = DirectoryConnection.objects.for_firm(firm).delete()
+    return bool(deleted)
 
 
 # --- Runs -------------------------------------------------------------------------------
@@ -103,7 +142,10 @@ def check_run_create(
             )
     CheckItem.objects.bulk_create(items, batch_size=1000)
     run.total, run.skipped = len(items), skipped
-    run.save(update_fields=["total", "skipped"])
+    directory = sum(1 for item in items if item.register == Register.ANNUAIRE)
+    if settings.ANNUAIRE_EXPORT_FROM and directory >= settings.ANNUAIRE_EXPORT_FROM:
+        run.directory_export = ExportState.WANTED
+    run.save(update_fields=["total", "skipped", "directory_export"])
     return run
 
 
@@ -153,6 +195,8 @@ def check_run_execute(*, run_id: int, max_wait: float = 900.0) -> CheckRun:
     run = CheckRun.objects.select_related("firm").get(pk=run_id)
     connectors: dict = {}
     while True:
+        if run.directory_export in (ExportState.WANTED, ExportState.LOADING):
+            _export_load(run, connectors)
         items = _claim(run)
         if items:
             _check_items(run, items, connectors)
@@ -162,9 +206,11 @@ def check_run_execute(*, run_id: int, max_wait: float = 900.0) -> CheckRun:
             pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
         )
         if upcoming is None:
-            CheckRun.objects.filter(pk=run.pk).update(
-                state=RunState.DONE, finished_at=timezone.now()
-            )
+            with transaction.atomic():
+                CheckRun.objects.filter(pk=run.pk).update(
+                    state=RunState.DONE, finished_at=timezone.now()
+                )
+                ExportedLines.objects.filter(run=run).delete()
             break
         wait = (upcoming - timezone.now()).total_seconds()
         if wait > max_wait:
@@ -195,12 +241,93 @@ def registers_sweep() -> int:
     return count
 
 
+# --- The directory's CSV export ---------------------------------------------------------
+
+
+def _export_load(run: CheckRun, connectors: dict) -> None:
+    """Download the directory's export for the run, once: the worker that claims it holds
+    the run's directory items meanwhile (nobody searches them one by one) and writes the
+    lines of the run's SIRENs in one transaction; another worker takes the download over
+    once its claim is a lease old. A failed export (5xx, garbage, timeout, refused) leaves
+    the items to the searches."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.REGISTRY_LEASE_SECONDS)
+    claimed = (
+        CheckRun.objects.filter(pk=run.pk)
+        .filter(
+            Q(directory_export=ExportState.WANTED)
+            | Q(directory_export=ExportState.LOADING, export_claimed_at__lt=now - lease)
+        )
+        .update(directory_export=ExportState.LOADING, export_claimed_at=now)
+    )
+    if not claimed:  # another worker's download, or done
+        run.refresh_from_db(fields=["directory_export", "export_claimed_at"])
+        return
+    pending = CheckItem.objects.filter(run=run, register=Register.ANNUAIRE, state=ItemState.PENDING)
+    pending.filter(next_attempt_at__lt=now + lease).update(next_attempt_at=now + lease)
+    sirens = set(pending.exclude(siren="").values_list("siren", flat=True))
+    mine = CheckRun.objects.filter(
+        pk=run.pk, directory_export=ExportState.LOADING, export_claimed_at=now
+    )
+    try:
+        lines = _connector(run, Register.ANNUAIRE, connectors).export(sirens)
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the searches remain
+        log.warning("directory export for run %s failed (%s): searching by SIREN", run.pk, exc)
+        with transaction.atomic():
+            if mine.update(directory_export=ExportState.FAILED):
+                pending.filter(next_attempt_at__lte=now + lease).update(
+                    next_attempt_at=timezone.now()
+                )
+    else:
+        by_siren: dict[str, list[DirectoryLine]] = {siren: [] for siren in sirens}
+        for line in lines:
+            by_siren[line.siren].append(line)
+        with transaction.atomic():
+            if mine.update(directory_export=ExportState.LOADED):
+                ExportedLines.objects.filter(run=run).delete()
+                ExportedLines.objects.bulk_create(
+                    [
+                        ExportedLines(
+                            firm_id=run.firm_id,
+                            run=run,
+                            siren=siren,
+                            # In the search's order.
+                            lines=[
+                                line.as_values()
+                                for line in sorted(found, key=lambda x: x.addressing_identifier)
+                            ],
+                        )
+                        for siren, found in by_siren.items()
+                    ],
+                    batch_size=1000,
+                )
+                pending.filter(next_attempt_at__lte=now + lease).update(
+                    next_attempt_at=timezone.now()
+                )
+    run.refresh_from_db(fields=["directory_export", "export_claimed_at"])
+
+
+def _held_lines(run: CheckRun, sirens: set[str]) -> dict[str, list[DirectoryLine]]:
+    """The export's lines of these SIRENs held for the run (a SIREN missing here is
+    searched: its client's SIRET changed since the run began)."""
+    if run.directory_export != ExportState.LOADED or not sirens:
+        return {}
+    return {
+        row.siren: [DirectoryLine(**line) for line in row.lines]
+        for row in ExportedLines.objects.filter(run=run, siren__in=sirens)
+    }
+
+
 # --- One batch --------------------------------------------------------------------------
 
 
-def _connector(register: str, connectors: dict):
+def _connector(run: CheckRun, register: str, connectors: dict):
+    """The run's connector to the register: for the directory, the firm's own connection
+    to its platform, else the server's (vigie.registries.annuaire.connector_for)."""
     if register not in connectors:
-        connectors[register] = SireneClient() if register == Register.SIRENE else AnnuaireClient()
+        connectors[register] = (
+            SireneClient() if register == Register.SIRENE else annuaire.connector_for(run.firm)
+        )
     return connectors[register]
 
 
@@ -220,13 +347,14 @@ def _check_items(run: CheckRun, items: list[CheckItem], connectors: dict) -> Non
             _item_done(item)
         else:
             groups[(item.register, client.siren)].append(item)
+    held = _held_lines(run, {siren for register, siren in groups if register == Register.ANNUAIRE})
     for (register, siren), group in groups.items():
         try:
-            connector = _connector(register, connectors)
+            connector = _connector(run, register, connectors)
             if register == Register.SIRENE:
                 _check_sirene_group(connector, group, clients)
             else:
-                _check_annuaire_group(connector, siren, group, clients)
+                _check_annuaire_group(connector, siren, group, clients, held.get(siren))
         except (RegisterUnavailable, RegisterRefused) as exc:
             _items_failed(group, clients, str(exc), connectors.get(register))
         except Exception as exc:  # noqa: BLE001 - one company's surprise never stops the run
@@ -378,9 +506,15 @@ def sirene_result(client: Client, company: Company) -> dict:
 
 
 def _check_annuaire_group(
-    connector: AnnuaireClient, siren: str, group: list[CheckItem], clients: dict
+    connector: AnnuaireClient,
+    siren: str,
+    group: list[CheckItem],
+    clients: dict,
+    lines: list[DirectoryLine] | None = None,
 ) -> None:
-    lines = connector.lines(siren)
+    """`lines`: the export's, held for the run; else one search."""
+    if lines is None:
+        lines = connector.lines(siren)
     firm_id = clients[group[0].client_id].firm_id
     establishments = Client.objects.filter(firm_id=firm_id, siret__startswith=siren).active()
     several = establishments.values("siret").distinct().count() > 1
