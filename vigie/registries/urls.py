@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from vigie.registries import views
+from vigie.registries import connection_views, views
 
 urlpatterns = [
     path("siret/", views.siret_lookup, name="registry_siret_lookup"),
@@ -14,4 +14,11 @@ urlpatterns = [
     ),
     path("clients/<str:code>/prendre/", views.finding_take, name="registry_finding_take"),
     path("clients/<str:code>/ignorer/", views.finding_dismiss, name="registry_finding_dismiss"),
+    path("annuaire/", connection_views.connection_settings, name="registries_connection"),
+    path("annuaire/tester/", connection_views.connection_test, name="registries_connection_test"),
+    path(
+        "annuaire/supprimer/",
+        connection_views.connection_delete,
+        name="registries_connection_delete",
+    ),
 ]
