@@ -10,6 +10,7 @@ SETTINGS_PAGES = [
     ("invitation_test_account", "Compte de test Shine"),
     ("reform_template", "E-mail d'information réforme"),
     ("integrations", "Intégrations"),
+    ("registries_connection", "Annuaire (plateforme agréée)"),
     ("imports", "Import de clients"),
 ]
 # The pages under one of them (an import's mapping and report belong to « Import »).
@@ -17,6 +18,7 @@ SECTION_OF = {name: name for name, _ in SETTINGS_PAGES} | {
     "import_detail": "imports",
     "collaborator_role": "collaborators",
     "collaborator_active": "collaborators",
+    "registries_connection_test": "registries_connection",
 }
 
 
