@@ -363,6 +363,11 @@ def _(page, live, firm, tmp_path):
     page.goto(live.url + "/reforme/")
 
 
+@visit("clients exposed to penalties")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + "/reforme/penalites/?quand=2027")
+
+
 @visit("reform email template")
 def _(page, live, firm, tmp_path):
     page.goto(live.url + "/reforme/modele-email/")

@@ -37,6 +37,9 @@ class ClientIn(StrictIn):
     postal_code: str | None = Field(None, description="Code postal : 5 chiffres")
     city: str | None = Field(None, description="Ville")
     docs_to_file: int | None = Field(None, ge=0, le=2_000_000_000)
+    invoices_per_month: int | None = Field(
+        None, ge=0, le=1_000_000, description="Factures émises par mois (estimation des pénalités)"
+    )
 
 
 class ContactRowIn(StrictIn):
@@ -68,6 +71,7 @@ class ClientOut(Schema):
     postal_code: str
     city: str
     docs_to_file: int
+    invoices_per_month: int | None
     collect_email: str
     shine_status: str
     created_at: datetime

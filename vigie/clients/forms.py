@@ -25,6 +25,7 @@ DETAIL_FIELDS = [
     "address",
     "postal_code",
     "city",
+    "invoices_per_month",
 ]
 POSTAL_CODE_INVALID = "Le code postal doit comporter 5 chiffres, par exemple 75011."
 _POSTAL_CODE = re.compile(r"[0-9]{5}")

@@ -4,7 +4,7 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -113,6 +113,14 @@ class Client(models.Model):
     flux_banque = models.CharField("flux banque", max_length=100, blank=True)
     paie = models.CharField("paie", max_length=100, blank=True)
     docs_to_file = models.PositiveIntegerField("doc. à classer", default=0)
+    # Optional: what the reform's per-invoice fine would cost the client (vigie/reform/penalties.py).
+    invoices_per_month = models.PositiveIntegerField(
+        "factures émises par mois",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1_000_000)],
+        help_text="Sert à estimer les pénalités encourues au titre de la réforme.",
+    )
 
     # E-invoicing reform.
     sensitised = models.BooleanField("sensibilisé à la réforme", default=False)

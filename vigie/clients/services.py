@@ -326,6 +326,7 @@ UPSERT_CLIENT_FIELDS = [
     "postal_code",
     "city",
     "docs_to_file",
+    "invoices_per_month",
 ]
 UPSERT_CONTACT_FIELDS = ["last_name", "first_name", "email", "phone"]
 CONTACT_LABEL = "contact"
@@ -508,6 +509,17 @@ def client_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
             fail("docs_to_file", "Saisissez un nombre entier positif.")
         else:
             cleaned["docs_to_file"] = count
+    if "invoices_per_month" in data:
+        # Optional: an empty cell leaves it unknown.
+        raw = data["invoices_per_month"]
+        try:
+            count = None if raw in ("", None) else _french_int(raw)
+        except (TypeError, ValueError):
+            count = -1
+        if count is not None and not 0 <= count <= 1_000_000:
+            fail("invoices_per_month", "Saisissez un nombre entier de factures par mois.")
+        else:
+            cleaned["invoices_per_month"] = count
     return cleaned, errors
 
 
@@ -772,6 +784,7 @@ def clients_upsert_many(*, firm, rows: list[dict], source: str) -> list[UpsertRe
                 "postal_code": "",
                 "city": "",
                 "docs_to_file": 0,
+                "invoices_per_month": None,
                 **cleaned,
             }
             row.update(_client_keys(row["name"], code, row["siret"]))

@@ -51,6 +51,17 @@ FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("city", "Ville", ("ville", "commune", "localite", "ville siege")),
     ("docs_to_file", "Doc. à classer", ("doc a classer", "docs a classer", "documents a classer")),
     (
+        "invoices_per_month",
+        "Factures par mois",
+        (
+            "factures par mois",
+            "factures emises par mois",
+            "nombre de factures par mois",
+            "nb factures par mois",
+            "factures mois",
+        ),
+    ),
+    (
         "contact_last_name",
         "Nom (contact)",
         ("nom", "nom contact", "nom du contact", "contact nom", "nom dirigeant"),

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from vigie.reform import views
+from vigie.reform import penalty_views, views
 
 urlpatterns = [
     path("", views.reform_dashboard, name="reform_dashboard"),
+    path("penalites/", penalty_views.penalty_worklist, name="reform_penalties"),
     path("modele-email/", views.reform_template, name="reform_template"),
     path("sensibiliser/", views.sensitise_selection, name="reform_sensitise_selection"),
     path(

@@ -18,7 +18,7 @@ from vigie.clients.access import get_client
 from vigie.clients.portfolio.query import Params
 from vigie.clients.portfolio.views import _query as portfolio_query
 from vigie.lib.decorators import admin_required, firm_required
-from vigie.reform import chart, dashboard, mailer, services
+from vigie.reform import chart, dashboard, mailer, penalty_views, services
 from vigie.reform.forms import PaForm, TemplateForm
 from vigie.reform.models import Mandate
 from vigie.reform.panel import ReformPanel
@@ -287,6 +287,7 @@ def reform_dashboard(request):
         "total": total,
         "people": people,
         "chart": chart.build(weeks, total),
+        "exposures": penalty_views.exposures(request.firm),
         "days_left": dashboard.days_left(),
         "deadline": dashboard.ISSUANCE_DEADLINE,
         "reception_date": dashboard.RECEPTION_DATE,
