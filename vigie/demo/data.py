@@ -345,17 +345,53 @@ def draw_pa(rng: random.Random) -> str:
     )
 
 
+ADDRESS_POOL = 500  # streets, and as many postal codes and towns, combined per client
+WITH_ADDRESS = 0.9
+
+
+@dataclass
+class Addresses:
+    """Head-office addresses drawn from pools made once by a Faker and a generator of their
+    own: building them costs 50 µs per address, and the demo's other values stay those
+    of its seed."""
+
+    rng: random.Random
+    streets: list[str]
+    towns: list[tuple[str, str]]
+
+    @classmethod
+    def seeded(cls, seed: int) -> Addresses:
+        faker = Faker("fr_FR")
+        faker.seed_instance(seed)
+        streets = [faker.street_address() for _ in range(ADDRESS_POOL)]
+        towns = [(faker.postcode(), faker.city()) for _ in range(ADDRESS_POOL)]
+        return cls(random.Random(seed), streets, towns)
+
+    def draw(self) -> dict[str, str]:
+        if self.rng.random() >= WITH_ADDRESS:
+            return {}
+        postal_code, city = self.rng.choice(self.towns)
+        return {"address": self.rng.choice(self.streets), "postal_code": postal_code, "city": city}
+
+
 class Builder:
     """Accumulates rows for one firm, then writes them in bulk."""
 
     def __init__(
-        self, firm: Firm, users: list[User], rng: random.Random, faker: Faker, solutions: dict
+        self,
+        firm: Firm,
+        users: list[User],
+        rng: random.Random,
+        faker: Faker,
+        solutions: dict,
+        addresses: Addresses,
     ):
         self.firm = firm
         self.users = users
         self.rng = rng
         self.faker = faker
         self.solutions = solutions
+        self.addresses = addresses
         self.clients: list[Client] = []
         self.contacts: list[Contact] = []
         self.assignments: list[tuple[Client, User]] = []
@@ -404,6 +440,7 @@ class Builder:
             name=name,
             legal_form=legal_form,
             siret=siret,
+            **self.addresses.draw(),
             **extra,
         )
         client.refresh_keys()
@@ -678,7 +715,10 @@ def build_demo(*, seed: int = 2027) -> dict[str, int]:
     demo = Firm.objects.create(
         name=DEMO_FIRM, public_id=uuid.UUID(int=rng.getrandbits(128), version=4)
     )
-    b = Builder(demo, _make_users(demo, COLLABORATORS, password_hash), rng, faker, solutions)
+    addresses = Addresses.seeded(seed + 1)
+    b = Builder(
+        demo, _make_users(demo, COLLABORATORS, password_hash), rng, faker, solutions, addresses
+    )
     used = _guide_rows(b)
     _random_rows(b, DEMO_CLIENTS - len(GUIDE_ROWS), used, start=300)
     b.save()
@@ -687,7 +727,12 @@ def build_demo(*, seed: int = 2027) -> dict[str, int]:
         name=WITNESS_FIRM, public_id=uuid.UUID(int=rng.getrandbits(128), version=4)
     )
     w = Builder(
-        witness, _make_users(witness, WITNESS_COLLABORATORS, password_hash), rng, faker, solutions
+        witness,
+        _make_users(witness, WITNESS_COLLABORATORS, password_hash),
+        rng,
+        faker,
+        solutions,
+        addresses,
     )
     w.email_seq = 10**6  # keeps every Shine address distinct across the two firms
     _random_rows(w, WITNESS_CLIENTS, set(), start=1)
