@@ -87,3 +87,75 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.message}"
+
+
+# --- « Compléter depuis le registre » on the preview ----------------------------------------
+
+
+class FillStatus(models.TextChoices):
+    QUEUED = "en_attente", "En attente"
+    RUNNING = "en_cours", "En cours"
+    DONE = "termine", "Terminé"
+    FAILED = "echec", "Échec"
+
+
+class RegistryFill(models.Model):
+    """The company register asked about an import's first rows (vigie.imports.registry):
+    the columns it read them with and its state. Each row's answer is a RegistryRow,
+    written as soon as it is known, so a worker killed in the middle loses nothing."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="registry_fill")
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=FillStatus.choices, default=FillStatus.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)  # rows of the file looked at
+    invalid_sirets = models.PositiveIntegerField(default=0)  # never sent to the register
+    error_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {FillStatus.DONE, FillStatus.FAILED}
+
+
+class RowState(models.TextChoices):
+    PENDING = "en_attente", "En attente"
+    FOUND = "trouve", "Trouvé"
+    UNKNOWN = "inconnu", "Inconnu du registre"
+    UNAVAILABLE = "indisponible", "Registre indisponible"
+
+
+class RegistryRow(models.Model):
+    """A row of the file with a valid SIRET and fields the import would leave empty: the
+    file's values, the register's for those fields, and whether the user accepted them."""
+
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
+    fill = models.ForeignKey(RegistryFill, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()  # the spreadsheet's row number (the header is 1)
+    code = models.CharField(max_length=100)
+    siret = models.CharField(max_length=14)
+    file_values = models.JSONField(default=dict)  # {field: the file's text}, the empty fields
+    values = models.JSONField(default=dict)  # {field: the register's value}, for those fields
+    note = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=12, choices=RowState.choices, default=RowState.PENDING)
+    accepted = models.BooleanField(default=False)
+    lease_until = models.DateTimeField(null=True, blank=True)  # a worker is asking for it
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["line"]
+        constraints = [
+            models.UniqueConstraint(fields=["fill", "line"], name="registry_row_unique_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.siret} {self.state}"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from vigie.clients.services import clients_upsert_many
 from vigie.imports import mapping as mapping_mod
-from vigie.imports import tasks
+from vigie.imports import registry, tasks
 from vigie.imports.models import ImportJob, ImportRowError, Status
 from vigie.imports.reader import (
     MAX_COLUMNS,
@@ -197,6 +197,7 @@ def import_run(
         job.save(update_fields=["status", "started_at", "updated_at"])
     source = f"Import ({job.original_name})"
     mapping = {k: int(v) for k, v in job.mapping.items()}
+    accepted = registry.accepted_values(job)  # « Compléter depuis le registre »
     code_column = mapping["code"]
     first_line: dict[str, int] = {}
     batch: list[tuple[int, dict]] = []
@@ -216,6 +217,8 @@ def import_run(
             else:
                 earlier = first_line.setdefault(code, line) if code else line
                 data = mapping_mod.row_to_data(row, mapping)
+                if line in accepted:
+                    data = registry.complete(data, *accepted[line])
                 if earlier != line:
                     data = {"__duplicate__": earlier, "code": code}
                 batch.append((line, data))

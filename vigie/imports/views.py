@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from vigie.clients.portfolio.export import neutralise
-from vigie.imports import services
+from vigie.imports import registry, services
 from vigie.imports.forms import MappingForm, UploadForm
 from vigie.imports.models import ImportJob, Status
 from vigie.imports.reader import MAX_UPLOAD_BYTES
-from vigie.imports.tasks import prepare_import, run_import
+from vigie.imports.tasks import prepare_import, registry_fill, run_import
 from vigie.lib.decorators import admin_required
 
 STALLED_AFTER = timedelta(minutes=2)
@@ -67,10 +67,17 @@ def _ready_to_map(job: ImportJob) -> bool:
     return job.status == Status.DRAFT and bool(job.preview)
 
 
-def _mapping_page(request, job, form=None, status=200):
+def _mapping_page(request, job, form=None, status=200, registry_error=""):
     headers, preview = job.preview[0], job.preview[1:]
     form = form or MappingForm(headers=headers, initial_mapping=job.mapping)
-    context = {"job": job, "headers": headers, "preview": preview, "form": form}
+    context = {
+        "job": job,
+        "headers": headers,
+        "preview": preview,
+        "form": form,
+        "review": registry.Review.of(job),
+        "registry_error": registry_error,
+    }
     return render(request, "imports/mapping.html", context, status=status)
 
 
@@ -95,7 +102,60 @@ def resume(request, job_id):
         prepare_import.enqueue(job.pk)
     elif job.status in {Status.QUEUED, Status.RUNNING}:
         run_import.enqueue(job.pk)
+    elif (fill := registry.fill_of(job)) is not None and not fill.is_finished:
+        registry_fill.enqueue(fill.pk)  # « Compléter depuis le registre » had stopped
+        return redirect(reverse("import_detail", args=[job.public_id]) + "#registre")
     return redirect("import_detail", job_id=job.public_id)
+
+
+# --- « Compléter depuis le registre » ---------------------------------------------------
+
+REGISTRY_PART = "imports/mapping.html#registry"
+
+
+def _registry_part(request, job, error: str = ""):
+    """The preview's register section (htmx), else back to the page, at the section."""
+    if not request.htmx:
+        return redirect(reverse("import_detail", args=[job.public_id]) + "#registre")
+    context = {"job": job, "review": registry.Review.of(job), "registry_error": error}
+    return render(request, REGISTRY_PART, context)
+
+
+@require_POST
+@admin_required
+def registry_fill_start(request, job_id):
+    """Look up the preview's rows with the columns chosen on the page (posted with them)."""
+    job = _job(request, job_id)
+    if not _ready_to_map(job):
+        return redirect("import_detail", job_id=job.public_id)
+    form = MappingForm(request.POST, headers=job.preview[0], initial_mapping=job.mapping)
+    if not form.is_valid():
+        return _mapping_page(request, job, form=form, status=422)
+    try:
+        registry.fill_start(job=job, mapping=form.mapping())
+    except registry.FillRefused as exc:
+        return _mapping_page(request, job, form=form, status=422, registry_error=str(exc))
+    return redirect(reverse("import_detail", args=[job.public_id]) + "#registre")
+
+
+@require_GET
+@admin_required
+def registry_fill_progress(request, job_id):
+    """The register section: what it polls while the register is being asked."""
+    return _registry_part(request, _job(request, job_id))
+
+
+@require_POST
+@admin_required
+def registry_fill_accept(request, job_id):
+    """The rows whose register values the import takes (« Tout accepter »: all)."""
+    job = _job(request, job_id)
+    lines = {int(v) for v in request.POST.getlist("lignes") if v.isascii() and v.isdigit()}
+    try:
+        registry.fill_accept(job=job, lines=None if request.POST.get("tout") else lines)
+    except registry.FillRefused as exc:
+        return _registry_part(request, job, str(exc))
+    return _registry_part(request, job)
 
 
 def _progress_context(job: ImportJob) -> dict:
