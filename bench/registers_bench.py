@@ -11,12 +11,16 @@ sandbox answered, the calls it refused (429) and the most calls it saw in any on
 
 The target (issue « Registres »): a 5,000-client firm within one hour per register, never
 over the published rate. At 7/s, one call per distinct SIREN, that is ≥ 11 minutes.
-`--clients N` checks the first N clients with a SIRET only (a quicker try).
+`--clients N` checks the first N clients with a SIRET only (a quicker try); `--register`
+one register only; `--export` reads the directory from its CSV export (one call for the
+run, ANNUAIRE_EXPORT_FROM=1) instead of one search per SIREN (ANNUAIRE_EXPORT_FROM=0). The
+digest covers every client's status, findings and values: the same for both routes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -34,6 +38,10 @@ RATES = {"sirene": 7, "annuaire": 10}  # the sandbox's limits, as the real servi
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=0, help="only the first N clients")
+    parser.add_argument("--register", choices=sorted(RATES), help="only this register")
+    parser.add_argument(
+        "--export", action="store_true", help="the directory from its CSV export, in one call"
+    )
     args = parser.parse_args()
     from bench.db import database_url
     from tests.sandbox import SandboxServer
@@ -50,6 +58,7 @@ def main() -> None:
             "ANNUAIRE_API_URL": sandbox.url + "/afnor-directory",
             "SIRENE_RATE": str(RATES["sirene"]),
             "ANNUAIRE_RATE": str(RATES["annuaire"]),
+            "ANNUAIRE_EXPORT_FROM": "1" if args.export else "0",
         }
     )
     import django
@@ -73,12 +82,13 @@ def main() -> None:
             env=sandbox.env,
             check=True,
         )
-        _measure(sandbox, args.clients)
+        registers = [args.register] if args.register else list(RATES)
+        _measure(sandbox, args.clients, registers, args.export)
     finally:
         sandbox.stop()
 
 
-def _measure(sandbox, limit: int) -> None:
+def _measure(sandbox, limit: int, registers: list[str], export: bool) -> None:
     import psutil
 
     from vigie.clients.models import Client
@@ -93,12 +103,16 @@ def _measure(sandbox, limit: int) -> None:
     ids = ids[:limit] if limit else ids
     server = psutil.Process(sandbox.process.pid)
     print(f"{firm.name}: {len(ids)} clients with a SIRET; sandbox limits {RATES} requests/s")
-    for register, rate in RATES.items():
+    for register in registers:
+        rate = RATES[register]
         before = sandbox.call("GET", "/_sandbox/registers/state")[register]
         sandbox_cpu = _cpu(server)
         started, cpu = time.perf_counter(), time.process_time()
-        services.check_clients(firm=firm, client_ids=ids, registers=(register,))
+        run = services.check_clients(firm=firm, client_ids=ids, registers=(register,))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        route = {"": "searches", "charge": "export", "echec": "export failed, searches"}.get(
+            run.directory_export, run.directory_export
+        )
         state = sandbox.call("GET", "/_sandbox/registers/state")[register]
         calls = state["calls"] - before["calls"]
         statuses = {
@@ -115,8 +129,23 @@ def _measure(sandbox, limit: int) -> None:
             f"{state['max_per_second']}/s (limit {rate}/s) | {json.dumps(statuses, ensure_ascii=False)}",
             flush=True,
         )
+        if register == "annuaire":
+            print(f"            route: {route}; results digest {_digest(firm, register, ids)}")
         per_5000 = wall / len(ids) * 5000 / 60
         print(f"            → a 5,000-client firm: about {per_5000:.0f} min (target ≤ 60 min)")
+
+
+def _digest(firm, register: str, ids: list[int]) -> str:
+    """Every client's status, findings and values, whatever the dates."""
+    from vigie.registries.models import RegisterCheck
+
+    rows = (
+        RegisterCheck.objects.for_firm(firm)
+        .filter(register=register, client_id__in=ids)
+        .order_by("client_id")
+        .values_list("client_id", "status", "findings", "values", "reason")
+    )
+    return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _cpu(process) -> float:
