@@ -17,6 +17,7 @@ from tests.factories import ClientFactory
 from tests.registries import point_at_sandbox
 from tests.sandbox import free_port
 from vigie.clients.models import PaStatus
+from vigie.lib import crypto
 from vigie.registries import annuaire
 from vigie.registries.http import RegisterRefused
 from vigie.registries.models import (
@@ -267,7 +268,8 @@ def test_the_token_is_obtained_once_and_cached(oauth, registers, firm_a):
     assert state["tokens_by_client"] == {CLIENT_ID: 1}
     assert state["calls_by_client"] == {CLIENT_ID: 2}
     cached = cache.get(annuaire.token_cache_key(connection))
-    assert cached and "." not in cached  # the signed token is stored encrypted, not as it is
+    token = crypto.decrypt(annuaire.CACHE_CONTEXT, cached)
+    assert token and token not in cached  # stored encrypted, not as it is
 
 
 def test_a_new_token_shortly_before_the_old_one_expires(oauth, registers, firm_a):
