@@ -32,6 +32,9 @@ SANDBOX_WEBHOOK_URL = envstr(
 SANDBOX_SIRENE_RATE = envint("SANDBOX_SIRENE_RATE", 7, minimum=0)
 SANDBOX_ANNUAIRE_RATE = envint("SANDBOX_ANNUAIRE_RATE", 10, minimum=0)
 SANDBOX_ANNUAIRE_KEY = envstr("ANNUAIRE_API_KEY", "sandbox-annuaire-key")
+# INSEE's API Sirene (sandbox/insee.py): its key and its limit, per minute.
+SANDBOX_INSEE_KEY = envstr("INSEE_API_KEY", "sandbox-insee-key")
+SANDBOX_INSEE_RATE = envint("SANDBOX_INSEE_RATE", 30, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import api, registers, views
+from sandbox import api, insee, registers, views
 
 urlpatterns = [
     path("api/v1/invitations", api.invitations, name="invitations"),
@@ -30,6 +30,9 @@ urlpatterns = [
         registers.directory_export,
         name="directory_export",
     ),
+    path("api-sirene/3.11/siret", insee.siret_search, name="insee_siret"),
+    path("_sandbox/insee/config", insee.insee_config),
+    path("_sandbox/insee/state", insee.insee_state),
     path("_sandbox/registers/seed", registers.registers_seed),
     path("_sandbox/registers/faults", registers.registers_faults),
     path("_sandbox/registers/config", registers.registers_config),

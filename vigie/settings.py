@@ -414,6 +414,14 @@ LOGGING = {
 SIRENE_API_URL = envstr("SIRENE_API_URL", f"http://localhost:{SANDBOX_PORT}/recherche-entreprises")
 SIRENE_RATE = envint("SIRENE_RATE", 7, minimum=1)  # requests per second, for all processes
 SIRENE_TIMEOUT = envint("SIRENE_TIMEOUT", 5, minimum=1)
+# The company register read from INSEE's API Sirene instead, with a key: many SIRETs per
+# call (vigie/registries/insee.py; docs/registries.md).
+SIRENE_SOURCE = envstr("SIRENE_SOURCE", "recherche")
+if SIRENE_SOURCE not in ("recherche", "insee"):
+    raise ImproperlyConfigured(f"SIRENE_SOURCE must be recherche or insee, got {SIRENE_SOURCE!r}")
+INSEE_API_URL = envstr("INSEE_API_URL", f"http://localhost:{SANDBOX_PORT}/api-sirene/3.11")
+INSEE_API_KEY = envstr("INSEE_API_KEY", "sandbox-insee-key" if DEBUG else "")
+INSEE_RATE_PER_MINUTE = envint("INSEE_RATE_PER_MINUTE", 30, minimum=1)  # the public plan's
 ANNUAIRE_API_URL = envstr("ANNUAIRE_API_URL", f"http://localhost:{SANDBOX_PORT}/afnor-directory")
 ANNUAIRE_API_KEY = envstr("ANNUAIRE_API_KEY", "sandbox-annuaire-key" if DEBUG else "")
 ANNUAIRE_RATE = envint("ANNUAIRE_RATE", 10, minimum=1)

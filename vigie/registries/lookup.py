@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 
 from vigie.clients.forms import normalize_postal_code
 from vigie.clients.models import LegalForm
+from vigie.registries.connectors import company_register
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
-from vigie.registries.models import Register, TokenBucket
-from vigie.registries.sirene import Company, SireneClient
+from vigie.registries.models import TokenBucket
+from vigie.registries.sirene import Company
 
 TIMEOUT = 4.0  # seconds: someone is waiting at the form
 MAX_WAIT = 3.0  # seconds of a register's Retry-After worth waiting for
@@ -76,18 +77,18 @@ class Found:
         return {k: v for k, v in values.items() if v}
 
 
-def _blocked() -> bool:
+def _blocked(service: str) -> bool:
     return TokenBucket.objects.filter(
-        service=Register.SIRENE, blocked_until__gt=time.time() + MAX_WAIT
+        service=service, blocked_until__gt=time.time() + MAX_WAIT
     ).exists()
 
 
 def find(siret: str) -> Found | None:
     """The register's company for a valid SIRET, None when it does not know it. Raises
     RegisterUnavailable (French message) when it cannot answer now."""
-    if _blocked():
+    connector = company_register(timeout=min(TIMEOUT, settings.SIRENE_TIMEOUT), retries=0)
+    if _blocked(connector.caller.service):
         raise RegisterUnavailable("le registre limite les appels pour quelques instants")
-    connector = SireneClient(timeout=min(TIMEOUT, settings.SIRENE_TIMEOUT), retries=0)
     try:
         company = connector.company(siret)
     except RegisterRefused as exc:

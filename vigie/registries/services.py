@@ -35,7 +35,9 @@ from vigie.lib.text import fold
 from vigie.lib.validators import is_valid_siret
 from vigie.registries import annuaire, decisions, tasks
 from vigie.registries.annuaire import AnnuaireClient, DirectoryLine
+from vigie.registries.connectors import company_register
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
+from vigie.registries.insee import InseeClient
 from vigie.registries.models import (
     CheckItem,
     CheckRun,
@@ -326,9 +328,30 @@ def _connector(run: CheckRun, register: str, connectors: dict):
     to its platform, else the server's (vigie.registries.annuaire.connector_for)."""
     if register not in connectors:
         connectors[register] = (
-            SireneClient() if register == Register.SIRENE else annuaire.connector_for(run.firm)
+            company_register() if register == Register.SIRENE else annuaire.connector_for(run.firm)
         )
     return connectors[register]
+
+
+def _read_batch(run: CheckRun, groups: dict, clients: dict, connectors: dict) -> str:
+    """A company register that reads many SIRETs a call (INSEE's API Sirene) reads the
+    batch's in one go; the groups then find them read. Returns why it failed, or ""."""
+    sirets = [
+        clients[item.client_id].siret
+        for (register, _siren), group in groups.items()
+        if register == Register.SIRENE
+        for item in group
+    ]
+    if not sirets:
+        return ""
+    connector = _connector(run, Register.SIRENE, connectors)
+    if not isinstance(connector, InseeClient):
+        return ""
+    try:
+        connector.companies(sirets)
+    except (RegisterUnavailable, RegisterRefused) as exc:
+        return str(exc)
+    return ""
 
 
 def _check_items(run: CheckRun, items: list[CheckItem], connectors: dict) -> None:
@@ -348,7 +371,11 @@ def _check_items(run: CheckRun, items: list[CheckItem], connectors: dict) -> Non
         else:
             groups[(item.register, client.siren)].append(item)
     held = _held_lines(run, {siren for register, siren in groups if register == Register.ANNUAIRE})
+    batch_failed = _read_batch(run, groups, clients, connectors)
     for (register, siren), group in groups.items():
+        if register == Register.SIRENE and batch_failed:
+            _items_failed(group, clients, batch_failed, connectors.get(register))
+            continue
         try:
             connector = _connector(run, register, connectors)
             if register == Register.SIRENE:
@@ -425,7 +452,8 @@ def _check_sirene_group(connector: SireneClient, group: list[CheckItem], clients
     for item in group:
         by_siret[clients[item.client_id].siret].append(item)
     company = None
-    if len(by_siret) > 1:  # one call for the company and its establishments
+    # One call for the company and its establishments (INSEE's has read them already).
+    if len(by_siret) > 1 and not isinstance(connector, InseeClient):
         company = connector.company(next(iter(by_siret))[:9])
     for siret, items in by_siret.items():
         found = company if company is not None and siret in company.establishments else None
