@@ -117,6 +117,17 @@ ALLOWED = {
     "invitation_landing": "public landing of the client's email: a signed, single-use token "
     "(bad tokens: test_invitation_landing_refuses_forged_tokens)",
     "mailbox_message": "/dev/mail/: DEBUG only, the reader's firm and own mail (test_security_mailbox)",
+    **dict.fromkeys(
+        (
+            "mandate_sign",
+            "mandate_sign_document",
+            "mandate_sign_code",
+            "mandate_sign_verify",
+            "mandate_sign_submit",
+        ),
+        "the client's signing link for its mandate: public, a signed, expiring token "
+        "(tests/test_mandate_signing.py: forged, expired, another firm's collaborator)",
+    ),
     "portfolio_export": "the parameter is a format (csv/xlsx); rows are the caller's firm "
     "(test_exports_only_carry_the_callers_rows)",
 }

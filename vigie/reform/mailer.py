@@ -4,11 +4,14 @@ development."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import escape, linebreaks
 
 from vigie.invitations.emails import PLACEHOLDERS as EMAIL_PLACEHOLDERS
 from vigie.mail.services import email_queue
+from vigie.reform import tokens
 from vigie.reform.models import Mandate, ReformEmailTemplate
 
 DEFAULT_SUBJECT = "Réforme de la facturation électronique : ce qui change pour {client}"
@@ -73,7 +76,14 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate):
 
 
 def send_mandate(*, mandate: Mandate, content: bytes, actor):
-    context = {"mandate": mandate, "firm_name": mandate.firm_name}
+    """The mandate for signature: the PDF attached, and the personal link to sign it
+    online (vigie.reform.signing)."""
+    context = {
+        "mandate": mandate,
+        "firm_name": mandate.firm_name,
+        "link": tokens.link_url(mandate, now=mandate.sent_at.timestamp()),
+        "link_expires": tokens.expires_at(mandate.sent_at),
+    }
     subject = render_to_string("reform/email/mandate_subject.txt", context)
     return email_queue(
         firm=mandate.client.firm,
@@ -86,4 +96,67 @@ def send_mandate(*, mandate: Mandate, content: bytes, actor):
         client=mandate.client,
         kind="reform.mandate",
         attachments=[(f"mandat-{mandate.client.code}.pdf", content, "application/pdf")],
+    )
+
+
+def _render(name: str, context: dict) -> tuple[str, str, str]:
+    subject = render_to_string(f"reform/email/{name}_subject.txt", context)
+    text = render_to_string(f"reform/email/{name}.txt", context)
+    html = render_to_string(f"reform/email/{name}.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def send_code(*, mandate: Mandate, code: str):
+    """The one-time code that confirms the signer's identity."""
+    subject, text, html = _render("mandate_code", {"mandate": mandate, "code": code})
+    return email_queue(
+        firm=mandate.client.firm,
+        to=mandate.representative_email,
+        subject=subject,
+        text=text,
+        html=html,
+        from_name=mandate.firm_name,
+        client=mandate.client,
+        kind="reform.mandate_code",
+    )
+
+
+def send_signed_copy(*, mandate: Mandate, content: bytes):
+    """The sealed mandate, to its signer."""
+    subject, text, html = _render("mandate_signed", {"mandate": mandate})
+    return email_queue(
+        firm=mandate.client.firm,
+        to=mandate.representative_email,
+        subject=subject,
+        text=text,
+        html=html,
+        from_name=mandate.firm_name,
+        client=mandate.client,
+        kind="reform.mandate_signed",
+        attachments=[(f"mandat-{mandate.client.code}-signe.pdf", content, "application/pdf")],
+    )
+
+
+def send_locked_notice(*, mandate: Mandate, failures: int):
+    """Tell the collaborator who sent the mandate that its link locked after `failures`
+    wrong codes; nobody to tell when they left or have no address."""
+    sender = mandate.created_by
+    if sender is None or not sender.is_active or not sender.email:
+        return None
+    context = {
+        "mandate": mandate,
+        "failures": failures,
+        "client_url": settings.SITE_URL.rstrip("/")
+        + reverse("client_detail", args=[mandate.client.code])
+        + "#reforme",
+    }
+    subject, text, html = _render("mandate_locked", context)
+    return email_queue(
+        firm=mandate.client.firm,
+        to=sender.email,
+        subject=subject,
+        text=text,
+        html=html,
+        client=mandate.client,
+        kind="reform.mandate_locked",
     )

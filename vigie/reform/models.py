@@ -30,15 +30,23 @@ def signed_path(instance, filename: str) -> str:
 
 class MandateState(models.TextChoices):
     SENT = "envoye", "Mandat envoyé"
+    OPENED = "ouvert", "Mandat ouvert"  # the client followed the e-mail's link
+    LOCKED = "bloque", "Lien de signature bloqué"  # too many wrong codes
     SIGNED = "signe", "Mandat signé"
     REVOKED = "revoque", "Mandat révoqué"
+
+
+# Still waiting for the client's signature (online, or a scanned copy to upload).
+AWAITING = (MandateState.SENT, MandateState.OPENED, MandateState.LOCKED)
 
 
 class Mandate(models.Model):
     """One mandate a client gave (or was asked to give) to its firm.
 
-    The generated PDF is what was sent for signature; the signed copy is the file the
-    collaborator uploaded. The client's `mandate_status` mirrors its latest mandate.
+    The generated PDF is what was sent for signature; the signed copy is either the file
+    the collaborator uploaded or, signed online by the client (vigie.reform.signing), the
+    generated PDF with its evidence page, sealed. The client's `mandate_status` mirrors
+    its latest mandate (*Mandat envoyé* while it is opened or its link locked).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -56,6 +64,22 @@ class Mandate(models.Model):
     signed_document = models.FileField(upload_to=signed_path, max_length=200, blank=True)
     signed_size = models.PositiveIntegerField(default=0)
     email_id = models.CharField(max_length=64, blank=True)
+    # The SHA-256 of `document` when it was sent: the evidence names it, and the sealing
+    # refuses a stored file that no longer matches.
+    document_sha256 = models.CharField(max_length=64, blank=True)
+
+    # Signing online: the link followed, the one-time code (only its HMAC is kept), the
+    # link locked after too many wrong codes, what the evidence page says.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.PositiveSmallIntegerField(default=0)
+    code_failures = models.PositiveSmallIntegerField(default=0)
+    code_verified_at = models.DateTimeField(null=True, blank=True)
+    code_tries = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    signed_online = models.BooleanField(default=False)
+    evidence = models.JSONField(default=dict, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -86,6 +110,10 @@ class Mandate(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.state == MandateState.SIGNED and bool(self.signed_document)
+
+    @property
+    def is_awaiting(self) -> bool:
+        return self.state in AWAITING
 
     def revoke(self, *, by) -> None:
         self.state = MandateState.REVOKED

@@ -6,13 +6,15 @@ the kinds the dashboard's chart reads (see `dashboard.CHART_SERIES`):
 - reform.sensitised / reform.unsensitised
 - reform.information_sent (the information email was queued)
 - reform.mandate_sent, reform.mandate_signed, reform.mandate_revoked (a signed
-  mandate ended), reform.mandate_withdrawn (a mandate revoked before signature)
+  mandate ended), reform.mandate_withdrawn (a mandate revoked before signature); the
+  client's own steps signing online are vigie.reform.signing's
 - reform.pa_absent, reform.pa_invited, reform.pa_registered, reform.pa_updated,
   reform.pa_unregistered (a registered client left its PA)
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,7 +57,7 @@ TEMPLATE_SUBJECT_REQUIRED = "L'objet est obligatoire."
 TEMPLATE_BODY_REQUIRED = "Le message est obligatoire."
 
 
-def _principal(client: Client) -> Contact | None:
+def principal_contact(client: Client) -> Contact | None:
     return Contact.objects.filter(client=client, is_principal=True).first()
 
 
@@ -72,7 +74,7 @@ def client_sensitise(
 ) -> Client:
     """Mark the client as informed of the reform (or not), optionally by emailing its
     principal contact the firm's information email."""
-    contact = _principal(client) if send_email else None
+    contact = principal_contact(client) if send_email else None
     if send_email and (contact is None or not contact.email):
         raise ValidationError({"send_email": NO_PRINCIPAL_EMAIL})
     client = Client.objects.locked(client)
@@ -202,7 +204,7 @@ def mandate_blockers(client: Client, principal: Contact | None | object = UNKNOW
     if not client.has_valid_siret:
         blockers.append(MANDATE_NEEDS_SIRET)
     if principal is UNKNOWN:
-        principal = _principal(client)
+        principal = principal_contact(client)
     if principal is None:
         blockers.append(MANDATE_NEEDS_PRINCIPAL)
     elif not principal.email:
@@ -215,7 +217,7 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
     """Generate the mandate PDF from the client's and the firm's data and email it to
     the principal contact for signature. Client: *Mandat envoyé*."""
     client = Client.objects.locked(client)
-    principal = _principal(client)
+    principal = principal_contact(client)
     blockers = mandate_blockers(client, principal)
     if blockers:
         raise ValidationError({"mandate": blockers})
@@ -224,7 +226,7 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
     starts_on = starts_on or timezone.localdate()
     previous = current_mandate(client)
     now = timezone.now()
-    if previous is not None and previous.state == MandateState.SENT:
+    if previous is not None and previous.is_awaiting:
         previous.revoke(by=_user(actor))  # a new document replaces the one waiting for signature
     mandate = Mandate(
         firm_id=client.firm_id,
@@ -251,6 +253,7 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
         )
     )
     mandate.document.save("mandat.pdf", ContentFile(content), save=False)
+    mandate.document_sha256 = hashlib.sha256(content).hexdigest()
     mandate.save()
     email = mailer.send_mandate(mandate=mandate, content=content, actor=actor)
     mandate.email_id = str(email.pk)
@@ -297,7 +300,7 @@ def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
     data = check_signed_file(upload)
     client = Client.objects.locked(client)
     mandate = current_mandate(client)
-    if mandate is None or mandate.state != MandateState.SENT:
+    if mandate is None or not mandate.is_awaiting:
         raise ValidationError({"file": MANDATE_NOT_SENT})
     now = timezone.now()
     mandate.signed_document.save("signe.pdf", ContentFile(data), save=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from vigie.reform import penalty_views, views
+from vigie.reform import penalty_views, signing_views, views
 
 urlpatterns = [
     path("", views.reform_dashboard, name="reform_dashboard"),
@@ -33,4 +33,20 @@ urlpatterns = [
         name="reform_mandate_document",
     ),
     path("clients/<str:code>/pa/", views.client_pa_update, name="reform_client_pa"),
+    # The mandate e-mail's link: public pages, for the client (no sign-in).
+    path("mandat/<str:token>/", signing_views.mandate_sign, name="mandate_sign"),
+    path(
+        "mandat/<str:token>/document/",
+        signing_views.mandate_sign_document,
+        name="mandate_sign_document",
+    ),
+    path("mandat/<str:token>/code/", signing_views.mandate_sign_code, name="mandate_sign_code"),
+    path(
+        "mandat/<str:token>/verifier/",
+        signing_views.mandate_sign_verify,
+        name="mandate_sign_verify",
+    ),
+    path(
+        "mandat/<str:token>/signer/", signing_views.mandate_sign_submit, name="mandate_sign_submit"
+    ),
 ]
