@@ -63,6 +63,42 @@ def _printable(text: str) -> str:
     return str(text).encode("cp1252", "replace").decode("cp1252")
 
 
+def _wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
+    """`text` cut into lines of at most `width` in the current font: at spaces, and
+    inside a word longer than a line (a digest, a user agent). fpdf2's `multi_cell`
+    measures the whole line again for each character: 19 ms of a 30 ms seal for this
+    page, against 2 ms here."""
+    space = pdf.get_string_width(" ")
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    for word in text.split():
+        size = pdf.get_string_width(word)
+        while size > width:  # longer than a line: cut it by characters
+            if current:
+                lines.append(" ".join(current))
+                current, used = [], 0.0
+            cut, taken = 0, 0.0
+            for char in word:
+                step = pdf.get_string_width(char)
+                if taken + step > width:
+                    break
+                cut, taken = cut + 1, taken + step
+            lines.append(word[: max(cut, 1)])
+            word = word[max(cut, 1) :]
+            size = pdf.get_string_width(word)
+        if not word:
+            continue
+        if current and used + space + size > width:
+            lines.append(" ".join(current))
+            current, used = [], 0.0
+        used += size + (space if current else 0.0)
+        current.append(word)
+    if current:
+        lines.append(" ".join(current))
+    return lines or ["—"]
+
+
 def evidence_pdf(evidence: Evidence, *, certificate: str) -> bytes:
     """The evidence page, alone (French)."""
     pdf = FPDF(format="A4")
@@ -72,17 +108,18 @@ def evidence_pdf(evidence: Evidence, *, certificate: str) -> bytes:
     pdf.add_page()
     width = pdf.epw
 
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(width, 8, "Dossier de preuve de la signature électronique", align="C")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(width, 5, _printable(f"Mandat - référence {evidence.reference}"), align="C")
+    def text(value: str, style: str = "", size: float = 9.5, height: float = 5, align="L"):
+        pdf.set_font("Helvetica", style, size)
+        for row in _wrapped(pdf, _printable(value), width):
+            pdf.cell(width, height, row, align=align, new_x="LMARGIN", new_y="NEXT")
+
+    text("Dossier de preuve de la signature électronique", "B", 15, 8, align="C")
+    text(f"Mandat - référence {evidence.reference}", size=9, align="C")
     pdf.ln(6)
 
     def line(label: str, value: str) -> None:
-        pdf.set_font("Helvetica", "B", 9.5)
-        pdf.multi_cell(width, 5, _printable(label))
-        pdf.set_font("Helvetica", "", 9.5)
-        pdf.multi_cell(width, 5, _printable(value or "—"), wrapmode="CHAR")
+        text(label, "B")
+        text(value or "—")
         pdf.ln(1.5)
 
     line("Document signé", "Mandat de facturation électronique (les pages qui précèdent)")
@@ -103,16 +140,13 @@ def evidence_pdf(evidence: Evidence, *, certificate: str) -> bytes:
     line("Adresse IP", evidence.ip)
     line("Navigateur (user agent)", evidence.user_agent)
     pdf.ln(3)
-    pdf.set_font("Helvetica", "I", 9)
-    pdf.multi_cell(
-        width,
-        5,
-        _printable(
-            "Ce fichier est scellé par une signature électronique PDF (certificat : "
-            f"{certificate}). Toute modification ultérieure du fichier invalide le sceau ; "
-            "l'empreinte ci-dessus permet de vérifier que le document signé est celui "
-            "envoyé par e-mail."
-        ),
+    text(
+        "Ce fichier est scellé par une signature électronique PDF (certificat : "
+        f"{certificate}). Toute modification ultérieure du fichier invalide le sceau ; "
+        "l'empreinte ci-dessus permet de vérifier que le document signé est celui "
+        "envoyé par e-mail.",
+        "I",
+        9,
     )
     return bytes(pdf.output())
 

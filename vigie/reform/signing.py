@@ -26,7 +26,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -69,10 +68,6 @@ DOCUMENT_CHANGED = (
     "Le document du mandat ne correspond plus à celui qui vous a été envoyé : il ne peut "
     "pas être signé. Contactez votre cabinet."
 )
-
-
-def _cooldown() -> timedelta:
-    return timedelta(seconds=getattr(settings, "MANDATE_CODE_COOLDOWN", RESEND_COOLDOWN.seconds))
 
 
 # --- The link ----------------------------------------------------------------------------
@@ -139,7 +134,7 @@ def code_wait(mandate: Mandate, *, now: datetime | None = None) -> int:
     """Seconds before another code may be sent (0: now)."""
     if mandate.code_sent_at is None:
         return 0
-    left = mandate.code_sent_at + _cooldown() - (now or timezone.now())
+    left = mandate.code_sent_at + RESEND_COOLDOWN - (now or timezone.now())
     return max(0, int(left.total_seconds() + 0.999))
 
 

@@ -1,0 +1,149 @@
+"""How many mandates this machine seals per second: the file a signature online makes
+(the evidence page, appended to the generated mandate, sealed with pyHanko).
+
+    .venv/bin/python bench/seal_bench.py [--seconds 5] [--processes N]
+        [--pkcs12 path --password secret]
+
+One process first, then N (default: the CPU count) sealing side by side, as the web
+workers would. Without --pkcs12, the self-signed certificate under var/mandate-seal
+(made on first use). No database: the signing request adds one short transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(pkcs12: str, password: str) -> None:
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            USE_TZ=True,
+            TIME_ZONE="Europe/Paris",
+            LANGUAGE_CODE="fr",
+            USE_I18N=True,
+            VAR_DIR=ROOT / "var",
+            MANDATE_SEAL_PKCS12=pkcs12,
+            MANDATE_SEAL_PASSWORD=password,
+        )
+        django.setup()
+
+
+def _inputs():
+    from django.utils import timezone
+
+    from vigie.reform.pdf import MandateData, mandate_pdf
+    from vigie.reform.seal import Evidence, sha256
+
+    original = mandate_pdf(
+        MandateData(
+            firm_name="Cabinet Démonstration",
+            client_name="CABINET DENTAIRE DE L'OASIS",
+            siren="845236561",
+            siret="84523656100013",
+            representative="Jeanne Martin",
+            representative_email="jeanne@oasis.fr",
+            starts_on=date(2026, 10, 1),
+            reference="0f2a9c1e-5b1d-4c84-9a53-3f1c2b7d9e10",
+        )
+    )
+    now = timezone.now()
+    evidence = Evidence(
+        reference="0f2a9c1e-5b1d-4c84-9a53-3f1c2b7d9e10",
+        client_name="CABINET DENTAIRE DE L'OASIS",
+        siren="845236561",
+        firm_name="Cabinet Démonstration",
+        signer_name="Jeanne Martin",
+        signer_email="jeanne@oasis.fr",
+        original_sha256=sha256(original),
+        opened_at=now - timedelta(minutes=4),
+        code_sent_at=now - timedelta(minutes=3),
+        code_verified_at=now - timedelta(minutes=2),
+        code_tries=1,
+        signed_at=now,
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36",
+        consent="J'ai lu le mandat et j'accepte de le signer électroniquement.",
+    )
+    return original, evidence
+
+
+def _seal_once(original, evidence) -> bytes:
+    """What vigie.reform.signing.mandate_sign_online does to the file."""
+    from vigie.reform.seal import evidence_pdf, sealer, with_evidence
+
+    seal = sealer()
+    return seal.seal(
+        with_evidence(original, evidence_pdf(evidence, certificate=seal.subject)),
+        reason="Mandat signé en ligne par Jeanne Martin",
+        name="Jeanne Martin",
+    )
+
+
+def _worker(args) -> int:
+    pkcs12, password, seconds, start_at = args
+    _setup(pkcs12, password)
+    original, evidence = _inputs()
+    _seal_once(original, evidence)  # the certificate loaded, the code warm
+    while time.time() < start_at:
+        time.sleep(0.001)
+    count, end = 0, start_at + seconds
+    while time.time() < end:
+        _seal_once(original, evidence)
+        count += 1
+    return count
+
+
+def _run(processes: int, pkcs12: str, password: str, seconds: float) -> float:
+    start_at = time.time() + 3  # every process loaded before the clock starts
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        counts = pool.map(_worker, [(pkcs12, password, seconds, start_at)] * processes)
+    return sum(counts) / seconds
+
+
+def _check(pkcs12: str, password: str) -> None:
+    """One sealed file, checked by pyHanko's own validation against the certificate."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from vigie.reform.seal import sealer
+
+    _setup(pkcs12, password)
+    sealed = _seal_once(*_inputs())
+    [signature] = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[sealer().trust_root]))
+    assert status.bottom_line, status.pretty_print_details()
+    print(f"certificate: {sealer().subject}; a sealed mandate: {len(sealed):,} bytes, valid")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--pkcs12", default=os.environ.get("MANDATE_SEAL_PKCS12", ""))
+    parser.add_argument("--password", default=os.environ.get("MANDATE_SEAL_PASSWORD", ""))
+    args = parser.parse_args()
+    _check(args.pkcs12, args.password)
+    print(f"CPUs: {os.cpu_count()}")
+    one = _run(1, args.pkcs12, args.password, args.seconds)
+    print(f"1 process: {one:.1f} signed PDFs/s ({1000 / one:.1f} ms each)")
+    if args.processes > 1:
+        many = _run(args.processes, args.pkcs12, args.password, args.seconds)
+        print(f"{args.processes} processes: {many:.1f} signed PDFs/s")
+
+
+if __name__ == "__main__":
+    main()
