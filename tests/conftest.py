@@ -18,6 +18,13 @@ from vigie.firms.models import Role
 
 
 @pytest.fixture(autouse=True)
+def _sandbox_on_loopback(settings):
+    """The sandbox partner and registers listen on 127.0.0.1: addresses users give the
+    server may lead there in tests (tests/test_netguard.py checks they may not otherwise)."""
+    settings.OUTBOUND_PRIVATE_HOSTS = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs ~0.3 s per user created; tests don't need it.
     settings.PASSWORD_HASHERS = [

@@ -414,6 +414,9 @@ LOGGING = {
 SIRENE_API_URL = envstr("SIRENE_API_URL", f"http://localhost:{SANDBOX_PORT}/recherche-entreprises")
 SIRENE_RATE = envint("SIRENE_RATE", 7, minimum=1)  # requests per second, for all processes
 SIRENE_TIMEOUT = envint("SIRENE_TIMEOUT", 5, minimum=1)
+# Addresses users give the server to call (a firm's platform) may lead into its own
+# network only in development (vigie/lib/netguard.py).
+OUTBOUND_PRIVATE_HOSTS = envbool("OUTBOUND_PRIVATE_HOSTS", DEBUG)
 # The company register read from INSEE's API Sirene instead, with a key: many SIRETs per
 # call (vigie/registries/insee.py; docs/registries.md).
 SIRENE_SOURCE = envstr("SIRENE_SOURCE", "recherche")

@@ -31,6 +31,7 @@ from django.views.decorators.debug import sensitive_variables
 from stdnum.fr import siren as stdnum_siren
 
 from vigie.lib import crypto
+from vigie.lib.netguard import PrivateAddress, refuse_private
 from vigie.registries.http import (
     USER_AGENT,
     Caller,
@@ -394,6 +395,14 @@ def connector_for(firm, **options) -> AnnuaireClient:
     connection = DirectoryConnection.objects.for_firm(firm).first()
     if connection is None:
         return AnnuaireClient(**options)
+    try:  # resolved again: a name may have moved since it was saved
+        refuse_private(connection.base_url)
+        refuse_private(connection.token_url)
+    except PrivateAddress:
+        raise RegisterUnavailable(
+            "adresse de la plateforme refusée (elle mène au réseau interne du serveur) : "
+            "corrigez-la dans Paramètres › Annuaire"
+        ) from None
     secret = connection.get_secret()
     if secret is None:
         raise RegisterUnavailable(
@@ -423,6 +432,11 @@ def connection_test(
 ) -> tuple[bool, str]:
     """A token from the token URL, then one directory search: whether it worked, and
     what happened, in French. Nothing is cached."""
+    try:
+        refuse_private(token_url)
+        refuse_private(base_url)
+    except PrivateAddress as exc:
+        return False, str(exc)
     auth = ClientCredentials(
         token_url, client_id, secret, cache_key=None, timeout=PROBE_TIMEOUT, retries=0
     )

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from vigie.lib.netguard import PrivateAddress, refuse_private
 from vigie.registries.models import DirectoryConnection
 
 KEPT_HELP = "•••• enregistré. Laissez vide pour garder le secret enregistré."
@@ -20,6 +21,10 @@ def _http_url(value: str) -> str:
         raise ValidationError("Pas d'identifiant dans l'adresse : il va dans les champs dédiés.")
     if parts.query or parts.fragment:
         raise ValidationError("Saisissez l'adresse sans paramètres (?…) ni ancre (#…).")
+    try:
+        refuse_private(value)
+    except PrivateAddress as exc:
+        raise ValidationError(str(exc)) from None
     return value.rstrip("/")
 
 
