@@ -236,6 +236,29 @@ def test_tout_accepter_and_untick(registers, alice_client, django_capture_on_com
     assert response["Location"] == _url("import_detail", job) + "#registre"
 
 
+def test_a_tick_answers_with_the_count_alone(
+    registers, alice_client, django_capture_on_commit_callbacks
+):
+    job = _uploaded(alice_client)
+    _filled(alice_client, job, django_capture_on_commit_callbacks)
+    html = alice_client.get(_url("import_detail", job)).content.decode()
+    assert 'hx-vals=\'{"partie": "compte"}\' hx-target="#registry-accepted"' in html
+    response = alice_client.post(
+        _url("import_registry_accept", job),
+        {"lignes": [_line(job, "G1")], "partie": "compte"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert html.startswith('<p role="status" id="registry-accepted"')
+    assert "1 ligne acceptée" in html and "registry-proposals" not in html
+    alice_client.post(_url("import_start", job), _mapping(job))
+    response = alice_client.post(
+        _url("import_registry_accept", job), {"lignes": [], "partie": "compte"}, **HTMX
+    )
+    assert "L&#x27;import est lancé" in response.content.decode()
+    assert RegistryRow.objects.get(fill__job=job, code="G1").accepted
+
+
 def test_no_choice_changes_once_the_import_has_started(
     registers, alice_client, django_capture_on_commit_callbacks
 ):

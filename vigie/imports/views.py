@@ -110,15 +110,14 @@ def resume(request, job_id):
 
 # --- « Compléter depuis le registre » ---------------------------------------------------
 
-REGISTRY_PART = "imports/mapping.html#registry"
 
-
-def _registry_part(request, job, error: str = ""):
-    """The preview's register section (htmx), else back to the page, at the section."""
+def _registry_part(request, job, error: str = "", part: str = "registry"):
+    """The preview's register section, or its count of accepted rows (htmx), else back
+    to the page, at the section."""
     if not request.htmx:
         return redirect(reverse("import_detail", args=[job.public_id]) + "#registre")
-    context = {"job": job, "review": registry.Review.of(job), "registry_error": error}
-    return render(request, REGISTRY_PART, context)
+    context = {"job": job, "review": registry.Review.of(job), f"{part}_error": error}
+    return render(request, f"imports/mapping.html#{part}", context)
 
 
 @require_POST
@@ -151,11 +150,13 @@ def registry_fill_accept(request, job_id):
     """The rows whose register values the import takes (« Tout accepter »: all)."""
     job = _job(request, job_id)
     lines = {int(v) for v in request.POST.getlist("lignes") if v.isascii() and v.isdigit()}
+    # A checkbox ticked asks for the count alone: the table, and the focus, stay as they are.
+    part = "accepted" if request.POST.get("partie") == "compte" else "registry"
     try:
         registry.fill_accept(job=job, lines=None if request.POST.get("tout") else lines)
     except registry.FillRefused as exc:
-        return _registry_part(request, job, str(exc))
-    return _registry_part(request, job)
+        return _registry_part(request, job, str(exc), part)
+    return _registry_part(request, job, part=part)
 
 
 def _progress_context(job: ImportJob) -> dict:
