@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "vigie.mail",
     "vigie.reform",
     "vigie.registries",
+    "vigie.campaigns",
     "vigie.demo",  # the demo portfolio (`vigie demo`), on top of every app
 ]
 

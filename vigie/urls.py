@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("vigie.api.urls")),
     path("reforme/", include("vigie.reform.urls")),
     path("registres/", include("vigie.registries.urls")),
+    path("campagnes/", include("vigie.campaigns.urls")),
     path("dev/mail/", include("vigie.mail.urls")),
     path("equipement/", include("vigie.equipment.urls")),
     path("invitations/", include("vigie.invitations.urls")),

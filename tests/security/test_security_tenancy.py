@@ -19,6 +19,8 @@ from openpyxl import load_workbook
 
 from tests.security.urlconf import routes
 from vigie.api.models import ApiKey
+from vigie.campaigns.models import Campaign, Target
+from vigie.campaigns.services import campaign_launch
 from vigie.clients.models import Client, ClientAssignment, ClientEvent, Contact
 from vigie.firms.models import Membership
 from vigie.imports.models import ImportJob
@@ -26,6 +28,17 @@ from vigie.integrations.models import IntegrationSecret
 from vigie.invitations.models import BulkInvitation, Invitation
 from vigie.mail.models import OutboundEmail
 from vigie.reform.models import Mandate
+
+
+def _campaign(w) -> Campaign:
+    """Firm A's campaign (a mandate campaign over its client A001)."""
+    campaign = Campaign.objects.filter(firm=w.firm_a).first()
+    if campaign is None:
+        campaign = campaign_launch(
+            firm=w.firm_a, actor=w.alice, kind="mandat", client_ids=[w.client.pk]
+        )
+    return campaign
+
 
 # name -> the URL kwargs of firm A's object.
 COVERED = {
@@ -84,6 +97,12 @@ COVERED = {
     "client_registers_check": lambda w: {"code": w.client.code},
     "registry_finding_take": lambda w: {"code": w.client.code},
     "registry_finding_dismiss": lambda w: {"code": w.client.code},
+    "campaign_detail": lambda w: {"public_id": _campaign(w).public_id},
+    "campaign_pause": lambda w: {"public_id": _campaign(w).public_id},
+    "campaign_resume": lambda w: {"public_id": _campaign(w).public_id},
+    "campaign_remind": lambda w: {"public_id": _campaign(w).public_id},
+    "campaign_retry": lambda w: {"public_id": _campaign(w).public_id},
+    "campaign_export": lambda w: {"public_id": _campaign(w).public_id, "fmt": "csv"},
 }
 
 # Routes naming an object inside a client: charlie's OWN client code with firm A's object.
@@ -193,6 +212,12 @@ def _fingerprint(w) -> dict:
         "bulks": list(BulkInvitation.objects.filter(firm=firm).values_list("status", "done")),
         "mandates": list(Mandate.objects.for_firm(firm).order_by("pk").values_list("state")),
         "emails": OutboundEmail.objects.filter(firm=firm).count(),
+        "campaigns": list(
+            Campaign.objects.filter(firm=firm).values_list("state", "reminder_round", "total")
+        ),
+        "targets": list(
+            Target.objects.filter(firm=firm).order_by("pk").values_list("status", "remind_round")
+        ),
         "b_clients": Client.objects.exclude(firm=firm).count(),
     }
 

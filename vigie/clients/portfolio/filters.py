@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from vigie.campaigns import funnel
 from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Params
 from vigie.registries.rules import KINDS, STATUS_LABELS
@@ -81,7 +82,24 @@ class Menu(NamedTuple):
     current: str
 
 
-def menus(params: Params, collaborators, solutions) -> list[Menu]:
+def campaign_menus(params: Params, campaign) -> list[Menu]:
+    """While the list shows a campaign's clients (its page's links), the campaign and the
+    stage of its funnel, so that the other filters keep them (or « toutes » drops them)."""
+    if campaign is None:
+        return []
+    stages = [(s.key, s.label) for s in funnel.measured(campaign.kind)]
+    return [
+        Menu(
+            "campagne",
+            "Campagne",
+            [("", "Campagne : toutes"), (str(campaign.public_id), f"Campagne « {campaign.name} »")],
+            params.campagne,
+        ),
+        Menu("etape", "Étape de la campagne", [("", "Étape : toutes"), *stages], params.etape),
+    ]
+
+
+def menus(params: Params, collaborators, solutions, campaign=None) -> list[Menu]:
     """Every filter menu of the form, in the order of the page."""
     people = [("", "Tous les collaborateurs")] + [
         (str(u.id), u.full_name or u.email) for u in collaborators
@@ -98,4 +116,5 @@ def menus(params: Params, collaborators, solutions) -> list[Menu]:
             Menu(name, label, options, getattr(params, name))
             for name, label, options in STATUS_MENUS
         ),
+        *campaign_menus(params, campaign),
     ]

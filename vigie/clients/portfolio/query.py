@@ -27,6 +27,7 @@ from django.db import connection
 from psycopg import sql
 
 from vigie.accounts.models import Collaborator, User
+from vigie.campaigns import funnel as campaigns
 from vigie.clients import searchdoc
 from vigie.clients.counts import active_clients
 from vigie.clients.models import (
@@ -66,6 +67,8 @@ SHINE_FILTERS = ("aucun", *[v for v in ShineStatus.values if v])
 # The clients' standing in the public registers, and their findings (vigie.registries.rules).
 REGISTER_FILTERS = registers.STATUSES
 FINDING_FILTERS = registers.KIND_KEYS
+# A campaign's clients, at one stage of its funnel (vigie.campaigns.funnel).
+STAGE_FILTERS = campaigns.STAGE_KEYS
 
 # Sort key (URL) → columns of clients_client, each served by an index (firm_id, col, id).
 SORTS = {
@@ -135,6 +138,8 @@ class Params:
     facturation: str = ""
     registres: str = ""
     constat: str = ""
+    campagne: str = ""
+    etape: str = ""
 
     @classmethod
     def from_query(cls, data: Mapping[str, str]) -> Params:
@@ -162,6 +167,8 @@ class Params:
             facturation=_choice(data.get("facturation"), YES_NO),
             registres=_choice(data.get("registres"), REGISTER_FILTERS),
             constat=_choice(data.get("constat"), FINDING_FILTERS),
+            campagne=campaigns.parse_public_id(data.get("campagne")),
+            etape=_choice(data.get("etape"), STAGE_FILTERS),
         )
 
     def as_query(self, **changes) -> dict[str, str]:
@@ -192,7 +199,7 @@ class Params:
         return (
             any((self.mine, self.collab, self.achat, self.vente, self.caisse, self.solution))
             or any((self.shine, self.mandat, self.pa, self.sensi, self.facturation, self.registres))
-            or bool(self.constat)
+            or bool(self.constat or self.campagne)
         )
 
 
@@ -291,6 +298,10 @@ class PortfolioQuery:
             self._add(condition, *args)
         if p.constat:
             condition, args = registers.kind_condition(p.constat, self.firm_id)
+            self._add(condition, *args)
+        if p.campagne:
+            # The campaign page's counts are this condition's (vigie.campaigns.funnel).
+            condition, args = campaigns.portfolio_condition(self.firm_id, p.campagne, p.etape)
             self._add(condition, *args)
 
     def _search(self) -> None:

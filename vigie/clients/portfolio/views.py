@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from vigie.campaigns import funnel
 from vigie.clients.portfolio import export, filters, rowcache
 from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import (
@@ -100,7 +101,10 @@ def portfolio(request):
         return render(request, "clients/portfolio.html#results", context)
     context["reset_url"] = home + Params(view=params.view, per_page=params.per_page).url()
     context["filter_menus"] = filters.menus(
-        params, lookups.users.values(), lookups.solutions.values()
+        params,
+        lookups.users.values(),
+        lookups.solutions.values(),
+        campaign=funnel.campaign_for_filter(request.firm.id, params.campagne),
     )
     return render(request, "clients/portfolio.html", context)
 
