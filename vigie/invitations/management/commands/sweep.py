@@ -5,7 +5,8 @@ this command puts it back in the queue: outbound emails and partner calls. It al
 sends the invitations' automatic reminders, expires the overdue ones, closes the task
 backend's records left RUNNING by a dead worker, forgets the API's stored idempotent
 responses past their retention and the used launch-link nonces past their link's life,
-and requeues the register checks a dead worker left.
+requeues the register checks a dead worker left, and restarts the campaigns whose run
+went quiet.
 
 It composes several features, so it sits in the pages layer of .importlinter; it lives
 with the invitations, whose workflow drives the partner calls and most of the emails.
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, InterfaceError, connections
 
 from vigie.api.idempotency import idempotency_records_purge
+from vigie.campaigns.services import campaigns_sweep
 from vigie.integrations.launch import nonces_purge
 from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.invitations.services import bulk_invitations_sweep
@@ -41,6 +43,7 @@ SWEEPS = [
     ("liens de connexion utilisés oubliés", nonces_purge),
     ("contrôles des registres repris", registers_sweep),
     ("contrôles des registres de la nuit lancés", nightly_checks_start),
+    ("campagnes reprises", campaigns_sweep),
 ]
 
 
