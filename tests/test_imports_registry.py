@@ -10,6 +10,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -339,6 +340,35 @@ def test_a_register_down_says_so_and_leaves_the_rows(
     assert all("HTTP 500" in row.note for row in rows)
     html = alice_client.get(_url("import_detail", job)).content.decode()
     assert "Le registre n&#x27;a pas répondu" in html
+
+
+def test_with_insee_s_api_sirene_one_call_looks_up_the_rows(
+    registers, sandbox, settings, alice_client, django_capture_on_commit_callbacks
+):
+    settings.SIRENE_SOURCE = "insee"
+    settings.INSEE_API_URL = sandbox.url + "/api-sirene/3.11"
+    settings.INSEE_API_KEY = "sandbox-insee-key"
+    settings.INSEE_RATE_PER_MINUTE = 6000
+    sandbox.call("POST", "/_sandbox/insee/config", {"per_minute": 0, "fault": "none"})
+    job = _uploaded(alice_client)
+    fill = _filled(alice_client, job, django_capture_on_commit_callbacks)
+    assert fill.status == FillStatus.DONE
+    assert sandbox.call("GET", "/_sandbox/insee/state")["calls"] == 1  # F1, G1 and U1 at once
+    rows = {row.code: row for row in RegistryRow.objects.filter(fill=fill)}
+    assert rows["F1"].values["name"] == "FLEURS DU MARCHÉ"
+    assert set(rows["G1"].values) == {"address", "postal_code", "city"}
+    assert rows["U1"].state == RowState.UNKNOWN
+    # Chosen without its key: the fill says so instead of waiting for ever.
+    settings.INSEE_API_KEY = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(_url("import_registry_fill", job), _mapping(job))
+    fill = RegistryFill.objects.get(job=job)
+    with pytest.raises(ImproperlyConfigured):  # the task's record says why, for the admin
+        registry.fill_run(fill_id=fill.pk)
+    fill.refresh_from_db()
+    assert fill.status == FillStatus.FAILED
+    html = alice_client.get(_url("import_detail", job)).content.decode()
+    assert "pas configuré" in html
 
 
 # --- Durable state -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Among the file's first FILL_MAX_ROWS rows, those with a valid SIRET whose name, legal
 form, APE code (with its label) or address the import would leave empty are looked up in
-the company register, one call per SIRET through the connector and its shared token
+the company register (the configured one: vigie.registries.connectors), one call per
+SIRET, or per 50 with INSEE's API Sirene, through the connector and its shared token
 bucket (vigie.registries.pace: 7 calls a second for every process together). The
 register's values for those fields are kept beside the file's, for the user to accept
 row by row; the import then takes the accepted values into the fields the file leaves
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -43,10 +44,11 @@ from vigie.imports.models import (
 from vigie.imports.reader import MAX_COLUMNS, FileFormat, UnreadableFile, iter_rows
 from vigie.lib.text import fold
 from vigie.lib.validators import format_siret, normalize_siret
+from vigie.registries.connectors import company_register
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
+from vigie.registries.insee import BATCH
 from vigie.registries.lookup import Found
 from vigie.registries.pace import MARGIN
-from vigie.registries.sirene import SireneClient
 
 FILL_MAX_ROWS = 200  # 200 calls at 7 a second: about 35 seconds
 FIELDS = ("name", "legal_form", "ape_code", "activity", "address", "postal_code", "city")
@@ -56,6 +58,7 @@ NOT_A_DRAFT = "L'import est lancé : les valeurs du registre ne peuvent plus cha
 NO_SIRET_COLUMN = "Choisissez d'abord la colonne « Siret » : le registre est interrogé par SIRET."
 UNKNOWN = "SIRET inconnu du registre des entreprises (ou non diffusible)."
 UNAVAILABLE = "Le registre n'a pas répondu ({reason}) : relancez « Compléter depuis le registre »."
+NOT_CONFIGURED = "Le registre des entreprises n'est pas configuré : prévenez l'administrateur."
 NOT_HEAD_OFFICE = "Ce SIRET n'est pas celui du siège ({siret}) : l'adresse est celle du siège."
 
 
@@ -216,22 +219,26 @@ def _prepare(fill: RegistryFill) -> RegistryFill | None:
     return locked
 
 
-def _claim(fill: RegistryFill) -> list[RegistryRow]:
-    """The pending rows of the next SIRET nobody is looking up, leased to this worker
-    (one conditional UPDATE: two workers never take the same rows)."""
-    now = timezone.now()
-    free = RegistryRow.objects.filter(fill=fill, state=RowState.PENDING).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    )
-    until = now + timedelta(seconds=settings.REGISTRY_LEASE_SECONDS)
-    while (siret := free.order_by("line").values_list("siret", flat=True).first()) is not None:
-        if free.filter(siret=siret).update(lease_until=until):
-            return list(
-                RegistryRow.objects.filter(
-                    fill=fill, state=RowState.PENDING, siret=siret, lease_until=until
-                )
-            )
-    return []
+def _claim(fill: RegistryFill, count: int) -> dict[str, list[RegistryRow]]:
+    """The pending rows of the next `count` SIRETs nobody is looking up, leased to this
+    worker (one conditional UPDATE: two workers never take the same rows), by SIRET."""
+    while True:
+        now = timezone.now()
+        free = RegistryRow.objects.filter(fill=fill, state=RowState.PENDING).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        )
+        sirets = list(dict.fromkeys(free.order_by("line").values_list("siret", flat=True)))
+        if not sirets:
+            return {}
+        until = now + timedelta(seconds=settings.REGISTRY_LEASE_SECONDS)
+        free.filter(siret__in=sirets[:count]).update(lease_until=until)
+        claimed: dict[str, list[RegistryRow]] = {}
+        for row in RegistryRow.objects.filter(
+            fill=fill, state=RowState.PENDING, siret__in=sirets[:count], lease_until=until
+        ):
+            claimed.setdefault(row.siret, []).append(row)
+        if claimed:  # else another worker took them first: the next ones
+            return claimed
 
 
 def _answer(rows: list[RegistryRow], state: str, note: str = "", values=None) -> None:
@@ -246,8 +253,8 @@ def _answer(rows: list[RegistryRow], state: str, note: str = "", values=None) ->
         )
 
 
-def _look_up(connector: SireneClient, rows: list[RegistryRow]) -> None:
-    """One call for the rows of one SIRET, outside any transaction."""
+def _look_up(connector, rows: list[RegistryRow]) -> None:
+    """The rows of one SIRET: one call, or none when a batch has fetched it (INSEE)."""
     siret = rows[0].siret
     try:
         company = connector.company(siret)
@@ -279,14 +286,31 @@ def fill_run(*, fill_id: int, max_calls: int | None = None) -> RegistryFill | No
         fill = _prepare(fill)
         if fill is None or fill.is_finished:
             return fill
-    connector = SireneClient()
-    calls = 0
-    while (max_calls is None or calls < max_calls) and _job_is_draft(fill):
-        rows = _claim(fill)
-        if not rows:
+    try:
+        connector = company_register()
+    except ImproperlyConfigured as exc:  # INSEE's API Sirene chosen without its key
+        now = timezone.now()
+        RegistryFill.objects.filter(pk=fill.pk).update(
+            status=FillStatus.FAILED, error_message=NOT_CONFIGURED, finished_at=now, updated_at=now
+        )
+        raise exc
+    # INSEE's API Sirene answers many SIRETs in one call; the other, one company a call.
+    batch = BATCH if hasattr(connector, "companies") else 1
+    claims = 0
+    while (max_calls is None or claims < max_calls) and _job_is_draft(fill):
+        claimed = _claim(fill, batch)
+        if not claimed:
             break
-        _look_up(connector, rows)
-        calls += 1
+        claims += 1
+        try:
+            if batch > 1:
+                connector.companies(list(claimed))
+        except (RegisterUnavailable, RegisterRefused) as exc:
+            for rows in claimed.values():
+                _answer(rows, RowState.UNAVAILABLE, UNAVAILABLE.format(reason=exc))
+        else:
+            for rows in claimed.values():  # outside any transaction
+                _look_up(connector, rows)
         RegistryFill.objects.filter(pk=fill.pk).update(updated_at=timezone.now())
     pending = RegistryRow.objects.filter(fill=fill, state=RowState.PENDING).exists()
     if not pending or not _job_is_draft(fill):
@@ -362,7 +386,11 @@ class Review:
     def seconds_left(self) -> int:
         """At the register's rate, if nobody else is calling it."""
         sirets = {row.siret for row in self.rows if row.state == RowState.PENDING}
-        return round(len(sirets) * MARGIN / settings.SIRENE_RATE)
+        if settings.SIRENE_SOURCE == "insee":  # BATCH SIRETs a call, a rate per minute
+            calls, rate = -(-len(sirets) // BATCH), settings.INSEE_RATE_PER_MINUTE / 60
+        else:
+            calls, rate = len(sirets), settings.SIRENE_RATE
+        return round(calls * MARGIN / rate)
 
     @property
     def proposals(self) -> list[RegistryRow]:
