@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: bench-registers bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
+.PHONY: bench-scale bench-registers bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load load-open wrk pgbouncer
 
 $(BIN)/activate:
@@ -61,6 +61,11 @@ bench-demo: install-test
 
 bench-portfolio: install-test
 	$(PY) bench/run.py
+
+# Each firm's cost as the database grows: 300,000, 1,000,000 and 3,000,000 clients, built
+# once under var/bench/ (about 8 GB for the largest; SCALE_SIZES=300k,1m for less), docs/SCALE.md.
+bench-scale: install-test
+	$(PY) bench/scale.py --sizes $(or $(SCALE_SIZES),300k,1m,3m) $(SCALE_ARGS)
 
 # The demo firm checked against the sandbox registers at their real limits (about 20 min).
 bench-registers: install-test
