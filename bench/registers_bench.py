@@ -15,6 +15,9 @@ over the published rate. At 7/s, one call per distinct SIREN, that is ≥ 11 min
 one register only; `--export` reads the directory from its CSV export (one call for the
 run, ANNUAIRE_EXPORT_FROM=1) instead of one search per SIREN (ANNUAIRE_EXPORT_FROM=0). The
 digest covers every client's status, findings and values: the same for both routes.
+`--source insee` reads the company register from INSEE's API Sirene (the sandbox's, at the
+public plan's 30 requests a minute, 50 SIRETs a call); its findings digest (statuses and
+kinds of finding, not the values each source words its own way) is the same as the other's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEMO_FIRM = "Cabinet Démonstration"
 RATES = {"sirene": 7, "annuaire": 10}  # the sandbox's limits, as the real services'
+INSEE_PER_MINUTE = 30  # API Sirene's public plan
 
 
 def main() -> None:
@@ -42,6 +46,12 @@ def main() -> None:
     parser.add_argument(
         "--export", action="store_true", help="the directory from its CSV export, in one call"
     )
+    parser.add_argument(
+        "--source",
+        choices=["recherche", "insee"],
+        default="recherche",
+        help="the company register: API Recherche d'entreprises, or INSEE's API Sirene",
+    )
     args = parser.parse_args()
     from bench.db import database_url
     from tests.sandbox import SandboxServer
@@ -49,6 +59,7 @@ def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="vigie-registers-bench-"))
     sandbox = SandboxServer(var, "http://127.0.0.1:9/unused/")
     sandbox.env.update({f"SANDBOX_{name.upper()}_RATE": str(rate) for name, rate in RATES.items()})
+    sandbox.env["SANDBOX_INSEE_RATE"] = str(INSEE_PER_MINUTE)
     os.environ.update(
         {
             "DATABASE_URL": database_url("vigie_bench_registers"),
@@ -59,6 +70,10 @@ def main() -> None:
             "SIRENE_RATE": str(RATES["sirene"]),
             "ANNUAIRE_RATE": str(RATES["annuaire"]),
             "ANNUAIRE_EXPORT_FROM": "1" if args.export else "0",
+            "SIRENE_SOURCE": args.source,
+            "INSEE_API_URL": sandbox.url + "/api-sirene/3.11",
+            "INSEE_API_KEY": "sandbox-insee-key",
+            "INSEE_RATE_PER_MINUTE": str(INSEE_PER_MINUTE),
         }
     )
     import django
@@ -105,7 +120,8 @@ def _measure(sandbox, limit: int, registers: list[str], export: bool) -> None:
     print(f"{firm.name}: {len(ids)} clients with a SIRET; sandbox limits {RATES} requests/s")
     for register in registers:
         rate = RATES[register]
-        before = sandbox.call("GET", "/_sandbox/registers/state")[register]
+        insee = register == "sirene" and os.environ["SIRENE_SOURCE"] == "insee"
+        before = _state(sandbox, register, insee)
         sandbox_cpu = _cpu(server)
         started, cpu = time.perf_counter(), time.process_time()
         run = services.check_clients(firm=firm, client_ids=ids, registers=(register,))
@@ -113,7 +129,7 @@ def _measure(sandbox, limit: int, registers: list[str], export: bool) -> None:
         route = {"": "searches", "charge": "export", "echec": "export failed, searches"}.get(
             run.directory_export, run.directory_export
         )
-        state = sandbox.call("GET", "/_sandbox/registers/state")[register]
+        state = _state(sandbox, register, insee)
         calls = state["calls"] - before["calls"]
         statuses = {
             status.label: RegisterCheck.objects.for_firm(firm)
@@ -125,12 +141,19 @@ def _measure(sandbox, limit: int, registers: list[str], export: bool) -> None:
             f"  {register:9s} {len(ids)} clients in {wall:7.1f} s wall "
             f"({wall / 60:.1f} min; {len(ids) / wall:.1f} clients/s), CPU {cpu:.1f} s here + "
             f"{_cpu(server) - sandbox_cpu:.1f} s sandbox; {calls} calls, "
-            f"{state['rejected'] - before['rejected']} refused (429), at most "
-            f"{state['max_per_second']}/s (limit {rate}/s) | {json.dumps(statuses, ensure_ascii=False)}",
+            f"{state['rejected'] - before['rejected']} refused (429), "
+            + (
+                f"(limit {INSEE_PER_MINUTE}/min, API Sirene)"
+                if insee
+                else f"at most {state['max_per_second']}/s (limit {rate}/s)"
+            )
+            + f" | {json.dumps(statuses, ensure_ascii=False)}",
             flush=True,
         )
         if register == "annuaire":
             print(f"            route: {route}; results digest {_digest(firm, register, ids)}")
+        else:
+            print(f"            findings digest {_findings_digest(firm, register, ids)}")
         per_5000 = wall / len(ids) * 5000 / 60
         print(f"            → a 5,000-client firm: about {per_5000:.0f} min (target ≤ 60 min)")
 
@@ -146,6 +169,27 @@ def _digest(firm, register: str, ids: list[int]) -> str:
         .values_list("client_id", "status", "findings", "values", "reason")
     )
     return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _findings_digest(firm, register: str, ids: list[int]) -> str:
+    """Every client's status and kinds of finding: what either source of the register
+    says (each words some values its own way: API Sirene's /siret gives no closing date)."""
+    from vigie.registries.models import RegisterCheck
+
+    rows = [
+        (client_id, status, [f.get("code") for f in findings])
+        for client_id, status, findings in RegisterCheck.objects.for_firm(firm)
+        .filter(register=register, client_id__in=ids)
+        .order_by("client_id")
+        .values_list("client_id", "status", "findings")
+    ]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _state(sandbox, register: str, insee: bool) -> dict:
+    if insee:
+        return sandbox.call("GET", "/_sandbox/insee/state")
+    return sandbox.call("GET", "/_sandbox/registers/state")[register]
 
 
 def _cpu(process) -> float:

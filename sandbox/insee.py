@@ -70,11 +70,15 @@ def _answer(status: int, message: str, **extra) -> JsonResponse:
 
 def _unit(company: dict) -> dict:
     head = company.get("siege") or {}
+    # A person has a name and first names, not a denomination (the seed's `nom_complet`
+    # of a person is « NOM Prénom »).
+    person = None if company.get("nom_raison_sociale") else company.get("nom_complet") or ""
+    last, _, first = (person or "").partition(" ")
     return {
         "etatAdministratifUniteLegale": company.get("etat_administratif") or "A",
         "denominationUniteLegale": company.get("nom_raison_sociale") or None,
-        "nomUniteLegale": None,
-        "prenom1UniteLegale": None,
+        "nomUniteLegale": last or None,
+        "prenom1UniteLegale": first or None,
         "categorieJuridiqueUniteLegale": company.get("nature_juridique"),
         "activitePrincipaleUniteLegale": company.get("activite_principale"),
         "nomenclatureActivitePrincipaleUniteLegale": "NAFRev2",

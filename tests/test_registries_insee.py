@@ -82,18 +82,28 @@ def test_it_maps_as_the_other_source_does(registers, sandbox, firm_a):
     assert insee.directors == [] and insee.open_establishments is None
 
 
-def test_many_sirets_a_call_and_the_head_office_in_one_more(registers, sandbox, firm_a):
+def test_many_sirets_a_call_the_head_office_named_by_its_unit(registers, sandbox, firm_a):
     clients = [
         _client(firm_a, f"M{i}", siret=make_siret(f"7{i:07d}", "0001")) for i in range(BATCH + 5)
     ]
     branch = _client(firm_a, "BR", siret=make_siret("70000000", "0002"))
     registers.seed(*clients, branch, BR={"sirene": "not_head_office"})
     found = InseeClient().companies([c.siret for c in [*clients, branch]])
-    # 56 SIRETs: two calls of at most 50, and one for the branch's head office.
-    assert _insee(sandbox)["calls"] == 3
+    # 56 SIRETs: two calls of at most 50; the branch's unit names its head office.
+    assert _insee(sandbox)["calls"] == 2
     assert all(found[c.siret] is not None for c in clients)
-    assert found[branch.siret].head_office.siret != branch.siret
-    assert found[branch.siret].head_office.is_head_office
+    head = found[branch.siret].head_office
+    assert head.siret != branch.siret and head.siret[:9] == branch.siret[:9]
+    assert head.is_head_office and head.address == ""  # where it is, this answer does not say
+
+
+def test_filling_a_form_reads_the_head_offices_address_in_one_more_call(registers, sandbox, firm_a):
+    head = _client(firm_a, "H1", siret=make_siret("71000000", "0001"))
+    branch = _client(firm_a, "H2", siret=make_siret("71000000", "0002"))
+    registers.seed(head, branch)
+    company = InseeClient().company(branch.siret)
+    assert _insee(sandbox)["calls"] == 2
+    assert company.head_office.siret == head.siret and company.head_office.postal_code
 
 
 def test_an_unknown_siret_is_none_and_an_invalid_one_never_sent(registers, sandbox, firm_a):
@@ -165,8 +175,8 @@ def test_a_run_finds_what_the_other_source_finds_in_fewer_calls(
     assert by_insee == by_recherche
     assert by_insee["ceased"][0] == CheckStatus.CEASED
     assert by_insee["not_head_office"] == (CheckStatus.DRIFT, ["not_head_office"])
-    # Seven clients: one call for all, one for the head office of the one that is not.
-    assert insee_calls == 2 < registers.state("sirene")["calls"]
+    # Seven clients, one call (the units name their head offices).
+    assert insee_calls == 1 < registers.state("sirene")["calls"]
 
 
 def test_a_run_whose_batch_call_fails_retries_then_says_why(registers, sandbox, firm_a):
@@ -184,3 +194,15 @@ def test_fill_from_the_siret_reads_insee_too(registers, firm_a):
     found = lookup.find(client.siret)
     assert found.values()["legal_form"] == LegalForm.SAS
     assert found.values()["name"].upper() == "FLEURS DU MARCHÉ"
+
+
+def test_an_individual_entrepreneur_is_named_as_firms_write_it(registers, firm_a):
+    same = _client(firm_a, "EI1", name="VALENTIN Henriette", legal_form=LegalForm.EI)
+    renamed = _client(firm_a, "EI2", name="LEBON Élise", legal_form=LegalForm.EI)
+    registers.seed(same, renamed, EI2={"sirene": "name"})
+    found = InseeClient().companies([same.siret, renamed.siret])
+    assert found[same.siret].name == "VALENTIN HENRIETTE"  # nomUniteLegale, prenom1UniteLegale
+    check_clients(firm=firm_a, registers=(Register.SIRENE,))
+    checks = {c.client.code: c for c in RegisterCheck.objects.filter(register=Register.SIRENE)}
+    assert checks["EI1"].status == CheckStatus.UP_TO_DATE
+    assert [f["code"] for f in checks["EI2"].findings] == ["name"]

@@ -304,7 +304,7 @@ def fill_run(*, fill_id: int, max_calls: int | None = None) -> RegistryFill | No
         claims += 1
         try:
             if batch > 1:
-                connector.companies(list(claimed))
+                connector.companies(list(claimed), head_addresses=True)
         except (RegisterUnavailable, RegisterRefused) as exc:
             for rows in claimed.values():
                 _answer(rows, RowState.UNAVAILABLE, UNAVAILABLE.format(reason=exc))

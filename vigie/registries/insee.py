@@ -75,9 +75,10 @@ def _name(unit: dict) -> str:
     name = _text(unit.get("denominationUniteLegale"))
     if name:
         return name
+    # A person (an individual entrepreneur): « NOM Prénom », as firms write them.
     person = (
+        unit.get("nomUsageUniteLegale") or unit.get("nomUniteLegale"),
         unit.get("prenomUsuelUniteLegale") or unit.get("prenom1UniteLegale"),
-        unit.get("nomUniteLegale"),
     )
     return " ".join(_text(p) for p in person if p)
 
@@ -113,6 +114,20 @@ def company_from(data: dict, head: Establishment | None) -> Company:
         raise RegisterUnavailable(
             f"réponse du registre illisible ({exc.__class__.__name__})"
         ) from None
+
+
+def _named_heads(establishments) -> dict[str, Establishment]:
+    """The head office each establishment's unit names (`nicSiegeUniteLegale`), by SIREN:
+    its SIRET only (where and whether it is open, the answer does not say)."""
+    heads = {}
+    for data in establishments:
+        nic = str((data.get("uniteLegale") or {}).get("nicSiegeUniteLegale") or "")
+        siren = str(data.get("siren") or "")
+        if not data.get("etablissementSiege") and nic.isdigit() and len(nic) == 5:
+            heads[siren] = Establishment(
+                siret=siren + nic, active=True, closed_on=None, is_head_office=True, address=""
+            )
+    return heads
 
 
 def _parse(status: int, body: bytes) -> list[dict]:
@@ -168,9 +183,14 @@ class InseeClient:
                 return []
             raise
 
-    def companies(self, sirets: list[str]) -> dict[str, Company | None]:
+    def companies(
+        self, sirets: list[str], *, head_addresses: bool = False
+    ) -> dict[str, Company | None]:
         """Each valid SIRET's company (None when the register does not know it); a SIRET
-        whose check digit fails is never sent."""
+        whose check digit fails is never sent. An establishment that is not its head
+        office names it (`nicSiegeUniteLegale`): a run needs no more. With
+        `head_addresses` (filling a form from the SIRET), or when the head office is not
+        named, the head offices are read too, in one more call."""
         wanted = list(dict.fromkeys(s for s in sirets if is_valid_siret(s)))
         if len(wanted) != len(set(sirets)):
             raise ValueError("SIRET invalide : il n'est pas envoyé au registre.")
@@ -181,14 +201,19 @@ class InseeClient:
                 e.get("siret"): e
                 for e in self._search(" OR ".join(f"siret:{s}" for s in batch), len(batch))
             }
-            # Establishments that are not their head office: the head offices, in one more call.
-            away = sorted({e["siren"] for e in found.values() if not e.get("etablissementSiege")})
-            heads = {}
+            heads = {} if head_addresses else _named_heads(found.values())
+            away = sorted(
+                {
+                    e["siren"]
+                    for e in found.values()
+                    if not e.get("etablissementSiege") and e.get("siren") not in heads
+                }
+            )
             if away:
                 query = (
                     "(" + " OR ".join(f"siren:{s}" for s in away) + ") AND etablissementSiege:true"
                 )
-                heads = {
+                heads |= {
                     e.get("siren"): establishment_from(e) for e in self._search(query, len(away))
                 }
             for siret in batch:
@@ -200,8 +225,9 @@ class InseeClient:
         return out
 
     def company(self, number: str) -> Company | None:
-        """A SIRET's company: fetched by an earlier batch, else asked alone."""
+        """A SIRET's company: fetched by an earlier batch, else asked alone, with its head
+        office's address."""
         number = (number or "").replace(" ", "")
         if number not in self._fetched:
-            self.companies([number])
+            self.companies([number], head_addresses=True)
         return self._fetched[number]
