@@ -392,8 +392,8 @@ def _search_uses_index(pq) -> tuple[bool, str]:
     with connection.cursor() as cur:
         cur.execute(sql.SQL("EXPLAIN {}").format(statement), args)
         plan = " | ".join(row[0].strip() for row in cur.fetchall())
-        used = "clients_searchdoc_trgm" in plan
-        return used, "pg_trgm GIN on firm:doc of the clients' search documents" if used else plan
+        used = "clients_searchdoc_keys" in plan
+        return used, "GIN of the firm's trigrams in the clients' search documents" if used else plan
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ import re
 
 import pytest
 from django.db import connection
+from psycopg.sql import SQL
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients import searchdoc, services
 from vigie.clients.models import Client, Contact
+from vigie.clients.portfolio.query import Params, PortfolioQuery
 from vigie.lib import triggers
 
 HOME = "/"
@@ -138,6 +140,53 @@ class TestTheDocumentFollowsEveryChange:
     def test_the_triggers_are_in_place(self, db):
         installed = triggers.declared("searchdoc")
         assert len(installed) == 6 and set(installed.values()) == {"INSTALLED"}
+
+
+class TestTheFirmsTrigramKeys:
+    """The index files each document under `<firm_id>:<trigram>` (clients.0016); a search
+    asks for its words' keys, and checks every word on the document itself."""
+
+    def test_a_documents_keys_hold_its_firm_and_each_trigram_of_its_words(self, bakery):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {searchdoc.KEYS_SQL} FROM {searchdoc.TABLE} WHERE client_id = %s",
+                [bakery.pk],
+            )
+            keys = set(cursor.fetchone()[0])
+        firm = bakery.firm_id
+        wanted = searchdoc.query_keys(firm, ["vasseur", "quentel", "b00001", "pain"])
+        assert wanted and set(wanted) <= keys
+        assert all(key.startswith(f"{firm}:") and len(key) == len(f"{firm}:") + 3 for key in keys)
+
+    def test_the_keys_of_the_words_typed(self):
+        assert searchdoc.query_keys(7, ["martin"]) == ["7:art", "7:mar", "7:rti", "7:tin"]
+        # Runs of letters and digits, as pg_trgm splits words; shorter runs have none.
+        assert searchdoc.query_keys(7, ["o'brien", "a.b"]) == ["7:bri", "7:ien", "7:rie"]
+        assert searchdoc.query_keys(7, ["王小明", "ab"]) == []
+
+    def test_punctuation_digits_and_a_part_of_a_word(self, alice_client, bakery):
+        assert found(alice_client, "oq@pain.fr") == ["B00001"]
+        assert found(alice_client, "00001") == ["B00001"]
+        assert found(alice_client, "ulanger") == ["B00001"]
+        assert found(alice_client, "vasseurs") == []
+
+    def test_a_word_without_keys_reads_the_firms_documents(
+        self, alice_client, charlie_client, firm_a, firm_b
+    ):
+        ClientFactory(firm=firm_a, code="C00001", name="Restaurant 王小明")
+        ClientFactory(firm=firm_b, code="C00002", name="Restaurant 王小明")
+        assert found(alice_client, "王小明") == ["C00001"]
+        assert found(alice_client, "restaurant 王小明") == ["C00001"]
+        assert found(charlie_client, "王小明") == ["C00002"]
+
+    def test_the_search_reads_the_index(self, firm_a, bakery):
+        query = PortfolioQuery(firm_id=firm_a.pk, params=Params(q="quentel"))
+        statement, args = query.matches_sql()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(SQL("EXPLAIN {}").format(statement), args)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "clients_searchdoc_keys" in plan
 
 
 def _written(table: str) -> tuple[int, int]:

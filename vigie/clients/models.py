@@ -302,9 +302,9 @@ class DirectoryVersion(models.Model):
 
 
 class SearchDocument(_ClientReadRow):
-    """A client's search text and its contacts', searched through a trigram index over
-    `<firm_id>:<doc>` (vigie.clients.searchdoc; the index is in migration clients.0009:
-    the query writes that exact expression)."""
+    """A client's search text and its contacts', searched through an index of the firm's
+    trigrams, `<firm_id>:<trigram>` (vigie.clients.searchdoc; the index is in migration
+    clients.0016: the query writes that exact expression)."""
 
     doc = models.TextField()
 

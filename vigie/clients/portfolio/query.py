@@ -6,8 +6,8 @@ constant number of queries. Search goes through the trigram index of the clients
 search documents (vigie.clients.searchdoc, pg_trgm).
 
 Every statement here is scoped to one firm: `firm_id` is the first condition of each
-(the search subquery carries it as the prefix of its indexed pattern,
-`'<firm_id>:%word%'`, see DOCUMENT_KEY).
+(the search subquery carries it in each of its index keys, `<firm_id>:<trigram>`, see
+DOCUMENT_KEYS).
 
 A text search (trigram words, or a short prefix of the name or code) is counted and paged
 in one statement (`page_ids`); other pages count with an index-only scan, and a page past
@@ -87,10 +87,10 @@ ASSIGNMENTS = sql.Identifier(ClientAssignment._meta.db_table)
 EQUIPMENT = sql.Identifier(Equipment._meta.db_table)
 VERSIONS = sql.Identifier(RowVersion._meta.db_table)
 MAX_CODE_POINT = "\U0010ffff"
-# Each client's search document and its indexed key, `<firm_id>:<doc>`
-# (vigie.clients.searchdoc); a pattern `'<firm_id>:%word%'` matches one firm's rows.
+# Each client's search document and its indexed keys, `<firm_id>:<trigram>`
+# (vigie.clients.searchdoc): the keys of the words typed find one firm's documents.
 DOCUMENTS = sql.Identifier(SearchDocument._meta.db_table)
-DOCUMENT_KEY = SQL(searchdoc.KEY_SQL)
+DOCUMENT_KEYS = SQL(searchdoc.KEYS_SQL)
 IDS = SQL("c.id")
 FIRM_STATE = SQL(
     "SELECT (SELECT active FROM {} WHERE firm_id = %s), (SELECT version FROM {} WHERE firm_id = %s)"
@@ -327,19 +327,21 @@ class PortfolioQuery:
 
     def _document_search(self, words: list[str], long_words: list[str]) -> None:
         """The clients whose search document (vigie.clients.searchdoc) holds
-        every word, through its trigram index keyed by firm. An array of their ids,
+        every word, through its index of the firm's trigrams. An array of their ids,
         computed first: the clients are then read by primary key (as `IN (…)`, PostgreSQL
         hashed them against a scan of every client of the firm)."""
-        conditions, args = [], []
+        keys = searchdoc.query_keys(self.firm_id, long_words)
+        if keys:
+            # Every key carries the firm: only the firm's index entries answer.
+            among, args = SQL("{} @> %s::text[]").format(DOCUMENT_KEYS), [keys]
+        else:
+            # No word has three ASCII letters or digits in a row: the firm's documents.
+            among = SQL("client_id = ANY(ARRAY(SELECT id FROM {} WHERE firm_id = %s))")
+            among, args = among.format(CLIENTS), [self.firm_id]
+        conditions = [among]
         for word in words:
-            pattern = f"%{_like_escape(word)}%"
-            if word in long_words:
-                # The firm as the pattern's prefix: only the firm's index entries answer.
-                conditions.append(SQL("{} LIKE %s ESCAPE '\\'").format(DOCUMENT_KEY))
-                args.append(f"{self.firm_id}:{pattern}")
-            else:
-                conditions.append(SQL("doc LIKE %s ESCAPE '\\'"))
-                args.append(pattern)
+            conditions.append(SQL("doc LIKE %s ESCAPE '\\'"))
+            args.append(f"%{_like_escape(word)}%")
         self._add(
             SQL("c.id = ANY(ARRAY(SELECT client_id FROM {} WHERE {}))").format(
                 DOCUMENTS, SQL(" AND ").join(conditions)
