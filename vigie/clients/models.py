@@ -54,6 +54,7 @@ class MandateStatus(models.TextChoices):
     SENT = "envoye", "Mandat envoyé"
     SIGNED = "signe", "Mandat signé"
     REVOKED = "revoque", "Mandat révoqué"
+    EXPIRED = "expire", "Mandat expiré"  # its signing link's validity passed unsigned
 
 
 class PaStatus(models.TextChoices):
