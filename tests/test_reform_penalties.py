@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from django.shortcuts import resolve_url
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.factories import ClientFactory
 from vigie.clients.models import ClientEvent, PaStatus, ShineStatus
