@@ -241,7 +241,7 @@ class TestMandate:
             services.mandate_send(client=ready, actor=alice)
         assert exc.value.message_dict["mandate"] == [services.MANDATE_ALREADY_SIGNED]
 
-        services.mandate_revoke(client=ready, actor=alice)
+        services.mandate_revoke(client=ready, actor=alice, reason="Fin de mission")
         ready.refresh_from_db()
         mandate.refresh_from_db()
         assert ready.mandate_status == MandateStatus.REVOKED
@@ -260,10 +260,10 @@ class TestMandate:
 
     def test_revoking_before_signature_is_a_withdrawal(self, ready, alice):
         services.mandate_send(client=ready, actor=alice)
-        services.mandate_revoke(client=ready, actor=alice)
+        services.mandate_revoke(client=ready, actor=alice, reason="Fin de mission")
         assert _kinds(ready)[-1] == "reform.mandate_withdrawn"
         with pytest.raises(ValidationError):
-            services.mandate_revoke(client=ready, actor=alice)
+            services.mandate_revoke(client=ready, actor=alice, reason="Fin de mission")
 
     def test_upload_needs_a_sent_mandate(self, ready, alice):
         with pytest.raises(ValidationError) as exc:

@@ -56,7 +56,8 @@ def _signed(client, actor):
 CLIENT_POSTS = [
     ("reform_client_sensitise", {"sensitised": "1"}),
     ("reform_mandate_send", {}),
-    ("reform_mandate_revoke", {}),
+    ("reform_mandate_revoke", {"reason": "Fin de mission"}),
+    ("reform_mandate_regenerate", {}),
     ("reform_client_pa", {"pa_status": "invite"}),
 ]
 
@@ -166,7 +167,8 @@ class TestClientActions:
         assert 'filename="mandat-R001-signe.pdf"' in download["Content-Disposition"]
         assert b"".join(download.streaming_content) == _pdf()
 
-        assert alice_client.post(_url("reform_mandate_revoke", ready)).status_code == 302
+        response = alice_client.post(_url("reform_mandate_revoke", ready), {"reason": "Fin"})
+        assert response.status_code == 302
         ready.refresh_from_db()
         assert ready.mandate_status == MandateStatus.REVOKED
         assert alice_client.get(_url("reform_mandate_download", ready)).status_code == 404

@@ -59,6 +59,7 @@ COVERED = {
     "reform_mandate_send": lambda w: {"code": w.client.code},
     "reform_mandate_upload": lambda w: {"code": w.client.code},
     "reform_mandate_revoke": lambda w: {"code": w.client.code},
+    "reform_mandate_regenerate": lambda w: {"code": w.client.code},
     "reform_mandate_download": lambda w: {"code": w.client.code},
     "reform_mandate_document": lambda w: {
         "code": w.client.code,

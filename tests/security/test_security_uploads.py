@@ -60,7 +60,7 @@ def test_the_import_refuses(case, world, alice_client):
 @pytest.fixture
 def sent(world, alice):
     """A2: firm A's client with a mandate waiting for its signed copy."""
-    reform.mandate_revoke(client=world.client, actor=alice)
+    reform.mandate_revoke(client=world.client, actor=alice, reason="Renvoi")
     world.client.refresh_from_db()
     return reform.mandate_send(client=world.client, actor=alice)
 

@@ -195,7 +195,7 @@ def test_the_import_report_neutralises_formulas(world, alice, alice_client):
 
 def test_the_mandate_pdf_carries_hostile_text_as_text(world, alice):
     client = world.client
-    reform.mandate_revoke(client=client, actor=alice)
+    reform.mandate_revoke(client=client, actor=alice, reason="Nouveau nom")
     client.refresh_from_db()
     client.name = P
     client.save()

@@ -75,14 +75,16 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate):
     )
 
 
-def send_mandate(*, mandate: Mandate, content: bytes, actor):
+def send_mandate(*, mandate: Mandate, content: bytes, actor, reminder: int = 0):
     """The mandate for signature: the PDF attached, and the personal link to sign it
-    online (vigie.reform.signing)."""
+    online (vigie.reform.signing). With `reminder` (its number), the same e-mail as a
+    « Rappel : … », with the same link."""
     context = {
         "mandate": mandate,
         "firm_name": mandate.firm_name,
         "link": tokens.link_url(mandate, now=mandate.sent_at.timestamp()),
         "link_expires": tokens.expires_at(mandate.sent_at),
+        "reminder": reminder,
     }
     subject = render_to_string("reform/email/mandate_subject.txt", context)
     return email_queue(
@@ -94,8 +96,31 @@ def send_mandate(*, mandate: Mandate, content: bytes, actor):
         reply_to=_sender(actor),
         from_name=mandate.firm_name,
         client=mandate.client,
-        kind="reform.mandate",
+        kind="reform.mandate_reminder" if reminder else "reform.mandate",
         attachments=[(f"mandat-{mandate.client.code}.pdf", content, "application/pdf")],
+    )
+
+
+def send_reminder(*, mandate: Mandate, number: int):
+    """Automatic reminder `number`, answered to the collaborator who sent the mandate."""
+    with mandate.document.open("rb") as file:
+        content = file.read()
+    return send_mandate(mandate=mandate, content=content, actor=mandate.created_by, reminder=number)
+
+
+def send_revoked(*, mandate: Mandate, actor):
+    """Tell the signer the mandate is revoked, and why."""
+    subject, text, html = _render("mandate_revoked", {"mandate": mandate})
+    return email_queue(
+        firm=mandate.client.firm,
+        to=mandate.representative_email,
+        subject=subject,
+        text=text,
+        html=html,
+        reply_to=_sender(actor),
+        from_name=mandate.firm_name,
+        client=mandate.client,
+        kind="reform.mandate_revoked",
     )
 
 

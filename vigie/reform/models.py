@@ -34,10 +34,13 @@ class MandateState(models.TextChoices):
     LOCKED = "bloque", "Lien de signature bloqué"  # too many wrong codes
     SIGNED = "signe", "Mandat signé"
     REVOKED = "revoque", "Mandat révoqué"
+    EXPIRED = "expire", "Mandat expiré"  # the link's validity passed without signature
 
 
 # Still waiting for the client's signature (online, or a scanned copy to upload).
 AWAITING = (MandateState.SENT, MandateState.OPENED, MandateState.LOCKED)
+# Reminded automatically: still signable online (a locked link stops the reminders).
+REMINDABLE = (MandateState.SENT, MandateState.OPENED)
 
 
 class Mandate(models.Model):
@@ -94,6 +97,11 @@ class Mandate(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    revoke_reason = models.CharField("motif", max_length=300, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    # The automatic reminders: the highest number sent (vigie.reform.lifecycle claims the
+    # next one with a conditional UPDATE of this counter).
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
 
     objects = FirmQuerySet.as_manager()
 
@@ -101,7 +109,13 @@ class Mandate(models.Model):
         verbose_name = "mandat"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["firm", "client", "-created_at"], name="mandate_firm_client")
+            models.Index(fields=["firm", "client", "-created_at"], name="mandate_firm_client"),
+            # The sweep's reminders and expiry read only the mandates awaiting signature.
+            models.Index(
+                fields=["sent_at"],
+                name="mandate_awaiting_sent",
+                condition=models.Q(state__in=["envoye", "ouvert", "bloque"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,10 +129,30 @@ class Mandate(models.Model):
     def is_awaiting(self) -> bool:
         return self.state in AWAITING
 
-    def revoke(self, *, by) -> None:
+    def revoke(self, *, by, reason: str = "") -> None:
         self.state = MandateState.REVOKED
-        self.revoked_at, self.revoked_by = timezone.now(), by
-        self.save(update_fields=["state", "revoked_at", "revoked_by"])
+        self.revoked_at, self.revoked_by, self.revoke_reason = timezone.now(), by, reason
+        self.save(update_fields=["state", "revoked_at", "revoked_by", "revoke_reason"])
+
+
+class MandateReminder(models.Model):
+    """One automatic reminder of a mandate awaiting signature: (mandate, number) is its
+    idempotency key, so a reminder is queued once whatever the sweeps do."""
+
+    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="reminders")
+    number = models.PositiveSmallIntegerField()
+    email_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "relance de mandat"
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["mandate", "number"], name="mandate_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Relance n° {self.number} du {self.mandate}"
 
 
 class ReformEmailTemplate(models.Model):

@@ -7,7 +7,7 @@ import unicodedata
 from functools import cached_property
 
 from vigie.clients.models import Client
-from vigie.reform import services, tokens
+from vigie.reform import lifecycle, services, tokens
 from vigie.reform.forms import PaForm
 from vigie.reform.models import MandateState
 from vigie.registries.card import RegistersCard
@@ -84,7 +84,10 @@ class ReformPanel:
         """Who signs (signed): the mandate's representative while it is open or signed,
         else the principal contact a new mandate would go to."""
         mandate = self.mandate
-        if mandate is not None and mandate.state != MandateState.REVOKED:
+        if mandate is not None and mandate.state not in (
+            MandateState.REVOKED,
+            MandateState.EXPIRED,
+        ):
             return mandate.representative
         principal = self.principal
         if principal is services.UNKNOWN:
@@ -101,7 +104,28 @@ class ReformPanel:
 
     @property
     def can_revoke(self) -> bool:
-        return self.mandate is not None and self.mandate.state != MandateState.REVOKED
+        return self.mandate is not None and self.mandate.state not in (
+            MandateState.REVOKED,
+            MandateState.EXPIRED,
+        )
+
+    @cached_property
+    def reminders(self) -> list:
+        """The automatic reminders of the current mandate, in order."""
+        return list(self.mandate.reminders.all()) if self.mandate is not None else []
+
+    @cached_property
+    def next_reminder(self):
+        return lifecycle.next_reminder_at(self.mandate) if self.mandate is not None else None
+
+    @cached_property
+    def changes(self) -> list[str]:
+        """What changed in the client's details since its mandate was generated."""
+        return services.mandate_changes(self.mandate, self.client, self.principal)
+
+    @property
+    def can_regenerate(self) -> bool:
+        return bool(self.changes) and not self.blockers
 
     @property
     def signed(self) -> bool:

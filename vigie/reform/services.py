@@ -7,7 +7,8 @@ the kinds the dashboard's chart reads (see `dashboard.CHART_SERIES`):
 - reform.information_sent (the information email was queued)
 - reform.mandate_sent, reform.mandate_signed, reform.mandate_revoked (a signed
   mandate ended), reform.mandate_withdrawn (a mandate revoked before signature); the
-  client's own steps signing online are vigie.reform.signing's
+  client's own steps signing online are vigie.reform.signing's, the reminders and
+  expiry (reform.mandate_reminded, reform.mandate_expired) vigie.reform.lifecycle's
 - reform.pa_absent, reform.pa_invited, reform.pa_registered, reform.pa_updated,
   reform.pa_unregistered (a registered client left its PA)
 """
@@ -28,7 +29,7 @@ from django.utils import formats, timezone
 from vigie.clients import history
 from vigie.clients.models import Client, ClientEvent, Contact, MandateStatus, PaStatus
 from vigie.reform import mailer
-from vigie.reform.models import Mandate, MandateState, ReformEmailTemplate
+from vigie.reform.models import AWAITING, Mandate, MandateState, ReformEmailTemplate
 from vigie.reform.pdf import MandateData, is_pdf, mandate_pdf
 
 MAX_SIGNED_SIZE = getattr(settings, "REFORM_MAX_SIGNED_SIZE", 5 * 1024 * 1024)
@@ -45,6 +46,11 @@ MANDATE_NEEDS_EMAIL = "Le contact principal n'a pas d'adresse e-mail pour recevo
 MANDATE_ALREADY_SIGNED = "Le mandat est déjà signé : révoquez-le avant d'en envoyer un nouveau."
 MANDATE_NOT_SENT = "Générez et envoyez d'abord le mandat au client."
 MANDATE_NOTHING_TO_REVOKE = "Aucun mandat en cours à révoquer."
+REVOKE_REASON_REQUIRED = "Indiquez le motif de la révocation : il est communiqué au client."
+MANDATE_UNCHANGED = (
+    "Les informations du client n'ont pas changé depuis l'envoi du mandat : rien à régénérer."
+)
+REPLACED = "remplacé"
 FILE_REQUIRED = "Choisissez le fichier PDF du mandat signé."
 FILE_EMPTY = "Le fichier est vide."
 FILE_TOO_LARGE = "Le fichier dépasse la taille maximale de {limit} Mo."
@@ -227,7 +233,8 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
     previous = current_mandate(client)
     now = timezone.now()
     if previous is not None and previous.is_awaiting:
-        previous.revoke(by=_user(actor))  # a new document replaces the one waiting for signature
+        # A new document replaces the one waiting for signature.
+        previous.revoke(by=_user(actor), reason=REPLACED)
     mandate = Mandate(
         firm_id=client.firm_id,
         client=client,
@@ -323,14 +330,19 @@ def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
 
 
 @transaction.atomic
-def mandate_revoke(*, client: Client, actor) -> Mandate:
-    """End the current mandate (sent or signed). Client: *Mandat révoqué*."""
+def mandate_revoke(*, client: Client, actor, reason: str) -> Mandate:
+    """End the current mandate (sent or signed) for `reason` (required), and tell its
+    signer by e-mail. Client: *Mandat révoqué*."""
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise ValidationError({"reason": REVOKE_REASON_REQUIRED})
     client = Client.objects.locked(client)
     mandate = current_mandate(client)
-    if mandate is None or mandate.state == MandateState.REVOKED:
+    if mandate is None or mandate.state in (MandateState.REVOKED, MandateState.EXPIRED):
         raise ValidationError({"mandate": MANDATE_NOTHING_TO_REVOKE})
     was_signed = mandate.state == MandateState.SIGNED
-    mandate.revoke(by=_user(actor))
+    mandate.revoke(by=_user(actor), reason=reason)
+    mailer.send_revoked(mandate=mandate, actor=actor)
     before = history.snapshot(client, ["mandate_status"])
     client.mandate_status = MandateStatus.REVOKED
     client.save(update_fields=["mandate_status"])
@@ -338,10 +350,48 @@ def mandate_revoke(*, client: Client, actor) -> Mandate:
         client,
         actor=actor,
         kind="reform.mandate_revoked" if was_signed else "reform.mandate_withdrawn",
-        summary="Mandat révoqué",
+        summary=f"Mandat révoqué (motif : {reason}) ; le client en est informé par e-mail "
+        f"({mandate.representative_email})",
         changes=history.diff(before, client),
     )
     return mandate
+
+
+def mandate_changes(
+    mandate: Mandate | None, client: Client, principal: Contact | None | object = UNKNOWN
+) -> list[str]:
+    """What the mandate (sent or signed) says that the client's details no longer do:
+    the labels of the changed items, empty when nothing changed."""
+    if mandate is None or mandate.state not in (*AWAITING, MandateState.SIGNED):
+        return []
+    if principal is UNKNOWN:
+        principal = principal_contact(client)
+    changed = []
+    if mandate.client_name != client.name:
+        changed.append("raison sociale")
+    if client.has_valid_siret and mandate.siren != client.siren:
+        changed.append("SIREN")
+    if principal is not None and principal.email:
+        if mandate.representative != (principal.full_name or principal.email):
+            changed.append("représentant")
+        elif mandate.representative_email.lower() != principal.email.lower():
+            changed.append("adresse e-mail du représentant")
+    return changed
+
+
+@transaction.atomic
+def mandate_regenerate(*, client: Client, actor) -> Mandate:
+    """The client's details changed since its mandate was generated: revoke it (« remplacé »,
+    its signer told) and send a new one from the current details, in one go."""
+    client = Client.objects.locked(client)
+    if not mandate_changes(current_mandate(client), client):
+        raise ValidationError({"mandate": MANDATE_UNCHANGED})
+    blockers = mandate_blockers(client)
+    if blockers:
+        raise ValidationError({"mandate": blockers})
+    mandate_revoke(client=client, actor=actor, reason=REPLACED)
+    client.refresh_from_db()
+    return mandate_send(client=client, actor=actor)
 
 
 # --- PA registration -------------------------------------------------------------------

@@ -94,7 +94,9 @@ def link_resolve(token: str, *, now: datetime | None = None) -> Link:
         return Link("signed", mandate)
     if mandate.state == MandateState.REVOKED:
         return Link("revoked", mandate)
-    if tokens.is_expired(token, now=(now or timezone.now()).timestamp()):
+    if mandate.state == MandateState.EXPIRED or tokens.is_expired(
+        token, now=(now or timezone.now()).timestamp()
+    ):
         return Link("expired", mandate)
     if mandate.state == MandateState.LOCKED:
         return Link("locked", mandate)

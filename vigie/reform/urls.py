@@ -23,6 +23,11 @@ urlpatterns = [
     path("clients/<str:code>/mandat/signe/", views.mandate_upload, name="reform_mandate_upload"),
     path("clients/<str:code>/mandat/revoquer/", views.mandate_revoke, name="reform_mandate_revoke"),
     path(
+        "clients/<str:code>/mandat/regenerer/",
+        views.mandate_regenerate,
+        name="reform_mandate_regenerate",
+    ),
+    path(
         "clients/<str:code>/mandat/telecharger/",
         views.mandate_download,
         name="reform_mandate_download",

@@ -102,7 +102,24 @@ def mandate_upload(request, code: str):
 @require_POST
 @firm_required
 def mandate_revoke(request, code: str):
-    return _act(request, get_client(request, code), "Mandat révoqué.", services.mandate_revoke)
+    return _act(
+        request,
+        get_client(request, code),
+        "Mandat révoqué ; le client en est informé par e-mail.",
+        services.mandate_revoke,
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@require_POST
+@firm_required
+def mandate_regenerate(request, code: str):
+    client = get_client(request, code)
+    try:
+        mandate = services.mandate_regenerate(client=client, actor=request.user)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=exc.message_dict)
+    return _done(request, client, f"Mandat régénéré et renvoyé à {mandate.representative_email}.")
 
 
 def _mandate_file(request, code: str, field: str, public_id=None):

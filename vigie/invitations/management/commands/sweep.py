@@ -5,8 +5,8 @@ this command puts it back in the queue: outbound emails and partner calls. It al
 sends the invitations' automatic reminders, expires the overdue ones, closes the task
 backend's records left RUNNING by a dead worker, forgets the API's stored idempotent
 responses past their retention and the used launch-link nonces past their link's life,
-requeues the register checks a dead worker left, and restarts the campaigns whose run
-went quiet.
+requeues the register checks a dead worker left, restarts the campaigns whose run
+went quiet, and reminds or expires the mandates awaiting signature.
 
 It composes several features, so it sits in the pages layer of .importlinter; it lives
 with the invitations, whose workflow drives the partner calls and most of the emails.
@@ -28,6 +28,7 @@ from vigie.invitations.services import bulk_invitations_sweep
 from vigie.lib.task_records import task_records_reap
 from vigie.mail.services import mail_sweep
 from vigie.partners.services import partners_sweep
+from vigie.reform.lifecycle import mandates_lifecycle
 from vigie.registries.nightly import nightly_checks_start
 from vigie.registries.services import registers_sweep
 
@@ -44,6 +45,7 @@ SWEEPS = [
     ("contrôles des registres repris", registers_sweep),
     ("contrôles des registres de la nuit lancés", nightly_checks_start),
     ("campagnes reprises", campaigns_sweep),
+    ("mandats relancés ou expirés", mandates_lifecycle),
 ]
 
 
