@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ClientFactory, ContactFactory
+from tests.factories import ClientFactory, ContactFactory, FirmFactory
 from vigie.clients.models import Client, ClientEvent, ShineStatus
 from vigie.invitations import services
 from vigie.invitations.lifecycle import invitations_lifecycle
@@ -76,6 +76,45 @@ def test_it_follows_the_firms_own_delays(sent, firm_a):
     invitations_lifecycle(now=sent.sent_at + timedelta(days=6, minutes=1))
     sent.refresh_from_db()
     assert sent.status == Status.EXPIRED
+
+
+def _open_invitation(firm, email: str, sent_at) -> Invitation:
+    client = ClientFactory(firm=firm)
+    return Invitation.objects.create(
+        firm=firm,
+        client=client,
+        email=email,
+        plan="start",
+        billing_mode="shine",
+        status=Status.SENT,
+        sent_at=sent_at,
+    )
+
+
+def test_a_round_with_nothing_due_reads_no_firm(sent, firm_b, django_assert_num_queries):
+    # Open invitations in several firms, none due: the shortest delays, then the due
+    # invitations' firms (none), whatever the number of firms with open invitations.
+    for n in range(3):
+        _open_invitation(FirmFactory(), f"recent{n}@x.fr", sent.sent_at)
+    with django_assert_num_queries(2):
+        assert invitations_lifecycle(now=sent.sent_at + timedelta(days=6)) == 0
+
+
+def test_a_firm_with_longer_delays_waits_for_its_own(sent, firm_b):
+    firm_b.first_reminder_days, firm_b.second_reminder_days, firm_b.invitation_expiry_days = (
+        10,
+        20,
+        40,
+    )
+    firm_b.save()
+    later = _open_invitation(firm_b, "later@x.fr", sent.sent_at)
+    invitations_lifecycle(now=sent.sent_at + timedelta(days=8))
+    assert (reminders(sent), reminders(later)) == (1, 0)
+    invitations_lifecycle(now=sent.sent_at + timedelta(days=10, minutes=1))
+    assert reminders(later) == 1
+    invitations_lifecycle(now=sent.sent_at + timedelta(days=35))
+    later.refresh_from_db()
+    assert later.status == Status.SENT  # its firm expires after 40 days
 
 
 @pytest.mark.parametrize("status", [Status.ACTIVATED, Status.CANCELLED])

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import ClientFactory, FirmFactory
@@ -125,6 +126,18 @@ def test_a_sweeper_late_to_the_night_starts_nothing(firms):
     CheckRun.objects.update(state=RunState.DONE)  # not held back by a run under way
     assert nightly._start(firm_a, night, now=now) == 0
     assert len(_runs(firm_a)) == 1
+
+
+@pytest.mark.django_db
+def test_a_round_after_the_nights_start_reads_no_client(firms, settings):
+    # Every round until midnight asks again: it reads the firms' counts and tonight's
+    # rows, never the clients (a scan of every client of every firm).
+    settings.REGISTRY_NIGHTLY_HOUR = 2
+    assert nightly_checks_start(paris(3, 2, 0)) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert nightly_checks_start(paris(3, 2, 15)) == 0
+    assert len(queries) == 2
+    assert not any('"clients_client"' in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.django_db(transaction=True)

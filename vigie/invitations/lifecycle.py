@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from vigie.clients import history
@@ -146,12 +146,34 @@ def _expire_due(firm: Firm, now) -> int:
     return sum(invitation_expire(invitation=i) for i in due.select_related("client"))
 
 
+def _firms_with_work_due(now) -> list[int]:
+    """The firms with an invitation to expire or remind at `now`, found with the shortest
+    delays any firm has; each firm's own delays are applied by `_expire_due` and
+    `_remind_due`. Each branch is a range of one index, (status, sent_at) or (status,
+    reminders_sent, sent_at) (clients.0017), holding only what is due: a round costs what
+    is due, not a statement per firm with open invitations (thousands of firms: seconds
+    every round, docs/SCALE.md)."""
+    delays = Firm.objects.aggregate(
+        expiry=Min("invitation_expiry_days"),
+        first=Min("first_reminder_days"),
+        second=Min("second_reminder_days"),
+    )
+    if delays["expiry"] is None:
+        return []
+    expiry, day = now - timedelta(days=delays["expiry"]), timedelta(days=1)
+    due = (
+        Q(status__in=OPEN_AFTER_SENDING, sent_at__lte=expiry)
+        | Q(status__in=OPEN_AFTER_SENDING, sent_at__isnull=True, created_at__lte=expiry)
+        | Q(status=Status.SENT, reminders_sent=0, sent_at__lte=now - delays["first"] * day)
+        | Q(status=Status.SENT, reminders_sent=1, sent_at__lte=now - delays["second"] * day)
+    )
+    return list(Invitation.objects.filter(due).values_list("firm_id", flat=True).distinct())
+
+
 def invitations_lifecycle(*, now=None) -> int:
     """Expire and remind what is due, firm by firm (each firm has its own delays)."""
     now = now or timezone.now()
-    firms = Firm.objects.filter(
-        pk__in=Invitation.objects.filter(status__in=OPEN_AFTER_SENDING).values("firm_id")
-    )
+    firms = Firm.objects.filter(pk__in=_firms_with_work_due(now))
     return sum(_expire_due(firm, now) + _remind_due(firm, now) for firm in firms)
 
 

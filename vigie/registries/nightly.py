@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from vigie.clients.models import Client
+from vigie.clients.models import ClientCount
 from vigie.firms.models import Firm
 from vigie.registries import services
 from vigie.registries.models import NightlyCheck, RunState
@@ -35,11 +35,11 @@ def nightly_checks_start(now: datetime | None = None) -> int:
     if local.hour < settings.REGISTRY_NIGHTLY_HOUR:
         return 0
     night = local.date()
-    firm_ids = set(Client.objects.active().values_list("firm_id", flat=True).distinct())
+    # The firms' counts kept by triggers (vigie.clients.counts), one row a firm: every
+    # round reads as many rows as there are firms, not a scan of every client.
+    firm_ids = set(ClientCount.objects.filter(active__gt=0).values_list("firm_id", flat=True))
     waiting = firm_ids - set(
-        NightlyCheck.objects.filter(firm_id__in=firm_ids, night=night).values_list(
-            "firm_id", flat=True
-        )
+        NightlyCheck.objects.filter(night=night).values_list("firm_id", flat=True)
     )
     if not waiting:
         return 0
