@@ -112,7 +112,9 @@ class ReformPanel:
     @cached_property
     def reminders(self) -> list:
         """The automatic reminders of the current mandate, in order."""
-        return list(self.mandate.reminders.all()) if self.mandate is not None else []
+        if self.mandate is None or not self.mandate.reminders_sent:
+            return []  # none sent: no query
+        return list(self.mandate.reminders.all())
 
     @cached_property
     def next_reminder(self):
