@@ -77,8 +77,14 @@ class TargetStatus(models.TextChoices):
 class Target(models.Model):
     """One client of a campaign: what was sent to it, and when."""
 
-    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    # No index of their own: (campaign, client) serves both, and a lone firm_id or
+    # campaign_id index tempted the planner into ANDing bitmaps of the firm's targets.
+    firm = models.ForeignKey(
+        "firms.Firm", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="targets", db_index=False
+    )
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(
         max_length=10, choices=TargetStatus.choices, default=TargetStatus.PENDING
@@ -127,7 +133,6 @@ class Target(models.Model):
                 name="campaign_target_remind",
                 condition=Q(remind_round__gt=models.F("reminded_round")),
             ),
-            models.Index(fields=["firm", "client"], name="campaign_target_client"),
         ]
 
     def __str__(self) -> str:

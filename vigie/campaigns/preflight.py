@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from vigie.campaigns.models import Kind
-from vigie.clients.models import Client, MandateStatus
+from vigie.clients.models import Client, Contact, MandateStatus
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.invitations import emails as invitation_emails
 from vigie.invitations import services as invitations
@@ -33,6 +34,11 @@ class Blocked:
     client: Client
     reason: str
     anchor: str  # the client page's section where it is fixed
+
+
+def principals() -> Prefetch:
+    """The clients' contacts as every check here reads them: the principal only."""
+    return Prefetch("contacts", queryset=Contact.objects.filter(is_principal=True))
 
 
 def _principal(client: Client):
@@ -83,8 +89,9 @@ CHECKS = {Kind.SENSITISATION: _sensitisation, Kind.MANDATE: _mandate, Kind.SHINE
 
 
 def preflight(kind: str, clients: list[Client]) -> tuple[list[Client], list[Blocked]]:
-    """(ready, blocked) for a campaign of `kind`. Clients come with their contacts
-    prefetched (and `firm`): a few queries for any number of them."""
+    """(ready, blocked) for a campaign of `kind`. Clients come with their principal
+    contacts prefetched (`principals()`, or all their contacts) and `firm`: a few queries
+    for any number of them."""
     return CHECKS[kind](clients)
 
 

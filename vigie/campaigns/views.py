@@ -95,7 +95,7 @@ def _dialog(request, data, *, errors=None, status: int = 200):
     clients = list(
         Client.objects.for_firm(request.firm)
         .filter(pk__in=ids[: services.MAX_TARGETS])
-        .prefetch_related("contacts")
+        .prefetch_related(preflight.principals())
         .order_by("sort_name", "id")
     )
     for client in clients:
