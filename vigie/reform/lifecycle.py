@@ -60,6 +60,10 @@ def mandate_remind(*, mandate_id: int, number: int, now: datetime) -> bool:
     """Queue reminder `number` of the mandate, once. False when it was no longer due
     (signed, revoked, locked, expired, or this reminder already sent)."""
     with transaction.atomic():
+        # The client's row first, as every mandate workflow (signing, revoking) locks it
+        # before the mandate's: no deadlock with a signature at the same moment.
+        client_id = Mandate.objects.filter(pk=mandate_id).values_list("client_id", flat=True)
+        Client.objects.select_for_update().filter(pk__in=client_id).first()
         claimed = Mandate.objects.filter(
             pk=mandate_id,
             state__in=REMINDABLE,
@@ -88,12 +92,16 @@ def _remind_due(now: datetime) -> int:
     link_start = now - timedelta(days=tokens.link_days())
     steps = list(enumerate(reminder_days(), start=1))
     for number, days in reversed(steps):  # the latest due first: one e-mail, earlier ones done
-        due = Mandate.objects.filter(
-            state__in=REMINDABLE,
-            reminders_sent__lt=number,
-            sent_at__lte=now - timedelta(days=days),
-            sent_at__gt=link_start,
-        ).values_list("pk", flat=True)
+        due = (
+            Mandate.objects.filter(
+                state__in=REMINDABLE,
+                reminders_sent__lt=number,
+                sent_at__lte=now - timedelta(days=days),
+                sent_at__gt=link_start,
+            )
+            .order_by("sent_at")
+            .values_list("pk", flat=True)
+        )
         count += sum(mandate_remind(mandate_id=pk, number=number, now=now) for pk in list(due))
     return count
 
@@ -131,9 +139,13 @@ def mandate_expire(*, mandate_id: int, now: datetime) -> bool:
 
 
 def _expire_due(now: datetime) -> int:
-    due = Mandate.objects.filter(
-        state__in=AWAITING, sent_at__lte=now - timedelta(days=tokens.link_days())
-    ).values_list("pk", flat=True)
+    due = (
+        Mandate.objects.filter(
+            state__in=AWAITING, sent_at__lte=now - timedelta(days=tokens.link_days())
+        )
+        .order_by("sent_at")
+        .values_list("pk", flat=True)
+    )
     return sum(mandate_expire(mandate_id=pk, now=now) for pk in list(due))
 
 
