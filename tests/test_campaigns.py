@@ -531,9 +531,14 @@ class TestRemind:
         assert sorted(reminded.values_list("client__code", flat=True)) == ["A1", "A3"]
         assert OutboundEmail.objects.count() == before + 2
         a1 = reminded.get(client__code="A1")
-        # A1's link still works: the same mandate, e-mailed again.
+        # A1's link still works: the same mandate, e-mailed again as a reminder.
         assert a1.mandate.state == MandateState.OPENED
         assert Mandate.objects.filter(client=a1.client).count() == 1
+        reminder = OutboundEmail.objects.get(client=a1.client, kind="reform.mandate_reminder")
+        assert (
+            reminder.subject
+            == "Rappel : Mandat de facturation électronique à signer – Entreprise A1"
+        )
         events = ClientEvent.objects.filter(kind="campaign.reminded")
         assert sorted(e.client.code for e in events) == ["A1", "A3"]
         assert "Relance de la campagne" in events[0].summary
@@ -556,6 +561,21 @@ class TestRemind:
         assert list(
             mandate_campaign.targets.filter(reminders=1).values_list("client__code", flat=True)
         ) == ["A1"]
+
+    def test_a_mandate_past_its_link_is_replaced_by_a_new_one(
+        self, mandate_campaign, alice, clients
+    ):
+        a3 = mandate_campaign.targets.get(client=clients[2])
+        old = a3.mandate_id
+        Mandate.objects.filter(pk=old).update(sent_at=timezone.now() - timedelta(days=40))
+        services.campaign_remind(campaign=mandate_campaign, actor=alice)
+        _run(mandate_campaign)
+        a3.refresh_from_db()
+        assert a3.mandate_id != old and a3.mandate.state == MandateState.SENT
+        assert Mandate.objects.get(pk=old).state == MandateState.REVOKED
+        assert a3.reminders == 1
+        event = ClientEvent.objects.get(client=clients[2], kind="campaign.reminded")
+        assert "nouveau mandat envoyé pour signature" in event.summary
 
     def test_a_sensitisation_reminds_those_not_registered_with_a_pa(self, firm_a, alice, clients):
         campaign = _launch(firm_a, alice, Kind.SENSITISATION, clients[:3])

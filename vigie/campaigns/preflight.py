@@ -9,9 +9,7 @@ preflight`). The worker meets the same refusals, from the same services, when it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,6 +21,7 @@ from vigie.invitations import emails as invitation_emails
 from vigie.invitations import services as invitations
 from vigie.reform import mailer
 from vigie.reform import services as reform
+from vigie.reform import tokens as reform_tokens
 from vigie.reform.models import Mandate
 
 # Where the client page fixes each reason (its sections' ids).
@@ -173,7 +172,7 @@ def preview(
         "mandate": mandate,
         "firm_name": firm.name,
         "link": LINK_PLACEHOLDER,
-        "link_expires": timezone.now() + timedelta(days=settings.MANDATE_LINK_DAYS),
+        "link_expires": reform_tokens.expires_at(timezone.now()),
     }
     return Preview(
         contact.email,

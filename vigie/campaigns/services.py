@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -41,7 +40,8 @@ from vigie.invitations import services as invitations
 from vigie.invitations.models import BillingMode, Invitation, Plan, SendMethod
 from vigie.reform import mailer
 from vigie.reform import services as reform
-from vigie.reform.models import Mandate, MandateState, ReformEmailTemplate
+from vigie.reform import tokens as reform_tokens
+from vigie.reform.models import REMINDABLE, Mandate, ReformEmailTemplate
 
 log = logging.getLogger(__name__)
 
@@ -255,27 +255,22 @@ def _remind_sensitisation(campaign: Campaign, target: Target, client: Client, ac
     return _information(campaign, client, actor, subject=subject)
 
 
-def _link_alive(mandate: Mandate, now: datetime) -> bool:
-    return mandate.sent_at is not None and now < mandate.sent_at + timedelta(
-        days=settings.MANDATE_LINK_DAYS
-    )
-
-
 def _remind_mandate(campaign: Campaign, target: Target, client: Client, actor) -> Sent:
-    """The same mandate e-mailed again while its signing link still works; otherwise
-    (link expired or locked, mandate revoked) a new mandate replaces it."""
+    """The same mandate e-mailed again as a « Rappel », with the same signing link, while
+    it can still be signed online (as the reform's automatic reminders do); otherwise (its
+    link expired or locked, the mandate revoked or expired) a new mandate replaces it."""
     mandate = Mandate.objects.filter(pk=target.mandate_id, firm_id=campaign.firm_id).first()
     if (
         mandate is not None
-        and mandate.state in (MandateState.SENT, MandateState.OPENED)
-        and _link_alive(mandate, timezone.now())
+        and mandate.state in REMINDABLE
+        and timezone.now() < reform_tokens.expires_at(mandate.sent_at)
     ):
         with mandate.document.open("rb") as handle:
             content = handle.read()
-        email = mailer.send_mandate(mandate=mandate, content=content, actor=actor)
-        return Sent(
-            email.pk, mandate.representative_email, "mandat renvoyé pour signature", mandate
+        email = mailer.send_mandate(
+            mandate=mandate, content=content, actor=actor, reminder=target.reminders + 1
         )
+        return Sent(email.pk, mandate.representative_email, "rappel du mandat à signer", mandate)
     mandate = reform.mandate_send(client=client, actor=actor)
     return Sent(
         int(mandate.email_id),
