@@ -17,6 +17,7 @@ PAGES = [
     ("Compte de test Shine", "invitation_test_account"),
     ("E-mail d'information réforme", "reform_template"),
     ("Intégrations", "integrations"),
+    ("Annuaire (plateforme agréée)", "registries_connection"),
     ("Import de clients", "imports"),
 ]
 
