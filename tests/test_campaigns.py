@@ -27,6 +27,7 @@ from vigie.equipment.models import Equipment, Slot
 from vigie.invitations import services as invitations
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
+from vigie.mail import services as mail
 from vigie.mail.models import OutboundEmail
 from vigie.reform import services as reform
 from vigie.reform import signing
@@ -591,6 +592,26 @@ class TestRemind:
         _run(campaign)
         subjects = OutboundEmail.objects.filter(subject__startswith="Rappel : ")
         assert sorted(subjects.values_list("to", flat=True)) == ["a2@tpe.fr", "a3@tpe.fr"]
+
+    def test_a_shine_campaign_reminds_through_the_invitations(
+        self, firm_a, alice, clients, catalogue, sink
+    ):
+        campaign = _launch(
+            firm_a, alice, Kind.SHINE, clients[:2], plan="start", billing_mode="shine"
+        )
+        _run(campaign)
+        # The first invitation's e-mail delivered (the outbox marks the invitation sent).
+        first = campaign.targets.get(client=clients[0])
+        mail.email_deliver(first.email_id)
+        assert Invitation.objects.get(pk=first.invitation_id).status == InvitationStatus.SENT
+        assert services.campaign_remind(campaign=campaign, actor=alice) == 2
+        _run(campaign)
+        reminder = OutboundEmail.objects.get(kind="invitation_reminder")
+        assert reminder.to == "a1@tpe.fr"
+        assert ClientEvent.objects.filter(client=clients[0], kind="invitation.reminded").exists()
+        # The second one's e-mail still waits in the outbox: it cannot be reminded yet.
+        second = campaign.targets.get(client=clients[1])
+        assert second.reminders == 0 and second.reason.startswith("Relance impossible")
 
     def test_a_paused_campaign_is_not_reminded(self, mandate_campaign, alice, alice_client):
         mandate_campaign.state = State.SENDING
