@@ -73,7 +73,9 @@ def mandate_remind(*, mandate_id: int, number: int, now: datetime) -> bool:
         if not claimed:
             return False
         mandate = Mandate.objects.select_related("client__firm", "created_by").get(pk=mandate_id)
-        reminder = MandateReminder.objects.create(mandate=mandate, number=number, sent_at=now)
+        reminder = MandateReminder.objects.create(
+            firm_id=mandate.firm_id, mandate=mandate, number=number, sent_at=now
+        )
         email = mailer.send_reminder(mandate=mandate, number=number)
         reminder.email_id = str(email.pk)
         reminder.save(update_fields=["email_id"])

@@ -139,6 +139,7 @@ class MandateReminder(models.Model):
     """One automatic reminder of a mandate awaiting signature: (mandate, number) is its
     idempotency key, so a reminder is queued once whatever the sweeps do."""
 
+    firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="reminders")
     number = models.PositiveSmallIntegerField()
     email_id = models.CharField(max_length=64, blank=True)

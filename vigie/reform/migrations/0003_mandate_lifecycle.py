@@ -26,6 +26,14 @@ class Migration(migrations.Migration):
                 ("number", models.PositiveSmallIntegerField()),
                 ("email_id", models.CharField(blank=True, max_length=64)),
                 ("sent_at", models.DateTimeField()),
+                (
+                    "firm",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="firms.firm",
+                    ),
+                ),
             ],
             options={
                 "verbose_name": "relance de mandat",
