@@ -6,6 +6,7 @@ directors."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import threading
@@ -643,3 +644,21 @@ def test_sealing_takes_well_under_a_second(mandate):
     start = time.perf_counter()
     signing.mandate_sign_online(mandate=mandate, consent=True, ip="", user_agent=UA)
     assert time.perf_counter() - start < 1.0
+
+
+def test_sealing_works_where_an_event_loop_already_runs(media):
+    """pyHanko's synchronous API runs its own event loop: in a thread already running one
+    (an ASGI server's, a browser driver's), the seal is made in a thread of its own."""
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.add_page()
+    original = bytes(document.output())
+
+    async def in_a_running_loop() -> bytes:
+        return sealer().seal(original, reason="Essai")
+
+    sealed = asyncio.run(in_a_running_loop())
+    [signature] = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[sealer().trust_root]))
+    assert status.intact and status.valid

@@ -13,6 +13,8 @@ With the signature's size reserved up front (no trial signature), a seal takes a
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import io
@@ -109,8 +111,24 @@ class Sealer:
             subfilter=fields.SigSeedSubFilter.PADES,
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        out = signers.sign_pdf(writer, meta, signer=self.signer, bytes_reserved=self.bytes_reserved)
+        out = _outside_any_event_loop(
+            lambda: signers.sign_pdf(
+                writer, meta, signer=self.signer, bytes_reserved=self.bytes_reserved
+            )
+        )
         return out.getvalue()
+
+
+def _outside_any_event_loop(call):
+    """pyHanko's synchronous API runs an event loop of its own (`asyncio.run`), which a
+    thread already running one refuses (an ASGI server's, a browser driver's in tests):
+    there, the call runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
 
 
 def _self_signed(folder: Path) -> bytes:
