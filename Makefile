@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HTMX_VERSION ?= 2.0.11
 export DJANGO_SETTINGS_MODULE := vigie.settings
 
-.PHONY: bench-scale bench-registers bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
+.PHONY: bench-seal bench-campaign bench-scale bench-registers bench-size bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb run test chromium install install-test db db-stop bench lint format lock vendor clean \
 	faults faults-quick faults-multi load load-open wrk pgbouncer
 
 $(BIN)/activate:
@@ -54,7 +54,7 @@ test: install-test chromium
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark prints its figures; each can also run alone.
-bench: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb bench-registers bench-size
+bench: bench-demo bench-portfolio bench-invite bench-import bench-reform bench-xlsx-bomb bench-registers bench-seal bench-campaign bench-size
 
 bench-demo: install-test
 	$(PY) bench/demo_bench.py
@@ -70,6 +70,14 @@ bench-scale: install-test
 # The demo firm checked against the sandbox registers at their real limits (about 20 min).
 bench-registers: install-test
 	$(PY) bench/registers_bench.py
+
+# Mandates sealed with their evidence page, per second (docs/mandates.md).
+bench-seal: install-test
+	$(PY) bench/seal_bench.py
+
+# A campaign of 5,000 clients: queued, then delivered to a local SMTP server (docs/campaigns.md).
+bench-campaign: install-test
+	$(PY) bench/campaign_bench.py --clients 5000 --workers 2
 
 # The size of the code; SIZE_COMPARE=/tmp/ref (a worktree of an older commit) sets it beside.
 bench-size: install-test
