@@ -7,6 +7,7 @@ directors."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import re
 import threading
@@ -658,7 +659,13 @@ def test_sealing_works_where_an_event_loop_already_runs(media):
     async def in_a_running_loop() -> bytes:
         return sealer().seal(original, reason="Essai")
 
-    sealed = asyncio.run(in_a_running_loop())
-    [signature] = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
-    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[sealer().trust_root]))
+    def scenario():
+        # A thread of its own, free of any loop a test driver may run in this one.
+        sealed = asyncio.run(in_a_running_loop())
+        [signature] = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
+        context = ValidationContext(trust_roots=[sealer().trust_root])
+        return validate_pdf_signature(signature, context)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(scenario).result()
     assert status.intact and status.valid
