@@ -850,7 +850,9 @@ def _explain_plain(statements: list[tuple]) -> str:
             analyze = "(ANALYZE, BUFFERS) " if text.lstrip().upper().startswith("SELECT") else ""
             cur.execute(f"EXPLAIN {analyze}{text}", params)
             plan = "\n".join(row[0] for row in cur.fetchall())
-            out.append(f"×{times}: {text}\n  -- {params!r}\n{plan}\n")
+            shown = repr(params)
+            shown = shown if len(shown) < 300 else shown[:300] + "…"
+            out.append(f"×{times}: {text}\n  -- {shown}\n{plan}\n")
     return "\n".join(out)
 
 
@@ -945,10 +947,13 @@ def report_sweep(sizes: list[str]) -> None:
     head = f"{'step':45}" + "".join(f"{size + ' idle':>18}{size + ' due':>18}" for size in data)
     print(head)
     print("-" * len(head))
-    first = next(iter(data.values()))
-    for label in first["idle"]:
+    labels = list(dict.fromkeys(label for d in data.values() for label in d["idle"]))
+    for label in labels:
         row = f"{label:45}"
         for d in data.values():
+            if label not in d["idle"]:
+                row += f"{'–':>18}{'–':>18}"
+                continue
             i, w = d["idle"][label], d["due"][label]
             row += f"{i['ms']:9.1f} ({i['statements']:4d}){w['ms']:9.1f} ({w['statements']:4d})"
         print(row)
@@ -961,6 +966,112 @@ def report_sweep(sizes: list[str]) -> None:
             f"{size}: work due = {DUE_INVITATIONS} reminders, nightly checks of firms "
             f"{d['due firms']} (firm, active clients)"
         )
+
+
+# -- open-model load over many firms (child process, one database) -------------------------
+
+LOAD_FIRMS = {"big": 3, "medium": 40, "small": 120}  # at most; signed in as each one's admin
+# Share of the requests going to each kind of firm, and the mix within a firm (GET only:
+# load/run.py's portfolio pages, searches and client pages, without its contact edits).
+LOAD_SHARES = {"big": 30, "medium": 40, "small": 30}
+LOAD_MIX = {"portfolio": 60, "search": 20, "client": 20}
+LOAD_REQUESTS = 6000
+
+
+def _load_payloads(rng: random.Random) -> tuple[list[tuple[str, bytes]], dict]:
+    """Raw HTTP/1.1 requests (load/open.py's form), each with its firm's session."""
+    from django.conf import settings
+    from django.test import Client as HttpClient
+
+    from bench.generate import LAST_NAMES
+    from vigie.clients.models import Client, ClientCount
+    from vigie.firms.models import Firm
+    from vigie.lib.text import fold
+
+    counts = dict(ClientCount.objects.values_list("firm_id", "active"))
+    groups = {
+        "big": [f for f, n in counts.items() if n >= BIG],
+        "medium": [f for f, n in counts.items() if 1_000 <= n < BIG],
+        "small": [f for f, n in counts.items() if n < 1_000],
+    }
+    chosen = {k: rng.sample(sorted(v), min(len(v), LOAD_FIRMS[k])) for k, v in groups.items()}
+    sessions, codes = {}, {}
+    for firm_ids in chosen.values():
+        for firm_id in firm_ids:
+            firm, user = _firm_and_user(Firm.objects.get(pk=firm_id).name)
+            http = HttpClient()
+            http.force_login(user)
+            sessions[firm_id] = http.cookies[settings.SESSION_COOKIE_NAME].value
+            codes[firm_id] = list(
+                Client.objects.filter(firm_id=firm_id)
+                .order_by("?")
+                .values_list("code", flat=True)[:50]
+            )
+    out = []
+    kinds = [k for k, share in LOAD_SHARES.items() for _ in range(share)]
+    mix = [k for k, share in LOAD_MIX.items() for _ in range(share)]
+    for _ in range(LOAD_REQUESTS):
+        firm_id = rng.choice(chosen[rng.choice(kinds)])
+        kind, extra = rng.choice(mix), ""
+        if kind == "portfolio":
+            pages = max(1, counts[firm_id] // 10)
+            query = {"view": rng.choice(["equipement", "collecte"]), "page": rng.randint(1, pages)}
+            target = "/?" + "&".join(f"{k}={v}" for k, v in query.items())
+            if rng.random() >= 0.2:  # htmx navigation in the page; one in five a full page
+                extra = "HX-Request: true\r\nHX-Current-URL: http://127.0.0.1/\r\n"
+        elif kind == "search":
+            target = f"/?q={fold(rng.choice(LAST_NAMES)).split()[0]}"
+            extra = "HX-Request: true\r\nHX-Current-URL: http://127.0.0.1/\r\n"
+        else:
+            target = f"/clients/{rng.choice(codes[firm_id])}/"
+        head = (
+            f"GET {target} HTTP/1.1\r\nHost: HOST\r\n"
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={sessions[firm_id]}\r\n"
+            f"Connection: keep-alive\r\n{extra}\r\n"
+        )
+        out.append(("search" if kind == "search" else kind, head.encode()))
+    return out, {k: len(v) for k, v in chosen.items()}
+
+
+def worker_load(size: str) -> int:
+    import asyncio
+
+    _setup(size)
+    from load import open as open_model
+
+    ensure_built(size)
+    payloads, firms = _load_payloads(random.Random(5))
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["SCALE_DB_URL"],
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_MANIFEST": "0",
+        "LOG_LEVEL": "WARNING",
+        "VIGIE_VAR_DIR": str(VAR / "scale-load-files"),
+    }
+    proc, url = open_model.start_gunicorn(ROOT, env, workers=4, threads=1)
+    args = argparse.Namespace(
+        start=float(os.environ.get("SCALE_LOAD_START", "20")),
+        warm_up=float(os.environ.get("SCALE_LOAD_WARM_UP", "20")),
+        step_seconds=15.0,
+        max=2000.0,
+        bisect=3,
+        connections=512,
+    )
+    print(f"  {size}: open model over {firms} firms (big, medium, small) at {url}", flush=True)
+    try:
+        result = asyncio.run(open_model.search(url, payloads, args, proc.pid))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    result["firms"] = firms
+    result["load"] = os.getloadavg()
+    (VAR / f"scale-load-{size}.json").write_text(json.dumps(result))
+    return 0
 
 
 # -- orchestrator --------------------------------------------------------------------------
@@ -1016,10 +1127,26 @@ def main() -> int:
 
 
 def report_load(sizes: list[str]) -> None:
+    print(
+        "\n=== Open model (load/open.py), requests over many firms: highest rate with p95 ≤ 100 ms ==="
+    )
     for size in sizes:
         path = VAR / f"scale-load-{size}.json"
-        if path.exists():
-            print(f"{size}: {path.read_text()}")
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        s = r["best_step"]
+        kinds = ", ".join(
+            f"{k} {a:.0f}/{b:.0f}" for k, (a, b) in sorted((s or {}).get("kinds", {}).items())
+        )
+        figures = (
+            f"p50 {s['p50']:.1f} / p95 {s['p95']:.1f} ms; by kind p50/p95: {kinds}" if s else "–"
+        )
+        print(
+            f"{size}: {r['best']:.1f}/s ({figures}); firms {r['firms']}; "
+            f"gunicorn CPU/request {(s or {}).get('server_ms') or 0:.1f} ms; "
+            f"load average at the end {'/'.join(f'{v:.2f}' for v in r['load'])}"
+        )
 
 
 def report_builds(sizes: list[str]) -> None:
@@ -1037,6 +1164,7 @@ WORKERS = {
     "build": lambda a: worker_build(a.size, a.rebuild),
     "pages": lambda a: worker_pages(a.size, a.round),
     "sweep": lambda a: worker_sweep(a.size),
+    "load": lambda a: worker_load(a.size),
 }
 
 

@@ -23,7 +23,8 @@ documents with that trigram, so a search reads what its firm holds whatever the 
 firms hold. The index it replaces, pg_trgm over `<firm_id>:<doc>`, read each trigram's
 postings over every firm, and the firm id's own trigrams (shared with every SIRET, code
 and e-mail holding those digits): a firm of 500 clients searching « martin » read 119
-index pages in a database of 300,000 clients and 289 in one of 1,000,000 (docs/SCALE.md).
+index pages in a database of 300,000 clients, 289 in one of 1,000,000 and 1,098 in one of
+3,000,000; through its own keys, 13, 13 and 17 (docs/SCALE.md).
 A word without three ASCII letters or digits in a row has no key: the firm's documents
 are then read through its clients.
 
