@@ -64,8 +64,9 @@ bench-portfolio: install-test
 
 # Each firm's cost as the database grows: 300,000, 1,000,000 and 3,000,000 clients, built
 # once under var/bench/ (about 8 GB for the largest; SCALE_SIZES=300k,1m for less), docs/SCALE.md.
+SCALE_SIZES ?= 300k,1m,3m
 bench-scale: install-test
-	$(PY) bench/scale.py --sizes $(or $(SCALE_SIZES),300k,1m,3m) $(SCALE_ARGS)
+	$(PY) bench/scale.py --sizes $(SCALE_SIZES) $(SCALE_ARGS)
 
 # The demo firm checked against the sandbox registers at their real limits (about 20 min).
 bench-registers: install-test
