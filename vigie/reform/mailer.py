@@ -86,17 +86,12 @@ def send_mandate(*, mandate: Mandate, content: bytes, actor, reminder: int = 0):
         "link_expires": tokens.expires_at(mandate.sent_at),
         "reminder": reminder,
     }
-    subject = render_to_string("reform/email/mandate_subject.txt", context)
-    return email_queue(
-        firm=mandate.client.firm,
-        to=mandate.representative_email,
-        subject=" ".join(subject.split()),
-        text=render_to_string("reform/email/mandate.txt", context),
-        html=render_to_string("reform/email/mandate.html", context),
-        reply_to=_sender(actor),
-        from_name=mandate.firm_name,
-        client=mandate.client,
+    return _to_signer(
+        mandate,
+        "mandate",
+        context,
         kind="reform.mandate_reminder" if reminder else "reform.mandate",
+        reply_to=_sender(actor),
         attachments=[(f"mandat-{mandate.client.code}.pdf", content, "application/pdf")],
     )
 
@@ -110,17 +105,8 @@ def send_reminder(*, mandate: Mandate, number: int):
 
 def send_revoked(*, mandate: Mandate, actor):
     """Tell the signer the mandate is revoked, and why."""
-    subject, text, html = _render("mandate_revoked", {"mandate": mandate})
-    return email_queue(
-        firm=mandate.client.firm,
-        to=mandate.representative_email,
-        subject=subject,
-        text=text,
-        html=html,
-        reply_to=_sender(actor),
-        from_name=mandate.firm_name,
-        client=mandate.client,
-        kind="reform.mandate_revoked",
+    return _to_signer(
+        mandate, "mandate_revoked", {}, kind="reform.mandate_revoked", reply_to=_sender(actor)
     )
 
 
@@ -131,9 +117,9 @@ def _render(name: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def send_code(*, mandate: Mandate, code: str):
-    """The one-time code that confirms the signer's identity."""
-    subject, text, html = _render("mandate_code", {"mandate": mandate, "code": code})
+def _to_signer(mandate: Mandate, name: str, context: dict, *, kind: str, **extra):
+    """E-mail `name` (its three templates) of the mandate to its signer, from the firm."""
+    subject, text, html = _render(name, {"mandate": mandate, **context})
     return email_queue(
         firm=mandate.client.firm,
         to=mandate.representative_email,
@@ -142,21 +128,22 @@ def send_code(*, mandate: Mandate, code: str):
         html=html,
         from_name=mandate.firm_name,
         client=mandate.client,
-        kind="reform.mandate_code",
+        kind=kind,
+        **extra,
     )
+
+
+def send_code(*, mandate: Mandate, code: str):
+    """The one-time code that confirms the signer's identity."""
+    return _to_signer(mandate, "mandate_code", {"code": code}, kind="reform.mandate_code")
 
 
 def send_signed_copy(*, mandate: Mandate, content: bytes):
     """The sealed mandate, to its signer."""
-    subject, text, html = _render("mandate_signed", {"mandate": mandate})
-    return email_queue(
-        firm=mandate.client.firm,
-        to=mandate.representative_email,
-        subject=subject,
-        text=text,
-        html=html,
-        from_name=mandate.firm_name,
-        client=mandate.client,
+    return _to_signer(
+        mandate,
+        "mandate_signed",
+        {},
         kind="reform.mandate_signed",
         attachments=[(f"mandat-{mandate.client.code}-signe.pdf", content, "application/pdf")],
     )
