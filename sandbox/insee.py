@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sandbox.api import hook_view
 from sandbox.models import RegisterCall, RegisterCompany, RegisterEstablishment, RegisterFault
-from sandbox.registers import _fault, _record
+from sandbox.registers import _record, faulty
 
 SERVICE = "insee"
 _SIRETS = re.compile(r"^siret:(\d{14})(?: OR siret:(\d{14}))*$")
@@ -132,18 +132,8 @@ def siret_search(request):
         response = _answer(429, "Trop de requêtes")
         response["Retry-After"] = str(wait)
         return response
-    if (fault := _fault(SERVICE)) is not None:
-        _record(SERVICE, query, 429 if fault.mode == "429" else 0)
-        if fault.mode == "429":
-            response = _answer(429, "Trop de requêtes")
-            response["Retry-After"] = str(fault.retry_after)
-            return response
-        if fault.mode == "timeout":
-            time.sleep(30)
-            return _answer(504, "Délai dépassé")
-        if fault.mode == "malformed":
-            return JsonResponse({"header": {"statut": 200}, "etablissements": "["}, safe=False)
-        return _answer(500, "Erreur interne")
+    if (faulty_answer := faulty(SERVICE, query, _answer)) is not None:
+        return faulty_answer
     try:
         count = int(params.get("nombre") or 20)
     except ValueError:

@@ -156,6 +156,11 @@ def _misbehave(request, service: str, query: str, error) -> HttpResponse | None:
         response = error(429, "Trop de requêtes : réessayez plus tard.")
         response["Retry-After"] = str(throttle)
         return response
+    return faulty(service, query, error)
+
+
+def faulty(service: str, query: str, error) -> HttpResponse | None:
+    """The service's next configured fault, as the real service would show it, if any."""
     fault = _fault(service)
     if fault is None:
         return None
