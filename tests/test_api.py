@@ -513,6 +513,13 @@ class TestEquipmentInvitationsReform:
     def test_it_refuses_an_unknown_mandate_status(self, api, client_a):
         assert api("patch", "/clients/A001/reform", {"mandate_status": "x"}).status_code == 422
 
+    def test_a_mandate_expired_outside_vigie(self, api, client_a):
+        api("patch", "/clients/A001/reform", {"mandate_status": "envoye"})
+        state = api("patch", "/clients/A001/reform", {"mandate_status": "expire"}).json()
+        assert state["mandate_status"] == "expire"
+        event = ClientEvent.objects.filter(client=client_a).latest("id")
+        assert event.kind == "reform.mandate_expired"
+
 
 def test_it_serves_the_schema_and_docs(client):
     schema = client.get("/api/v1/openapi.json")

@@ -1,5 +1,5 @@
-"""The reform journey in Chromium: inform a selection from the portfolio, generate and
-send a mandate, upload the signed copy, see **Télécharger** and the dashboard move."""
+"""The reform journey in Chromium: inform a selection from the portfolio, prepare a
+mandate's draft and send it, upload the signed copy, see **Télécharger** and the dashboard move."""
 
 from __future__ import annotations
 
@@ -72,8 +72,16 @@ def test_the_reform_journey(page, live_server, firm, tmp_path):
     panel = page.get_by_test_id("reform-panel")
     expect(panel.get_by_test_id("reform-sensitised")).to_contain_text("Oui")
     expect(panel.get_by_test_id("reform-sensitised").locator(".mark-yes")).to_have_count(1)
-    panel.get_by_role("button", name="Générer et envoyer le mandat").click()
+    # First a draft, read before it goes: nothing is sent yet.
+    panel.get_by_role("button", name="Préparer un brouillon").click()
+    expect(page.locator("#toasts")).to_contain_text("Brouillon de mandat préparé")
+    draft = page.get_by_test_id("mandate-draft")
+    expect(draft).to_contain_text("pour Jeanne Martin (jeanne@oasis.fr)")
+    expect(draft.get_by_role("link", name="Voir le brouillon (PDF)")).to_be_visible()
+    assert not OutboundEmail.objects.filter(kind="reform.mandate").exists()
+    draft.get_by_role("button", name="Envoyer pour signature").click()
     expect(page.locator("#toasts")).to_contain_text("Mandat envoyé à jeanne@oasis.fr")
+    expect(page.get_by_test_id("mandate-draft")).to_have_count(0)
     expect(page.get_by_test_id("reform-mandate")).to_contain_text("Mandat envoyé")
     email = OutboundEmail.objects.get(kind="reform.mandate")
     assert email.to == "jeanne@oasis.fr" and email.decoded_attachments()[0][1].startswith(b"%PDF-")

@@ -56,6 +56,9 @@ def _signed(client, actor):
 CLIENT_POSTS = [
     ("reform_client_sensitise", {"sensitised": "1"}),
     ("reform_mandate_send", {}),
+    ("reform_mandate_prepare", {}),
+    ("reform_mandate_draft_send", {}),
+    ("reform_mandate_draft_delete", {}),
     ("reform_mandate_revoke", {"reason": "Fin de mission"}),
     ("reform_mandate_regenerate", {}),
     ("reform_client_pa", {"pa_status": "invite"}),

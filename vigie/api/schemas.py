@@ -171,7 +171,7 @@ class ReformOut(Schema):
 
 class ReformIn(StrictIn):
     sensitised: bool | None = None
-    mandate_status: Literal["", "envoye", "signe", "revoque"] | None = None
+    mandate_status: Literal["", "envoye", "signe", "revoque", "expire"] | None = None
     pa_status: Literal["absent", "invite", "inscrit"] | None = None
     pa_name: str | None = Field(None, max_length=100)
     pa_registered_at: date | None = None

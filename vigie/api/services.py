@@ -113,6 +113,7 @@ def _reform_kinds(before: dict, client: Client) -> list[str]:
                 MandateStatus.SENT: "reform.mandate_sent",
                 MandateStatus.SIGNED: "reform.mandate_signed",
                 MandateStatus.REVOKED: "reform.mandate_revoked",
+                MandateStatus.EXPIRED: "reform.mandate_expired",
             }.get(client.mandate_status, "reform.mandate_withdrawn")
         )
     if before["pa_status"] != after["pa_status"]:

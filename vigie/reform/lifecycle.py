@@ -121,7 +121,7 @@ def mandate_expire(*, mandate_id: int, now: datetime) -> bool:
         ).update(state=MandateState.EXPIRED, expired_at=now)
         if not claimed:
             return False
-        latest = client.mandates.filter(firm_id=client.firm_id).first()
+        latest = client.mandates.filter(firm_id=client.firm_id).issued().first()
         changes = {}
         if latest is not None and latest.pk == mandate_id:
             before = history.snapshot(client, ["mandate_status"])

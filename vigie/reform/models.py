@@ -29,6 +29,7 @@ def signed_path(instance, filename: str) -> str:
 
 
 class MandateState(models.TextChoices):
+    DRAFT = "brouillon", "Brouillon de mandat"  # generated, read by the firm, not sent yet
     SENT = "envoye", "Mandat envoyé"
     OPENED = "ouvert", "Mandat ouvert"  # the client followed the e-mail's link
     LOCKED = "bloque", "Lien de signature bloqué"  # too many wrong codes
@@ -41,6 +42,12 @@ class MandateState(models.TextChoices):
 AWAITING = (MandateState.SENT, MandateState.OPENED, MandateState.LOCKED)
 # Reminded automatically: still signable online (a locked link stops the reminders).
 REMINDABLE = (MandateState.SENT, MandateState.OPENED)
+
+
+class MandateQuerySet(FirmQuerySet):
+    def issued(self):
+        """The mandates sent to the client (every state but the firm's draft)."""
+        return self.exclude(state=MandateState.DRAFT)
 
 
 class Mandate(models.Model):
@@ -103,11 +110,19 @@ class Mandate(models.Model):
     # next one with a conditional UPDATE of this counter).
     reminders_sent = models.PositiveSmallIntegerField(default=0)
 
-    objects = FirmQuerySet.as_manager()
+    objects = MandateQuerySet.as_manager()
 
     class Meta:
         verbose_name = "mandat"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A client has at most one draft: preparing another replaces it.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(state="brouillon"),
+                name="mandate_one_draft_per_client",
+            ),
+        ]
         indexes = [
             models.Index(fields=["firm", "client", "-created_at"], name="mandate_firm_client"),
             # The sweep's reminders and expiry read only the mandates awaiting signature.

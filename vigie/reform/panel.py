@@ -62,9 +62,21 @@ class ReformPanel:
     def blockers(self) -> list[str]:
         return services.mandate_blockers(self.client, self.principal)
 
+    @cached_property
+    def draft(self):
+        return services.mandate_draft(self.client)
+
+    @cached_property
+    def draft_changes(self) -> list[str]:
+        """What changed in the client's details since its draft was prepared."""
+        return services.mandate_changes(self.draft, self.client, self.principal)
+
     @property
     def can_upload(self) -> bool:
-        return self.mandate is not None and self.mandate.is_awaiting
+        # An expired link: the client may still return a signed paper copy.
+        return self.mandate is not None and (
+            self.mandate.is_awaiting or self.mandate.state == MandateState.EXPIRED
+        )
 
     @property
     def link_expires(self):

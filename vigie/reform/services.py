@@ -5,6 +5,7 @@ the kinds the dashboard's chart reads (see `dashboard.CHART_SERIES`):
 
 - reform.sensitised / reform.unsensitised
 - reform.information_sent (the information email was queued)
+- reform.mandate_drafted, reform.mandate_draft_deleted (the firm's draft, not sent)
 - reform.mandate_sent, reform.mandate_signed, reform.mandate_revoked (a signed
   mandate ended), reform.mandate_withdrawn (a mandate revoked before signature); the
   client's own steps signing online are vigie.reform.signing's, the reminders and
@@ -45,6 +46,11 @@ MANDATE_NEEDS_PRINCIPAL = (
 MANDATE_NEEDS_EMAIL = "Le contact principal n'a pas d'adresse e-mail pour recevoir le mandat."
 MANDATE_ALREADY_SIGNED = "Le mandat est déjà signé : révoquez-le avant d'en envoyer un nouveau."
 MANDATE_NOT_SENT = "Générez et envoyez d'abord le mandat au client."
+MANDATE_NO_DRAFT = "Aucun brouillon de mandat : préparez-en un."
+MANDATE_DRAFT_STALE = (
+    "Les informations du client ont changé depuis la préparation du brouillon ({changes}) : "
+    "préparez un nouveau brouillon."
+)
 MANDATE_NOTHING_TO_REVOKE = "Aucun mandat en cours à révoquer."
 REVOKE_REASON_REQUIRED = "Indiquez le motif de la révocation : il est communiqué au client."
 MANDATE_UNCHANGED = (
@@ -196,8 +202,13 @@ def _sensitise_chunk(firm, ids: list[int], actor, template, result: BulkResult) 
 
 
 def current_mandate(client: Client) -> Mandate | None:
-    """The client's latest mandate."""
-    return client.mandates.filter(firm_id=client.firm_id).first()
+    """The client's latest mandate sent (a draft is not one: see `mandate_draft`)."""
+    return client.mandates.filter(firm_id=client.firm_id).issued().first()
+
+
+def mandate_draft(client: Client) -> Mandate | None:
+    """The mandate the firm prepared for `client` and has not sent yet."""
+    return client.mandates.filter(firm_id=client.firm_id, state=MandateState.DRAFT).first()
 
 
 # `principal` not given: looked up. Given (a contact or None): the caller knows it.
@@ -218,26 +229,21 @@ def mandate_blockers(client: Client, principal: Contact | None | object = UNKNOW
     return blockers
 
 
-@transaction.atomic
-def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
-    """Generate the mandate PDF from the client's and the firm's data and email it to
-    the principal contact for signature. Client: *Mandat envoyé*."""
-    client = Client.objects.locked(client)
+def _draft(client: Client, actor, starts_on: date | None) -> Mandate:
+    """The mandate *brouillon* generated from the client's and the firm's current data,
+    replacing the client's previous draft. `client` is locked by the caller."""
     principal = principal_contact(client)
     blockers = mandate_blockers(client, principal)
     if blockers:
         raise ValidationError({"mandate": blockers})
     if client.mandate_status == MandateStatus.SIGNED:
         raise ValidationError({"mandate": MANDATE_ALREADY_SIGNED})
+    _draft_discard(client)
     starts_on = starts_on or timezone.localdate()
-    previous = current_mandate(client)
-    now = timezone.now()
-    if previous is not None and previous.is_awaiting:
-        # A new document replaces the one waiting for signature.
-        previous.revoke(by=_user(actor), reason=REPLACED)
     mandate = Mandate(
         firm_id=client.firm_id,
         client=client,
+        state=MandateState.DRAFT,
         firm_name=client.firm.name,
         client_name=client.name,
         siren=client.siren,
@@ -245,7 +251,6 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
         representative_email=principal.email,
         starts_on=starts_on,
         created_by=_user(actor),
-        sent_at=now,
     )
     content = mandate_pdf(
         MandateData(
@@ -262,6 +267,31 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
     mandate.document.save("mandat.pdf", ContentFile(content), save=False)
     mandate.document_sha256 = hashlib.sha256(content).hexdigest()
     mandate.save()
+    return mandate
+
+
+def _draft_discard(client: Client) -> bool:
+    draft = mandate_draft(client)
+    if draft is None:
+        return False
+    document = draft.document
+    draft.delete()
+    transaction.on_commit(lambda: document.delete(save=False))
+    return True
+
+
+def _dispatch(mandate: Mandate, client: Client, actor) -> Mandate:
+    """Send the draft `mandate` to its signer: *brouillon → envoyé*. The mandate awaiting
+    signature until now, if any, is replaced."""
+    previous = current_mandate(client)
+    if previous is not None and previous.is_awaiting:
+        # A new document replaces the one waiting for signature.
+        previous.revoke(by=_user(actor), reason=REPLACED)
+    now = timezone.now()
+    with mandate.document.storage.open(mandate.document.name, "rb") as handle:
+        content = handle.read()  # the file as the collaborator read it
+    mandate.state, mandate.sent_at = MandateState.SENT, now
+    mandate.save(update_fields=["state", "sent_at"])
     email = mailer.send_mandate(mandate=mandate, content=content, actor=actor)
     mandate.email_id = str(email.pk)
     mandate.save(update_fields=["email_id"])
@@ -276,10 +306,69 @@ def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Man
         actor=actor,
         kind="reform.mandate_sent",
         summary=f"Mandat envoyé pour signature à {mandate.representative} "
-        f"({mandate.representative_email}), effet au {formats.date_format(starts_on, 'd/m/Y')}",
+        f"({mandate.representative_email}), effet au "
+        f"{formats.date_format(mandate.starts_on, 'd/m/Y')}",
         changes=history.diff(before, client),
     )
     return mandate
+
+
+@transaction.atomic
+def mandate_prepare(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
+    """Generate the mandate PDF as a *brouillon* the collaborator reads before sending it
+    (`mandate_draft_send`); it replaces the client's previous draft."""
+    client = Client.objects.locked(client)
+    mandate = _draft(client, actor, starts_on)
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.mandate_drafted",
+        summary=f"Brouillon de mandat préparé pour {mandate.representative} "
+        f"({mandate.representative_email}), effet au "
+        f"{formats.date_format(mandate.starts_on, 'd/m/Y')}",
+    )
+    return mandate
+
+
+@transaction.atomic
+def mandate_draft_send(*, client: Client, actor) -> Mandate:
+    """Send the client's draft as it was read, unless the client's details changed since
+    it was prepared (then a new draft is needed). Client: *Mandat envoyé*."""
+    client = Client.objects.locked(client)
+    draft = mandate_draft(client)
+    if draft is None:
+        raise ValidationError({"mandate": MANDATE_NO_DRAFT})
+    blockers = mandate_blockers(client)
+    if blockers:
+        raise ValidationError({"mandate": blockers})
+    if client.mandate_status == MandateStatus.SIGNED:
+        raise ValidationError({"mandate": MANDATE_ALREADY_SIGNED})
+    changes = mandate_changes(draft, client)
+    if changes:
+        raise ValidationError({"mandate": MANDATE_DRAFT_STALE.format(changes=", ".join(changes))})
+    return _dispatch(draft, client, actor)
+
+
+@transaction.atomic
+def mandate_draft_delete(*, client: Client, actor) -> None:
+    client = Client.objects.locked(client)
+    if not _draft_discard(client):
+        raise ValidationError({"mandate": MANDATE_NO_DRAFT})
+    history.record(
+        client,
+        actor=actor,
+        kind="reform.mandate_draft_deleted",
+        summary="Brouillon de mandat supprimé",
+    )
+
+
+@transaction.atomic
+def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
+    """Generate the mandate PDF from the client's and the firm's data and email it to
+    the principal contact for signature, in one step (a draft sent at once; the client's
+    earlier draft is replaced). Client: *Mandat envoyé*."""
+    client = Client.objects.locked(client)
+    return _dispatch(_draft(client, actor, starts_on), client, actor)
 
 
 def _user(actor):
@@ -307,7 +396,8 @@ def mandate_upload_signed(*, client: Client, actor, upload) -> Mandate:
     data = check_signed_file(upload)
     client = Client.objects.locked(client)
     mandate = current_mandate(client)
-    if mandate is None or not mandate.is_awaiting:
+    # An expired link does not stop the client from returning a signed paper copy.
+    if mandate is None or not (mandate.is_awaiting or mandate.state == MandateState.EXPIRED):
         raise ValidationError({"file": MANDATE_NOT_SENT})
     now = timezone.now()
     mandate.signed_document.save("signe.pdf", ContentFile(data), save=False)
@@ -360,9 +450,9 @@ def mandate_revoke(*, client: Client, actor, reason: str) -> Mandate:
 def mandate_changes(
     mandate: Mandate | None, client: Client, principal: Contact | None | object = UNKNOWN
 ) -> list[str]:
-    """What the mandate (sent or signed) says that the client's details no longer do:
-    the labels of the changed items, empty when nothing changed."""
-    if mandate is None or mandate.state not in (*AWAITING, MandateState.SIGNED):
+    """What the mandate (drafted, sent or signed) says that the client's details no longer
+    do: the labels of the changed items, empty when nothing changed."""
+    if mandate is None or mandate.state not in (*AWAITING, MandateState.SIGNED, MandateState.DRAFT):
         return []
     if principal is UNKNOWN:
         principal = principal_contact(client)

@@ -20,6 +20,19 @@ urlpatterns = [
         "clients/<str:code>/sensibiliser/", views.client_sensitise, name="reform_client_sensitise"
     ),
     path("clients/<str:code>/mandat/", views.mandate_send, name="reform_mandate_send"),
+    path(
+        "clients/<str:code>/mandat/brouillon/", views.mandate_prepare, name="reform_mandate_prepare"
+    ),
+    path(
+        "clients/<str:code>/mandat/brouillon/envoyer/",
+        views.mandate_draft_send,
+        name="reform_mandate_draft_send",
+    ),
+    path(
+        "clients/<str:code>/mandat/brouillon/supprimer/",
+        views.mandate_draft_delete,
+        name="reform_mandate_draft_delete",
+    ),
     path("clients/<str:code>/mandat/signe/", views.mandate_upload, name="reform_mandate_upload"),
     path("clients/<str:code>/mandat/revoquer/", views.mandate_revoke, name="reform_mandate_revoke"),
     path(

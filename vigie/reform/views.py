@@ -91,6 +91,39 @@ def mandate_send(request, code: str):
 
 @require_POST
 @firm_required
+def mandate_prepare(request, code: str):
+    return _act(
+        request,
+        get_client(request, code),
+        "Brouillon de mandat préparé : relisez-le avant de l'envoyer.",
+        services.mandate_prepare,
+    )
+
+
+@require_POST
+@firm_required
+def mandate_draft_send(request, code: str):
+    client = get_client(request, code)
+    try:
+        mandate = services.mandate_draft_send(client=client, actor=request.user)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=exc.message_dict)
+    return _done(request, client, f"Mandat envoyé à {mandate.representative_email}.")
+
+
+@require_POST
+@firm_required
+def mandate_draft_delete(request, code: str):
+    return _act(
+        request,
+        get_client(request, code),
+        "Brouillon de mandat supprimé.",
+        services.mandate_draft_delete,
+    )
+
+
+@require_POST
+@firm_required
 def mandate_upload(request, code: str):
     client = get_client(request, code)
     upload = request.FILES.get("file")
