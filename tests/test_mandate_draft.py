@@ -57,6 +57,7 @@ class TestDraft:
         assert ready.mandate_status == MandateStatus.NONE
         assert services.current_mandate(ready) is None
         assert services.mandate_draft(ready) == draft
+        assert services.mandate_and_draft(ready) == (None, draft)
         assert _kinds(ready) == ["reform.mandate_drafted"]
 
     def test_sending_the_draft_sends_the_very_file_that_was_read(self, ready, alice):
@@ -97,6 +98,7 @@ class TestDraft:
         services.mandate_prepare(client=ready, actor=alice)
         # The draft is not the client's mandate until it is sent.
         assert services.current_mandate(ready) == waiting
+        assert services.mandate_and_draft(ready) == (waiting, services.mandate_draft(ready))
         sent = services.mandate_draft_send(client=ready, actor=alice)
         waiting.refresh_from_db()
         assert waiting.state == MandateState.REVOKED and waiting.revoke_reason == "remplacé"

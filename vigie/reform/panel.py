@@ -55,16 +55,20 @@ class ReformPanel:
         )
 
     @cached_property
+    def _mandates(self):
+        return services.mandate_and_draft(self.client)
+
+    @property
     def mandate(self):
-        return services.current_mandate(self.client)
+        return self._mandates[0]
 
     @cached_property
     def blockers(self) -> list[str]:
         return services.mandate_blockers(self.client, self.principal)
 
-    @cached_property
+    @property
     def draft(self):
-        return services.mandate_draft(self.client)
+        return self._mandates[1]
 
     @cached_property
     def draft_changes(self) -> list[str]:

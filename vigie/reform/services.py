@@ -211,6 +211,16 @@ def mandate_draft(client: Client) -> Mandate | None:
     return client.mandates.filter(firm_id=client.firm_id, state=MandateState.DRAFT).first()
 
 
+def mandate_and_draft(client: Client) -> tuple[Mandate | None, Mandate | None]:
+    """`current_mandate` and `mandate_draft` in one query: a draft is always the client's
+    newest mandate (sending one, in one step or from the draft, leaves no draft behind),
+    so the two newest rows hold both."""
+    newest = list(client.mandates.filter(firm_id=client.firm_id)[:2])
+    draft = newest.pop(0) if newest and newest[0].state == MandateState.DRAFT else None
+    current = newest[0] if newest and newest[0].state != MandateState.DRAFT else None
+    return current, draft
+
+
 # `principal` not given: looked up. Given (a contact or None): the caller knows it.
 UNKNOWN = object()
 
