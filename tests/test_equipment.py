@@ -72,7 +72,7 @@ def test_it_declares_a_non_partner_solution(alice_client, ready_client, catalogu
     )
     assert response.status_code == 200
     events = json.loads(response["HX-Trigger"])
-    assert events["closeModal"] and events["equipmentChanged"]
+    assert {"closeModal", "equipmentChanged"} <= set(events)
     slots = set(Equipment.objects.filter(client=ready_client).values_list("slot", flat=True))
     assert slots == {"achat", "vente"}
     assert ClientEvent.objects.filter(client=ready_client, kind="equipment.declared").exists()
@@ -222,7 +222,7 @@ def test_it_declares_into_the_slot_it_was_opened_from(alice_client, ready_client
         response = alice_client.post(
             "/equipement/clients/A001/declarer/", {"solution": solution, "scope": scope}, **HX
         )
-        assert json.loads(response["HX-Trigger"])["closeModal"]
+        assert "closeModal" in json.loads(response["HX-Trigger"])
     rows = Equipment.objects.filter(client=ready_client).values_list("solution__slug", "slot")
     assert set(rows) == {("sumup", "caisse"), ("bim", "vente"), ("daxt", "achat")}
     # A purchase tool is not a till, a till is not a sales tool.
@@ -244,7 +244,7 @@ def test_it_removes_a_declared_solution_with_its_history(alice_client, alice, re
         "/equipement/clients/A001/retirer/", {"solution": "zettle", "slot": "caisse"}, **HX
     )
     events = json.loads(response["HX-Trigger"])
-    assert events["closeModal"] and events["equipmentChanged"]
+    assert {"closeModal", "equipmentChanged"} <= set(events)
     assert not Equipment.objects.exists()
     [event] = ClientEvent.objects.filter(client=ready_client, kind="equipment.removed")
     assert event.summary == "Équipement retiré : Zettle (Caisse)" and event.actor == alice

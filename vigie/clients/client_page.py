@@ -9,7 +9,6 @@ JavaScript the same forms post and redirect back with a Django message.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,6 +33,7 @@ from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.invitations.models import Status
 from vigie.invitations.services import EMAIL_TAKEN, email_is_taken, latest_invitation
 from vigie.lib.decorators import firm_required
+from vigie.lib.htmx import fire
 from vigie.reform.panel import ReformPanel
 from vigie.registries.card import RegistersCard
 
@@ -212,11 +212,7 @@ def _changed(request, client: Client, part: str, message: str, *, kind="success"
     response = HttpResponse(html)
     response["HX-Retarget"] = f"#{part}"
     response["HX-Reswap"] = "outerHTML"
-    trigger: dict = {"closeModal": True}
-    if message:
-        trigger["showMessage"] = {"text": message, "kind": kind}
-    response["HX-Trigger"] = json.dumps(trigger)
-    return response
+    return fire(response, "closeModal", message=message, kind=kind)
 
 
 # --- The page and its details -----------------------------------------------------------

@@ -7,8 +7,6 @@ the client page its panel) and `closeModal` when there is nothing left to do.
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -28,17 +26,15 @@ from vigie.invitations import services as invitations
 from vigie.invitations.forms import ShineForm
 from vigie.invitations.models import BILLING_MODE_NOTE, PLAN_FEATURES, Plan
 from vigie.lib.decorators import firm_required
+from vigie.lib.htmx import fire
 
 DIALOG = "equipment/dialog.html"
 SELECTION_LIMIT = 20000
 
 
 def _trigger(response: HttpResponse, message: str, *, close: bool = True) -> HttpResponse:
-    events = {"equipmentChanged": True, "showMessage": {"text": message, "kind": "success"}}
-    if close:
-        events["closeModal"] = True
-    response["HX-Trigger"] = json.dumps(events)
-    return response
+    events = ["equipmentChanged", "closeModal"] if close else ["equipmentChanged"]
+    return fire(response, *events, message=message)
 
 
 def _catalogue(slot: str, client: Client | None = None) -> dict:

@@ -3,8 +3,6 @@ firm's templates and test account (admins); the progress of a bulk run."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -24,6 +22,7 @@ from vigie.invitations.models import (
 )
 from vigie.invitations.tokens import check_token, parse_token, was_issued
 from vigie.lib.decorators import admin_required, firm_required
+from vigie.lib.htmx import fire
 from vigie.partners.models import PartnerState
 from vigie.partners.services import partner_onboarding
 from vigie.partners.shine import shine_signin_url
@@ -43,11 +42,8 @@ def _get_invitation(request, public_id) -> Invitation:
 
 
 def _changed(response: HttpResponse, message: str, *, close: bool = False) -> HttpResponse:
-    events = {"equipmentChanged": True, "showMessage": {"text": message, "kind": "success"}}
-    if close:
-        events["closeModal"] = True
-    response["HX-Trigger"] = json.dumps(events)
-    return response
+    events = ["equipmentChanged", "closeModal"] if close else ["equipmentChanged"]
+    return fire(response, *events, message=message)
 
 
 def _refused(form: ComposeForm, exc: ValidationError) -> None:
@@ -200,7 +196,7 @@ def bulk_progress(request, public_id):
         raise Http404 from None
     response = render(request, "invitations/bulk.html#progress", {"bulk": bulk})
     if bulk.status == "terminee":
-        response["HX-Trigger"] = json.dumps({"equipmentChanged": True})
+        fire(response, "equipmentChanged")
     return response
 
 

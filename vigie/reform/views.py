@@ -5,7 +5,6 @@ French message next to the field, and nothing is saved."""
 from __future__ import annotations
 
 import copy
-import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from vigie.clients.access import get_client
 from vigie.clients.portfolio.query import Params
 from vigie.clients.portfolio.views import _query as portfolio_query
 from vigie.lib.decorators import admin_required, firm_required
+from vigie.lib.htmx import fire
 from vigie.reform import chart, dashboard, mailer, penalty_views, services
 from vigie.reform.forms import PaForm, TemplateForm
 from vigie.reform.models import Mandate
@@ -261,12 +261,8 @@ def _answer(request, back: str, text: str, kind: str = "success"):
     """A toast at once (htmx: nothing swapped; the dashboard's card refreshes itself on
     `registersChecked`), or the page again with the message."""
     if request.htmx:
-        response = HttpResponse(status=204)
-        events: dict = {"showMessage": {"text": text, "kind": kind}}
-        if kind == "success":
-            events["registersChecked"] = True
-        response["HX-Trigger"] = json.dumps(events)
-        return response
+        events = ["registersChecked"] if kind == "success" else []
+        return fire(HttpResponse(status=204), *events, message=text, kind=kind)
     (messages.success if kind == "success" else messages.error)(request, text)
     return redirect(back)
 

@@ -8,8 +8,6 @@ JavaScript the same forms post and redirect back to the client page with a messa
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -21,6 +19,7 @@ from vigie.clients.access import get_client
 from vigie.clients.forms import ClientDetailsForm
 from vigie.clients.models import Client
 from vigie.lib.decorators import firm_required
+from vigie.lib.htmx import fire
 from vigie.registries import decisions, lookup
 from vigie.registries.card import RegistersCard
 from vigie.registries.forms import FindingForm, SiretLookupForm
@@ -45,11 +44,7 @@ def _card(request, client: Client, message: str = "", kind: str = "success") -> 
             getattr(messages, kind)(request, message)
         return redirect(reverse("client_detail", args=[client.code]) + "#registers")
     response = render(request, CARD, {"client": client, "card": RegistersCard(client)})
-    trigger: dict = {"registersChanged": True}
-    if message:
-        trigger["showMessage"] = {"text": message, "kind": kind}
-    response["HX-Trigger"] = json.dumps(trigger)
-    return response
+    return fire(response, "registersChanged", message=message, kind=kind)
 
 
 @require_GET
