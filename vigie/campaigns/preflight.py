@@ -23,6 +23,8 @@ from vigie.reform import mailer
 from vigie.reform import services as reform
 from vigie.reform import tokens as reform_tokens
 from vigie.reform.models import Mandate
+from vigie.reform.panel import SIGNATORY_UNLISTED, is_listed
+from vigie.registries.models import Register, RegisterCheck
 
 # Where the client page fixes each reason (its sections' ids).
 DETAILS, CONTACTS, REFORM, EQUIPMENT = "#details", "#contacts", "#reforme", "#equipment"
@@ -85,6 +87,36 @@ def _shine(clients: list[Client]) -> tuple[list[Client], list[Blocked]]:
 
 
 CHECKS = {Kind.SENSITISATION: _sensitisation, Kind.MANDATE: _mandate, Kind.SHINE: _shine}
+
+
+@dataclass
+class Notice:
+    client: Client
+    reason: str
+    anchor: str
+
+
+def signatory_warnings(clients: list[Client]) -> list[Notice]:
+    """The clients a mandate would go to a signatory who is none of the directors the
+    company register lists (when it lists them), as the Réforme panel says for one
+    client: sent all the same, shown before. One query for the lot."""
+    if not clients:
+        return []
+    directors = dict(
+        RegisterCheck.objects.filter(
+            firm_id=clients[0].firm_id,
+            client_id__in=[c.pk for c in clients],
+            register=Register.SIRENE,
+        ).values_list("client_id", "values__directors")
+    )
+    warnings = []
+    for client in clients:
+        listed = [d for d in directors.get(client.pk) or [] if isinstance(d, dict)]
+        contact = _principal(client)
+        name = (contact.full_name if contact is not None else "") or ""
+        if listed and name and not is_listed(name, listed):
+            warnings.append(Notice(client, f"{SIGNATORY_UNLISTED} ({name})", REFORM))
+    return warnings
 
 
 def preflight(kind: str, clients: list[Client]) -> tuple[list[Client], list[Blocked]]:

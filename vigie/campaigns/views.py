@@ -101,6 +101,7 @@ def _dialog(request, data, *, errors=None, status: int = 200):
     for client in clients:
         client.firm = request.firm
     ready, blocked = preflight.preflight(kind, clients)
+    notices = preflight.signatory_warnings(ready) if kind == Kind.MANDATE else []
     subject, body = preflight.template_for(request.firm, kind, plan)
     sample = next((c for c in ready if c.code == data.get("apercu")), ready[0] if ready else None)
     choices = ready[:PREVIEW_CHOICES]
@@ -125,6 +126,11 @@ def _dialog(request, data, *, errors=None, status: int = 200):
             for b in blocked[:BLOCKED_SHOWN]
         ],
         "blocked_count": len(blocked),
+        "signatory_warnings": [
+            (n, reverse("client_detail", args=[n.client.code]) + n.anchor)
+            for n in notices[:BLOCKED_SHOWN]
+        ],
+        "signatory_warnings_count": len(notices),
         "sample": sample,
         "choices": choices,
         "preview": preflight.preview(
