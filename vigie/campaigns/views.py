@@ -7,8 +7,6 @@ HX-Redirect)."""
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,8 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from vigie.campaigns import export, funnel, preflight, services
 from vigie.campaigns.models import Campaign, Kind, State, Target, TargetStatus
 from vigie.clients.models import Client
-from vigie.clients.portfolio.query import Params
-from vigie.clients.portfolio.views import _query as portfolio_query
+from vigie.clients.portfolio.query import Params, query_for
 from vigie.invitations.models import BillingMode, Plan
 from vigie.lib.decorators import firm_required
 
@@ -56,9 +53,7 @@ def _selection(request, data) -> list[int]:
     portfolio's own query), at most one more than a campaign takes."""
     limit = services.MAX_TARGETS + 1
     if data.get("all") == "1":
-        scoped = copy.copy(request)
-        scoped.GET = QueryDict(data.get("query", ""))
-        query, _ = portfolio_query(scoped)
+        query, _ = query_for(request.firm, request.user, QueryDict(data.get("query", "")))
         ids: list[int] = []
         for chunk in query.iter_id_chunks():
             ids.extend(chunk)

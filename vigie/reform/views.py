@@ -4,8 +4,6 @@ French message next to the field, and nothing is saved."""
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
@@ -14,8 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vigie.clients.access import get_client
-from vigie.clients.portfolio.query import Params
-from vigie.clients.portfolio.views import _query as portfolio_query
+from vigie.clients.portfolio.query import Params, query_for
 from vigie.lib.decorators import admin_required, firm_required
 from vigie.lib.htmx import fire
 from vigie.reform import chart, dashboard, mailer, penalty_views, services
@@ -219,9 +216,8 @@ def _selection(request):
     every row matching the portfolio's search and filters (`all=1` + `query`, resolved by
     the portfolio's own query); None when nothing is selected."""
     if request.POST.get("all") == "1":
-        scoped = copy.copy(request)
-        scoped.GET = QueryDict(request.POST.get("query", ""))
-        query, _ = portfolio_query(scoped)
+        data = QueryDict(request.POST.get("query", ""))
+        query, _ = query_for(request.firm, request.user, data)
         return query.iter_id_chunks()
     codes = request.POST.getlist("codes")[:1000]
     if not codes:

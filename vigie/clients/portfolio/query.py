@@ -800,3 +800,25 @@ def portfolio_page(query: PortfolioQuery) -> Page:
     params = query.params
     total, number, ids, versions = query.page_ids(page=params.page, per_page=params.per_page)
     return Page(ids=ids, versions=versions, total=total, number=number, per_page=params.per_page)
+
+
+def query_for(firm, user, data) -> tuple[PortfolioQuery, Lookups]:
+    """The portfolio's query for `data` (the page's URL parameters, or a selection's
+    saved `query`), checked against this firm's own choices, and the firm's lookups."""
+    params = Params.from_query(data)
+    lookups = Lookups.for_firm(firm)
+    if params.collab and params.collab not in lookups.users:
+        params = replace(params, collab=None)
+    solution_id = next(
+        (s.id for s in lookups.solutions.values() if s.slug == params.solution), None
+    )
+    if params.solution and solution_id is None:
+        params = replace(params, solution="")
+    query = PortfolioQuery(
+        firm_id=firm.id,
+        params=params,
+        user_id=user.id,
+        solution_id=solution_id,
+        active_clients=lookups.active_clients,
+    )
+    return query, lookups

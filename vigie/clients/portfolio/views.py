@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,13 +8,7 @@ from django.views.decorators.http import require_GET
 from vigie.campaigns import funnel
 from vigie.clients.portfolio import export, filters, rowcache
 from vigie.clients.portfolio.cells import COLUMNS
-from vigie.clients.portfolio.query import (
-    PER_PAGE_CHOICES,
-    Lookups,
-    Params,
-    PortfolioQuery,
-    portfolio_page,
-)
+from vigie.clients.portfolio.query import PER_PAGE_CHOICES, Params, portfolio_page, query_for
 from vigie.lib.decorators import firm_required
 
 VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Équipement")]
@@ -41,31 +33,10 @@ def _headers(params: Params, home: str) -> list[list[dict]]:
     return headers
 
 
-def _query(request) -> tuple[PortfolioQuery, Lookups]:
-    """The page's state from the URL, checked against this firm's own choices."""
-    params = Params.from_query(request.GET)
-    lookups = Lookups.for_firm(request.firm)
-    collaborators = list(lookups.users.values())
-    solutions = list(lookups.solutions.values())
-    if params.collab and params.collab not in {u.id for u in collaborators}:
-        params = replace(params, collab=None)
-    solution_id = next((s.id for s in solutions if s.slug == params.solution), None)
-    if params.solution and solution_id is None:
-        params = replace(params, solution="")
-    query = PortfolioQuery(
-        firm_id=request.firm.id,
-        params=params,
-        user_id=request.user.id,
-        solution_id=solution_id,
-        active_clients=lookups.active_clients,
-    )
-    return query, lookups
-
-
 @require_GET
 @firm_required
 def portfolio(request):
-    query, lookups = _query(request)
+    query, lookups = query_for(request.firm, request.user, request.GET)
     params = query.params
     page = portfolio_page(query)
     home = reverse("home")
@@ -114,7 +85,7 @@ def portfolio(request):
 def portfolio_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404("Format inconnu.")
-    query, lookups = _query(request)
+    query, lookups = query_for(request.firm, request.user, request.GET)
     if fmt == "csv":
         return export.csv_response(query, request.firm, lookups)
     return export.xlsx_response(query, request.firm, lookups)
