@@ -140,6 +140,7 @@ ALLOWED = {
     **dict.fromkeys(
         (
             "mandate_sign",
+            "mandate_sign_open",
             "mandate_sign_document",
             "mandate_sign_code",
             "mandate_sign_verify",
