@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
-from vigie.campaigns import funnel, services
+from vigie.campaigns import funnel, services, tracking
 from vigie.campaigns.models import Campaign, Kind, State, Target, TargetStatus
 from vigie.clients import services as client_services
 from vigie.clients.models import ClientEvent, MandateStatus, PaStatus
@@ -348,7 +348,12 @@ class TestRun:
             InvitationStatus.PENDING,
         )
         assert invitation.outbound.to == "a1@tpe.fr"
-        assert "Entreprise A1" in invitation.body and "/invitations/" in invitation.body
+        # The e-mail carries the campaign's personal link (its button too), which leads to
+        # the invitation's own: every way to Shine goes through it.
+        link = tracking.link_url(campaign, clients[0])
+        assert "Entreprise A1" in invitation.body and link in invitation.body
+        assert link in invitation.outbound.text and f'href="{link}"' in invitation.outbound.html
+        assert "/invitations/" not in invitation.outbound.text + invitation.outbound.html
         assert Invitation.objects.filter(firm=firm_a).count() == 2
         assert OutboundEmail.objects.filter(kind="invitation").count() == 2
 
