@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_target_indexes'),
+        ("campaigns", "0002_target_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='target',
-            name='opened_at',
+            model_name="target",
+            name="opened_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
