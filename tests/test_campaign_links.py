@@ -6,20 +6,21 @@ tokens, and another firm's campaign untouched."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core import signing
 from django.urls import reverse
 
 from tests.test_campaigns import _client, _launch, _run
-from vigie.campaigns import services, tracking
+from vigie.campaigns import preflight, services, tracking
 from vigie.campaigns.models import Kind, Target
 from vigie.clients.models import ClientEvent
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
 from vigie.mail import services as mail
 from vigie.mail.models import OutboundEmail
-from vigie.reform import penalties
+from vigie.reform import mailer, penalties
 
 SITE = "http://vigie.test"
 SCANNER = "Mozilla/5.0 (compatible; Microsoft Safe Links; +https://aka.ms/safelinks)"
@@ -79,10 +80,22 @@ class TestSensitisationLink:
         assert SITE + path == tracking.link_url(sensitisation, target.client)
         assert f'href="{SITE}{path}"' in email.html
         # Signed, naming the campaign and the client by their public ids only.
-        payload = signing.loads(path.split("/")[3], salt=tracking.SALT)
+        payload = signing.Signer(salt=tracking.SALT).unsign_object(path.split("/")[3])
         assert payload == [sensitisation.public_id.hex, target.client.public_id.hex]
         other = OutboundEmail.objects.get(pk=_target(sensitisation, "A2").email_id)
         assert _path(other.text) != path
+        # The launch dialog's preview shows that line, the link as a placeholder.
+        shown = preflight.preview(
+            kind=Kind.SENSITISATION,
+            client=target.client,
+            actor=None,
+            subject=sensitisation.subject,
+            body=sensitisation.body,
+        )
+        line = mailer.LINK_TEXT.format(link=preflight.LINK_PLACEHOLDER)
+        assert shown.text.endswith(line + "\n") and email.text.rstrip().endswith(
+            mailer.LINK_TEXT.format(link=SITE + path)
+        )
 
     def test_the_page_explains_the_reform_and_records_nothing(self, client, sensitisation):
         target = _target(sensitisation, "A1")
@@ -122,6 +135,7 @@ class TestSensitisationLink:
     def test_a_reminder_carries_the_same_link(self, sensitisation, alice):
         target = _target(sensitisation, "A1")
         path = _path(OutboundEmail.objects.get(pk=target.email_id).text)
+        time.sleep(1.1)  # a link signed with the time would differ now
         services.campaign_remind(campaign=sensitisation, actor=alice)
         _run(sensitisation)
         reminder = OutboundEmail.objects.get(client=target.client, subject__startswith="Rappel")
