@@ -1,7 +1,9 @@
 """A sensibilisation e-mail's personal link, in Chromium: a mail filter fetches it first
 (GET, HEAD) and opens nothing; the client's browser shows the reform page (axe-audited,
 no CSP violation) and its own signal records the open, once; the campaign's funnel
-counts it and its count lists exactly that client; a tampered link is a French 404."""
+counts it and its count lists exactly that client; a tampered link is a French 404. A
+Shine link forwards to Shine's page, at once with JavaScript, through « Continuer vers
+Shine » without."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from playwright.sync_api import expect
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, ClientFactory, ContactFactory
 from tests.test_accessibility_browser import BLOCKING, audit, describe
-from vigie.campaigns import services
+from vigie.campaigns import services, tracking
 from vigie.campaigns.models import Kind, Target
 from vigie.clients.models import ClientEvent
+from vigie.mail import services as mail
 from vigie.mail.models import OutboundEmail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -120,3 +123,55 @@ def test_the_personal_link_opens_on_the_clients_browser_only(page, browser, live
     page.get_by_test_id("count-ouverts").click()
     expect(page.get_by_test_id("page-range")).to_have_text("1-1 sur 1")
     expect(page.locator('tr[data-code="L01"]')).to_have_count(1)
+
+
+def test_the_shine_link_forwards_to_shine_with_or_without_javascript(
+    browser, live_server, settings, shine, firm_a, alice, catalogue, sink
+):
+    """With JavaScript the page records the open and forwards at once; without, it
+    waits for « Continuer vers Shine ». Either way the client lands on Shine's page."""
+    settings.SITE_URL = live_server.url
+    clients = []
+    for n in range(2):
+        client = ClientFactory(firm=firm_a, code=f"K{n:02d}", name=f"Kiné {n}")
+        ContactFactory(client=client, first_name="Jeanne", email=f"k{n}@tpe.fr", is_principal=True)
+        clients.append(client)
+    campaign = services.campaign_launch(
+        firm=firm_a,
+        actor=alice,
+        kind=Kind.SHINE,
+        client_ids=[c.pk for c in clients],
+        plan="start",
+        billing_mode="shine",
+        name="Shine d'hiver",
+    )
+    services.campaign_run(campaign.pk, slice_seconds=3600)
+    targets = list(Target.objects.filter(campaign=campaign).order_by("client__code"))
+    for target in targets:
+        mail.email_deliver(target.email_id)  # what the worker does
+    links = [LINK.search(m.get_body(("plain",)).get_content()).group(0) for m in sink.wait_for(2)]
+    link_of = {
+        t.pk: next(x for x in links if tracking.make_token(campaign, t.client) in x)
+        for t in targets
+    }
+    onboarding = re.compile(re.escape(shine.url) + "/onboarding/")
+
+    # JavaScript on: straight on to Shine, the open recorded.
+    context = browser.new_context(locale="fr-FR")
+    tpe = context.new_page()
+    tpe.goto(link_of[targets[0].pk])
+    tpe.wait_for_url(onboarding)
+    assert Target.objects.get(pk=targets[0].pk).opened_at is not None
+    context.close()
+
+    # JavaScript off: the page waits for the button; nothing recorded before it.
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    tpe = context.new_page()
+    tpe.goto(link_of[targets[1].pk])
+    button = tpe.get_by_role("button", name="Continuer vers Shine")
+    expect(button).to_be_visible()
+    assert Target.objects.get(pk=targets[1].pk).opened_at is None
+    button.click()
+    tpe.wait_for_url(onboarding)
+    assert Target.objects.get(pk=targets[1].pk).opened_at is not None
+    context.close()

@@ -30,24 +30,29 @@ def _not_found(request):
     return render(request, PAGE, {"invalid": True}, status=404)
 
 
+def _target(token: str) -> Target | None:
+    """The token's target; None too for a Shine one whose invitation is gone."""
+    target = tracking.target_for(token)
+    if target is None or (target.campaign.kind == Kind.SHINE and target.invitation is None):
+        return None
+    return target
+
+
 def _onward(target: Target) -> str:
     """Where a Shine target goes once its open is recorded: its invitation's link."""
     return invitations.invitation_link(target.invitation)
 
 
 def _dates(today) -> list[dict]:
-    return [
-        {"rule": rule, "in_force": rule.applies_from <= today}
-        for rule in (penalties.RECEPTION, penalties.ISSUANCE, penalties.E_REPORTING)
-    ]
+    return [{"rule": rule, "in_force": rule.applies_from <= today} for rule in penalties.RULES]
 
 
 @never_cache
 @require_safe
 def campaign_link(request, token: str):
     """The e-mail's link: the page, nothing recorded."""
-    target = tracking.target_for(token)
-    if target is None or (target.campaign.kind == Kind.SHINE and target.invitation is None):
+    target = _target(token)
+    if target is None:
         return _not_found(request)
     campaign = target.campaign
     context = {
@@ -67,8 +72,8 @@ def campaign_link(request, token: str):
 @require_POST
 def campaign_link_open(request, token: str):
     """Sent by the page once loaded, or by « Continuer vers Shine »: the open, once."""
-    target = tracking.target_for(token)
-    if target is None or (target.campaign.kind == Kind.SHINE and target.invitation is None):
+    target = _target(token)
+    if target is None:
         return _not_found(request)
     tracking.target_open(target=target)
     if target.campaign.kind == Kind.SHINE:
