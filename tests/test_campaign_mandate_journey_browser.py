@@ -1,6 +1,7 @@
 """A mandate campaign from end to end, in Chromium, with a real task worker and SMTP
-server: a collaborator launches it on a filtered selection; a client opens the e-mail,
-reads the code from the second e-mail and signs; the campaign's funnel moves (opened,
+server: a collaborator launches it on a filtered selection; a mail filter fetches one
+client's link (which opens nothing); another client opens the e-mail, reads the code
+from the second e-mail and signs; the campaign's funnel moves (opened,
 signed) and the sealed PDF passes pyHanko's validation."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import expect
@@ -100,6 +102,12 @@ def test_a_mandate_campaign_signed_online_moves_its_funnel(
             mandates = sink.wait_for(3, timeout=30)
             to_m1 = next(m for m in mandates if m["To"].addresses[0].addr_spec == "m1@tpe.fr")
             link = LINK.search(_text(to_m1)).group(0)
+            # M0's mail filter fetches its link (GET, HEAD): that opens nothing.
+            to_m0 = next(m for m in mandates if m["To"].addresses[0].addr_spec == "m0@tpe.fr")
+            for method in ("GET", "HEAD"):
+                scan = Request(LINK.search(_text(to_m0)).group(0), method=method)
+                with urlopen(scan) as answer:  # noqa: S310
+                    assert answer.status == 200
 
             # The client, in a browser of its own.
             context = browser.new_context(locale="fr-FR")
@@ -109,6 +117,10 @@ def test_a_mandate_campaign_signed_online_moves_its_funnel(
             expect(
                 tpe.get_by_role("heading", name="Mandat de facturation électronique")
             ).to_be_visible()
+            # The page, once loaded, says a person opened it: before any step.
+            tpe.wait_for_load_state("networkidle")
+            page.reload()
+            expect(page.get_by_test_id("count-ouverts")).to_have_text("1")
             tpe.get_by_role("button", name="Recevoir le code par e-mail").click()
             expect(tpe.get_by_role("status")).to_contain_text("Un code à 6 chiffres a été envoyé")
             # The second e-mail to that client: its subject starts with the code.
@@ -125,10 +137,16 @@ def test_a_mandate_campaign_signed_online_moves_its_funnel(
             expect(tpe.get_by_role("heading", name="Mandat signé")).to_be_visible()
             context.close()
 
-            # The funnel: one opened, one signed; the count opens exactly that client.
+            # The funnel: one opened (M1, not M0's scanned link), one signed; each count
+            # opens exactly that client.
             page.reload()
             expect(page.get_by_test_id("count-ouverts")).to_have_text("1")
             expect(page.get_by_test_id("count-signes")).to_have_text("1")
+            campaign_url = page.url
+            page.get_by_test_id("count-ouverts").click()
+            expect(page.get_by_test_id("page-range")).to_have_text("1-1 sur 1")
+            expect(page.locator('tr[data-code="M01"]')).to_have_count(1)
+            page.goto(campaign_url)
             page.get_by_test_id("count-signes").click()
             expect(page.get_by_test_id("page-range")).to_have_text("1-1 sur 1")
             expect(page.locator('tr[data-code="M01"]')).to_have_count(1)
@@ -143,4 +161,5 @@ def test_a_mandate_campaign_signed_online_moves_its_funnel(
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         status = pool.submit(validate_pdf_signature, signature, context).result()
     assert status.intact and status.valid and status.trusted
-    assert Mandate.objects.filter(state=MandateState.SENT).count() == 2
+    assert Mandate.objects.filter(state=MandateState.SENT).count() == 2  # M0 scanned, M2
+    assert Mandate.objects.get(client__code="M00").opened_at is None

@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from tests.factories import ClientFactory, ContactFactory
-from vigie.campaigns import funnel, services
+from vigie.campaigns import funnel, services, tracking
 from vigie.campaigns.models import Campaign, Kind, State, Target, TargetStatus
 from vigie.clients import services as client_services
 from vigie.clients.models import ClientEvent, MandateStatus, PaStatus
@@ -348,7 +348,12 @@ class TestRun:
             InvitationStatus.PENDING,
         )
         assert invitation.outbound.to == "a1@tpe.fr"
-        assert "Entreprise A1" in invitation.body and "/invitations/" in invitation.body
+        # The e-mail carries the campaign's personal link (its button too), which leads to
+        # the invitation's own: every way to Shine goes through it.
+        link = tracking.link_url(campaign, clients[0])
+        assert "Entreprise A1" in invitation.body and link in invitation.body
+        assert link in invitation.outbound.text and f'href="{link}"' in invitation.outbound.html
+        assert "/invitations/" not in invitation.outbound.text + invitation.outbound.html
         assert Invitation.objects.filter(firm=firm_a).count() == 2
         assert OutboundEmail.objects.filter(kind="invitation").count() == 2
 
@@ -501,16 +506,49 @@ class TestFunnel:
         assert "every 2s" not in part  # the answer without polling stops it
         assert "Envois terminés" in part
 
-    def test_a_sensitisations_unmeasured_stage_opens_nobody(
-        self, firm_a, alice, clients, alice_client
-    ):
+    def test_another_kinds_stage_opens_nobody(self, firm_a, alice, clients, alice_client):
         campaign = _launch(firm_a, alice, Kind.SENSITISATION, clients)
         _run(campaign)
-        assert "ouverts" not in funnel.counts(campaign)
-        assert _portfolio_total(alice_client, campaign, "ouverts") == 0
+        assert "signes" not in funnel.counts(campaign)
         assert _portfolio_total(alice_client, campaign, "signes") == 0
-        html = alice_client.get(reverse("campaign_detail", args=[campaign.public_id])).content
-        assert "non mesuré" in html.decode()
+        assert _portfolio_total(alice_client, campaign, "actives") == 0
+
+    @pytest.mark.parametrize("kind", [Kind.SENSITISATION, Kind.SHINE])
+    def test_opens_of_the_personal_link_are_counted_as_listed(
+        self, kind, firm_a, alice, bob, clients, catalogue, alice_client
+    ):
+        """A1 opened its e-mail's link, A2 reached the goal (Shine: activated without
+        being seen opening; sensibilisation: opened and registered with a PA), A3
+        nothing; bob follows A1 and A3."""
+        extra = {"plan": "start", "billing_mode": "shine"} if kind == Kind.SHINE else {}
+        campaign = _launch(firm_a, alice, kind, clients, **extra)
+        _run(campaign)
+        targets = {t.client.code: t for t in campaign.targets.select_related("client")}
+        tracking.target_open(target=targets["A1"])
+        if kind == Kind.SHINE:
+            invitations.invitation_accept(invitation=targets["A2"].invitation)
+        else:
+            tracking.target_open(target=targets["A2"])
+            reform.client_pa_update(
+                client=clients[1],
+                actor=alice,
+                status=PaStatus.REGISTERED,
+                pa_name="Plateforme X",
+                registered_at=timezone.localdate(),
+            )
+        for client in (clients[0], clients[2]):
+            client_services.assignment_add(client=client, user=bob, actor=alice)
+        counts = funnel.counts(campaign)
+        assert counts["envoyes"] == 3 and counts["ouverts"] == 2
+        assert funnel.matching_ids(campaign, "ouverts") == {clients[0].pk, clients[1].pk}
+        for key, count in counts.items():
+            assert _portfolio_total(alice_client, campaign, key) == count, key
+        ((user, mine),) = funnel.counts_by_collaborator(campaign)
+        assert user == bob and mine["ouverts"] == 1
+        for key, count in mine.items():
+            assert _portfolio_total(alice_client, campaign, key, collab=bob.id) == count, key
+        page = alice_client.get(reverse("campaign_detail", args=[campaign.public_id]))
+        assert re.search(r'data-testid="count-ouverts"[^>]*>(?:<strong>)?2<', page.content.decode())
 
 
 class TestRemind:

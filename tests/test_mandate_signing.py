@@ -116,19 +116,59 @@ class TestLink:
         assert email.decoded_attachments()[0][1].startswith(b"%PDF-")  # the PDF still attached
         assert mandate.document_sha256 == sha256(mandate.document.read())
 
-    def test_following_it_opens_the_mandate_once(self, client, mandate, ready):
-        response = client.get(_url("mandate_sign", mandate))
+    def test_a_scanners_get_or_head_opens_nothing(self, client, mandate, ready):
+        """A mail filter (Safe Links, Mimecast…) fetches the link: the page answers,
+        the mandate stays *envoyé*."""
+        response = client.get(_url("mandate_sign", mandate), HTTP_USER_AGENT="Mimecast")
         assert response.status_code == 200
         html = response.content.decode()
         assert "Mandat de facturation électronique" in html
         assert "Recevoir le code par e-mail" in html
         assert _url("mandate_sign_document", mandate) in html  # the PDF, in the page
+        # The page's own signal, posted by htmx once loaded (no inline script: the CSP).
+        opener = f'hx-post="{_url("mandate_sign_open", mandate)}" hx-trigger="load"'
+        assert opener in html and "<script>" not in html
+        assert client.head(_url("mandate_sign", mandate)).status_code == 200
+        mandate.refresh_from_db()
+        assert mandate.state == MandateState.SENT and mandate.opened_at is None
+        assert _kinds(ready) == ["reform.mandate_sent"]
+
+    def test_the_pages_signal_opens_the_mandate_once(self, client, mandate, ready):
         client.get(_url("mandate_sign", mandate))
+        for _ in range(2):
+            response = client.post(_url("mandate_sign_open", mandate), HTTP_HX_REQUEST="true")
+            assert response.status_code == 204
         mandate.refresh_from_db()
         assert mandate.state == MandateState.OPENED and mandate.opened_at
         assert _kinds(ready) == ["reform.mandate_sent", "reform.mandate_opened"]
         ready.refresh_from_db()
         assert ready.mandate_status == MandateStatus.SENT  # the portfolio says « envoyé »
+        # Opened, the page no longer sends the signal.
+        html = client.get(_url("mandate_sign", mandate)).content.decode()
+        assert _url("mandate_sign_open", mandate) not in html
+
+    def test_asking_for_the_code_opens_it_too(self, client, mandate, ready):
+        """Without JavaScript the page sends no signal: its first action counts."""
+        assert client.post(_url("mandate_sign_code", mandate)).status_code == 302
+        mandate.refresh_from_db()
+        assert mandate.state == MandateState.OPENED and mandate.opened_at
+        assert _kinds(ready) == [
+            "reform.mandate_sent",
+            "reform.mandate_opened",
+            "reform.mandate_code_sent",
+        ]
+
+    def test_the_signal_of_a_tampered_or_closed_link_opens_nothing(
+        self, client, mandate, ready, bob
+    ):
+        token = _token(mandate)
+        response = client.post(_url("mandate_sign_open", token[:-1] + "0"))
+        assert response.status_code == 404
+        services.mandate_send(client=ready, actor=bob)  # replaces (revokes) this one
+        client.post(_url("mandate_sign_open", mandate), HTTP_HX_REQUEST="true")
+        mandate.refresh_from_db()
+        assert mandate.state == MandateState.REVOKED and mandate.opened_at is None
+        assert "reform.mandate_opened" not in _kinds(ready)
 
     def test_the_page_shows_the_pdf_and_offers_it_to_download(self, client, mandate):
         shown = client.get(_url("mandate_sign_document", mandate))
@@ -191,7 +231,8 @@ class TestLink:
     def test_wrong_methods(self, client, mandate):
         assert client.post(_url("mandate_sign", mandate)).status_code == 405
         assert client.post(_url("mandate_sign_document", mandate)).status_code == 405
-        for name in ("mandate_sign_code", "mandate_sign_verify", "mandate_sign_submit"):
+        names = ("mandate_sign_open", "mandate_sign_code", "mandate_sign_verify")
+        for name in (*names, "mandate_sign_submit"):
             assert client.get(_url(name, mandate)).status_code == 405
 
 
@@ -238,7 +279,8 @@ class TestCode:
                 signing.mandate_code_verify(mandate=mandate, code=wrong, now=now)
             assert exc.value.message_dict["code"] == [signing.CODE_WRONG.format(left=left)]
         mandate.refresh_from_db()
-        assert mandate.code_failures == 4 and mandate.state == MandateState.SENT  # kept
+        # Kept (asking for the code opened it).
+        assert mandate.code_failures == 4 and mandate.state == MandateState.OPENED
         with pytest.raises(ValidationError) as exc:
             signing.mandate_code_verify(mandate=mandate, code=wrong, now=now)
         assert "bloqué" in exc.value.message_dict["code"][0]
@@ -409,6 +451,7 @@ class TestSign:
         self, client, bob_client, mandate, ready
     ):
         client.get(_url("mandate_sign", mandate))
+        client.post(_url("mandate_sign_open", mandate), HTTP_HX_REQUEST="true")
         page = bob_client.get(reverse("client_detail", args=["R001"])).content.decode()
         assert "Déposer le mandat signé" in page
         assert "Lien de signature ouvert par le client le" in page
@@ -477,7 +520,8 @@ class TestSeal:
             signing.mandate_sign_online(mandate=mandate, consent=True, ip="", user_agent="")
         assert exc.value.message_dict["mandate"] == [signing.DOCUMENT_CHANGED]
         mandate.refresh_from_db()
-        assert mandate.state == MandateState.SENT and not mandate.signed_document
+        # Unsigned, as it was (opened when its code was asked for).
+        assert mandate.state == MandateState.OPENED and not mandate.signed_document
 
     def test_evidence_text_outside_the_pdf_fonts_is_drawn(self, mandate):
         mandate = _verified(mandate)
@@ -550,7 +594,8 @@ class TestConcurrency:
                     "DROP FUNCTION sign_test_refuse();"
                 )
         mandate.refresh_from_db()
-        assert mandate.state == MandateState.SENT and not mandate.signed_document
+        # Unsigned, as it was (opened when its code was asked for).
+        assert mandate.state == MandateState.OPENED and not mandate.signed_document
         assert Client.objects.get(pk=client.pk).mandate_status == MandateStatus.SENT
         assert not list((media / "reform" / "mandates").glob("signe-*.pdf"))
         assert not OutboundEmail.objects.filter(kind="reform.mandate_signed").exists()

@@ -1,11 +1,13 @@
 """The mandate signed online, in Chromium: a collaborator sends the mandate; the client
-opens the e-mail (a real SMTP server), follows the link, reads the code from the second
-e-mail, signs; the client page shows *Mandat signé* with « Télécharger ». Every state of
+opens the e-mail (a real SMTP server); a mail filter's fetch of the link opens nothing,
+the client's browser does; it reads the code from the second e-mail, signs; the client page shows *Mandat signé* with « Télécharger ». Every state of
 the public page passes axe-core with no serious or critical violation."""
 
 from __future__ import annotations
 
 import re
+import time
+from urllib.request import Request, urlopen
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,6 +25,14 @@ from vigie.reform.seal import sha256
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LINK = re.compile(r"https?://\S+/reforme/mandat/[0-9a-z-]+/")
+SCANNER = "Mozilla/5.0 (compatible; Microsoft Safe Links; +https://aka.ms/safelinks)"
+
+
+def _eventually(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +84,21 @@ def test_the_client_signs_online(page, browser, live_server, bob, oasis, sink):
     assert mandate_email["To"].addresses[0].addr_spec == "jeanne@oasis.fr"
     link = LINK.search(_text(mandate_email)).group(0)
 
-    # The client, in a browser of its own, follows the e-mail's link.
+    # A link-scanning mail filter fetches it first (GET, HEAD): the mandate stays sent.
+    for method in ("GET", "HEAD"):
+        with urlopen(Request(link, method=method, headers={"User-Agent": SCANNER})) as answer:  # noqa: S310
+            assert answer.status == 200
+    assert Mandate.objects.get(client=oasis).state == MandateState.SENT
+
+    # The client, in a browser of its own, follows the e-mail's link: the page, once
+    # loaded, says a person opened it, before any step.
     context = browser.new_context(locale="fr-FR")
     tpe = context.new_page()
     tpe.set_default_timeout(10_000)
     tpe.goto(link)
     expect(tpe.get_by_role("heading", name="Mandat de facturation électronique")).to_be_visible()
+    _eventually(lambda: Mandate.objects.get(client=oasis).state == MandateState.OPENED)
+    assert Mandate.objects.get(client=oasis).codes_sent == 0
     expect(tpe.locator("iframe[title='Mandat de facturation électronique (PDF)']")).to_have_count(1)
     with tpe.expect_download() as download_info:
         tpe.get_by_test_id("mandate-pdf").click()

@@ -140,6 +140,7 @@ ALLOWED = {
     **dict.fromkeys(
         (
             "mandate_sign",
+            "mandate_sign_open",
             "mandate_sign_document",
             "mandate_sign_code",
             "mandate_sign_verify",
@@ -147,6 +148,11 @@ ALLOWED = {
         ),
         "the client's signing link for its mandate: public, a signed, expiring token "
         "(tests/test_mandate_signing.py: forged, expired, another firm's collaborator)",
+    ),
+    **dict.fromkeys(
+        ("campaign_link", "campaign_link_open"),
+        "a campaign e-mail's personal link: public, a token signed for one target of one "
+        "firm (tests/test_campaign_links.py: tampered, another firm's campaign untouched)",
     ),
     "portfolio_export": "the parameter is a format (csv/xlsx); rows are the caller's firm "
     "(test_exports_only_carry_the_callers_rows)",

@@ -11,8 +11,11 @@ The stages, each among the clients the campaign e-mailed except the first:
 
 - ciblés: every client of the campaign;
 - envoyés: its e-mail queued in the outbox;
-- ouverts: the mandate's signing link followed (mandates only: the information and the
-  Shine e-mails carry no tracking, their « ouverts » is not measured);
+- ouverts: the e-mail's link followed by someone, on a human signal (never a bare GET,
+  which a link-scanning mail filter sends too): the target's own `opened_at` (the
+  personal link of a sensibilisation or Shine e-mail, vigie.campaigns.tracking), or the
+  campaign's mandate *ouvert* (its signing page) — and whoever reached the goal through
+  that link without being seen opening it: a mandate signed, a Shine account activated;
 - signés (mandate) / activés (Shine): the campaign's mandate signed, its invitation's
   Shine account activated;
 - inscrits à une PA: the client's *Inscription PA* says *Inscrit*;
@@ -77,7 +80,7 @@ FUNNELS: dict[str, list[tuple[Stage, bool]]] = {
     Kind.SENSITISATION: [
         (CIBLES, True),
         (ENVOYES, True),
-        (OUVERTS, False),
+        (OUVERTS, True),
         (INSCRITS, True),
         (PRETS, True),
     ],
@@ -92,7 +95,7 @@ FUNNELS: dict[str, list[tuple[Stage, bool]]] = {
     Kind.SHINE: [
         (CIBLES, True),
         (ENVOYES, True),
-        (OUVERTS, False),
+        (OUVERTS, True),
         (ACTIVES, True),
         (INSCRITS, True),
         (PRETS, True),
@@ -156,6 +159,9 @@ def _not(part: tuple[sql.Composable, list]) -> tuple[sql.Composable, list]:
 
 SENT = SQL("t.sent_at IS NOT NULL")
 MANDATE_IN = SQL("t.mandate_id IN (SELECT m.id FROM {} m WHERE m.firm_id = %s AND {})")
+ACTIVATED = SQL(
+    "t.invitation_id IN (SELECT i.id FROM {} i WHERE i.firm_id = %s AND i.status = %s)"
+).format(INVITATIONS)
 
 
 def condition(scope: Scope, key: str, *, now: datetime | None = None):
@@ -164,16 +170,16 @@ def condition(scope: Scope, key: str, *, now: datetime | None = None):
         return _targets(scope)
     if key == ENVOYES.key:
         return _targets(scope, SENT)
-    if key == OUVERTS.key and scope.kind == Kind.MANDATE:
-        return _targets(
-            scope,
-            SQL("{} AND {}").format(
-                SENT,
-                MANDATE_IN.format(MANDATES, SQL("(m.opened_at IS NOT NULL OR m.state = %s)")),
-            ),
-            scope.firm_id,
-            str(MandateState.SIGNED),
-        )
+    if key == OUVERTS.key:
+        opened, args = SQL("t.opened_at IS NOT NULL"), []
+        if scope.kind == Kind.MANDATE:
+            by_link = MANDATE_IN.format(MANDATES, SQL("(m.opened_at IS NOT NULL OR m.state = %s)"))
+            args = [scope.firm_id, str(MandateState.SIGNED)]
+        elif scope.kind == Kind.SHINE:
+            by_link, args = ACTIVATED, [scope.firm_id, str(InvitationStatus.ACTIVATED)]
+        if args:
+            opened = SQL("({} OR {})").format(opened, by_link)
+        return _targets(scope, SQL("{} AND {}").format(SENT, opened), *args)
     if key == SIGNES.key and scope.kind == Kind.MANDATE:
         return _targets(
             scope,
@@ -184,10 +190,7 @@ def condition(scope: Scope, key: str, *, now: datetime | None = None):
     if key == ACTIVES.key and scope.kind == Kind.SHINE:
         return _targets(
             scope,
-            SQL(
-                "{} AND t.invitation_id IN (SELECT i.id FROM {} i "
-                "WHERE i.firm_id = %s AND i.status = %s)"
-            ).format(SENT, INVITATIONS),
+            SQL("{} AND {}").format(SENT, ACTIVATED),
             scope.firm_id,
             str(InvitationStatus.ACTIVATED),
         )

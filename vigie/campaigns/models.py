@@ -94,6 +94,9 @@ class Target(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The first time the client opened its e-mail's personal link, on a human signal
+    # (vigie.campaigns.tracking): sensibilisation and Shine. A mandate's is its own.
+    opened_at = models.DateTimeField(null=True, blank=True)
     email = models.ForeignKey(
         "mail.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

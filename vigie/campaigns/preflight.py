@@ -175,7 +175,10 @@ def preview(
             "cabinet": firm.name,
             "collaborateur": getattr(actor, "full_name", "") or getattr(actor, "email", ""),
         }
-        return Preview(contact.email, " ".join(_fill(subject, values).split()), _fill(body, values))
+        # The personal link's line the mailer adds (vigie.campaigns.tracking).
+        link = mailer.LINK_TEXT.format(link=LINK_PLACEHOLDER)
+        text = f"{_fill(body, values).rstrip()}\n\n{link}\n"
+        return Preview(contact.email, " ".join(_fill(subject, values).split()), text)
     if kind == Kind.SHINE:
         values = invitation_emails.values_for(
             firm=firm,

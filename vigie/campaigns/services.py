@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from vigie.campaigns import funnel, preflight, tasks
+from vigie.campaigns import funnel, preflight, tasks, tracking
 from vigie.campaigns.models import Campaign, Kind, State, Target, TargetStatus
 from vigie.clients import history
 from vigie.clients.models import Client
@@ -193,7 +193,13 @@ def _principal_email(client: Client):
 def _information(campaign: Campaign, client: Client, actor, *, subject: str) -> Sent:
     contact = _principal_email(client)
     template = ReformEmailTemplate(firm=campaign.firm, subject=subject, body=campaign.body)
-    email = mailer.send_information(client=client, contact=contact, actor=actor, template=template)
+    email = mailer.send_information(
+        client=client,
+        contact=contact,
+        actor=actor,
+        template=template,
+        link=tracking.link_url(campaign, client),
+    )
     return Sent(email.pk, contact.email, "e-mail d'information sur la réforme envoyé")
 
 
@@ -215,10 +221,12 @@ def _send_mandate(campaign: Campaign, client: Client, actor) -> Sent:
 
 def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
     """As the bulk « Activer » does for one client: a draft, filled with the campaign's
-    wording and its own link, then sent by Vigie."""
+    wording and the campaign's personal link (which leads to the invitation's), then sent
+    by Vigie."""
     invitation = invitations.invitation_create(
         client=client, actor=actor, plan=campaign.plan, billing_mode=campaign.billing_mode
     )
+    link = tracking.link_url(campaign, client)
     values = invitation_emails.values_for(
         firm=campaign.firm,
         client=client,
@@ -226,7 +234,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
         actor=actor,
         plan=campaign.plan,
         billing_mode=campaign.billing_mode,
-        link=invitations.invitation_link(invitation),
+        link=link,
     )
     invitation = invitations.invitation_send(
         invitation=invitation,
@@ -234,6 +242,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
         method=SendMethod.VIGIE,
         subject=invitation_emails.fill(campaign.subject, values)[:200].replace("\n", " "),
         body=invitation_emails.fill(campaign.body, values),
+        link=link,
     )
     return Sent(
         invitation.outbound_id,
@@ -286,7 +295,9 @@ def _remind_shine(campaign: Campaign, target: Target, client: Client, actor) -> 
     ).first()
     if invitation is None:
         raise ValidationError(INVITATION_GONE)
-    invitation_lifecycle.invitation_remind(invitation=invitation, actor=actor)
+    invitation_lifecycle.invitation_remind(
+        invitation=invitation, actor=actor, link=tracking.link_url(campaign, client)
+    )
     return Sent(None, invitation.email, "invitation Shine relancée", invitation=invitation)
 
 

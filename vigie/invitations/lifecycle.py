@@ -41,8 +41,8 @@ EMAIL_CHANGED = (
 )
 
 
-def _queue_reminder(invitation: Invitation, actor) -> None:
-    link = invitation_link(invitation)
+def _queue_reminder(invitation: Invitation, actor, link: str = "") -> None:
+    link = link or invitation_link(invitation)
     text = REMIND_INTRO.format(link=link) + invitation.body
     mail.email_queue(
         firm=invitation.firm,
@@ -60,8 +60,9 @@ def _queue_reminder(invitation: Invitation, actor) -> None:
 
 
 @transaction.atomic
-def invitation_remind(*, invitation: Invitation, actor) -> Invitation:
-    """« Relancer »: a reminder now, by a collaborator."""
+def invitation_remind(*, invitation: Invitation, actor, link: str = "") -> Invitation:
+    """« Relancer »: a reminder now, by a collaborator (`link`: one leading to the
+    invitation's own, as `invitation_send` takes it)."""
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("firm", "client", "sent_by")
@@ -71,7 +72,7 @@ def invitation_remind(*, invitation: Invitation, actor) -> Invitation:
         raise ValidationError(NOT_REMINDABLE)
     invitation.last_reminder_at = timezone.now()
     invitation.save(update_fields=["last_reminder_at", "updated_at"])
-    _queue_reminder(invitation, actor)
+    _queue_reminder(invitation, actor, link)
     if invitation.client is not None:
         history.record(
             invitation.client,

@@ -278,12 +278,13 @@ def link_in(invitation: Invitation, text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _queue_email(invitation: Invitation, actor) -> OutboundEmail:
+def _queue_email(invitation: Invitation, actor, link: str = "") -> OutboundEmail:
     body = invitation.body
-    link = link_in(invitation, body)
-    if link is None:
-        link = invitation_link(invitation)
-        body = f"{body.rstrip()}\n\n{link}\n"
+    found = (link if link in body else None) if link else link_in(invitation, body)
+    if found is None:
+        found = link or invitation_link(invitation)
+        body = f"{body.rstrip()}\n\n{found}\n"
+    link = found
     return mail.email_queue(
         firm=invitation.firm,
         client=invitation.client,
@@ -334,10 +335,12 @@ def invitation_prepare_mailto(
 
 @transaction.atomic
 def invitation_send(
-    *, invitation: Invitation, actor, method: str, subject: str, body: str
+    *, invitation: Invitation, actor, method: str, subject: str, body: str, link: str = ""
 ) -> Invitation:
     """« Envoyer par Vigie » (the outbox), or the collaborator's « J'ai envoyé
-    l'e-mail » after « J'envoie » (recorded as sent by the firm, now)."""
+    l'e-mail » after « J'envoie » (recorded as sent by the firm, now). `link`: what the
+    e-mail carries instead of the invitation's own link, one that leads to it (a
+    campaign's personal link)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in (Status.DRAFT, Status.FAILED):
         raise ValidationError(NOT_SENDABLE)
@@ -357,7 +360,7 @@ def invitation_send(
     fields = ["subject", "body", "send_method", "sent_by", "status", "sent_at"]
     _hold_email(invitation, [*fields, "attempts", "last_error", "next_attempt_at"])
     if method == SendMethod.VIGIE:
-        invitation.outbound = _queue_email(invitation, actor)
+        invitation.outbound = _queue_email(invitation, actor, link)
         invitation.message_id = invitation.outbound.message_id
         invitation.next_attempt_at = invitation.outbound.next_attempt_at
         invitation.save(update_fields=["outbound", "message_id", "next_attempt_at"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape, linebreaks
+from django.utils.html import escape, format_html, linebreaks
 
 from vigie.invitations.emails import PLACEHOLDERS as EMAIL_PLACEHOLDERS
 from vigie.mail.services import email_queue
@@ -53,7 +53,12 @@ def _sender(actor) -> str:
     return getattr(actor, "email", "") or ""
 
 
-def send_information(*, client, contact, actor, template: ReformEmailTemplate):
+# A campaign's information e-mail ends with the client's personal link (vigie.campaigns).
+LINK_TEXT = "Ce qui change pour votre entreprise, en détail : {link}"
+LINK_LABEL = "La facturation électronique : ce qui change pour votre entreprise"
+
+
+def send_information(*, client, contact, actor, template: ReformEmailTemplate, link: str = ""):
     values = {
         "client": client.name,
         "entreprise": client.name,
@@ -62,12 +67,16 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate):
         "collaborateur": getattr(actor, "full_name", "") or _sender(actor),
     }
     text = _fill(template.body, values)
+    html = linebreaks(escape(text))
+    if link:
+        text = f"{text.rstrip()}\n\n{LINK_TEXT.format(link=link)}\n"
+        html += format_html('<p><a href="{}">{}</a></p>', link, LINK_LABEL)
     return email_queue(
         firm=client.firm,
         to=contact.email,
         subject=" ".join(_fill(template.subject, values).split()),
         text=text,
-        html=linebreaks(escape(text)),
+        html=html,
         reply_to=_sender(actor),
         from_name=client.firm.name,
         client=client,

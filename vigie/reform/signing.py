@@ -5,7 +5,9 @@ sent by e-mail to the mandate's representative address (6 digits, valid 10 minut
 an HMAC of it is kept), types it, ticks the consent box and signs. The generated PDF then
 gets an evidence page and is sealed (vigie.reform.seal) in the request: about 30 ms.
 
-Each step is in the client's history: reform.mandate_opened (the link followed, once),
+Each step is in the client's history: reform.mandate_opened (the link followed, once, on
+a human signal: the page's POST once loaded, or the code asked for; never a bare GET,
+which a link-scanning mail filter sends too),
 reform.mandate_code_sent, reform.mandate_signed (as for an uploaded copy: the dashboard's
 figures count both), reform.mandate_locked (MAX_FAILURES wrong codes: the link locks and
 the collaborator who sent the mandate is told by e-mail).
@@ -105,7 +107,7 @@ def link_resolve(token: str, *, now: datetime | None = None) -> Link:
 
 def mandate_link_open(*, mandate: Mandate, now: datetime | None = None) -> Mandate:
     """The client followed the link: *ouvert*, once (a conditional UPDATE: two tabs
-    opening at once record it once)."""
+    opening at once record it once). Called on a human signal only (see above)."""
     now = now or timezone.now()
     with transaction.atomic():
         opened = Mandate.objects.filter(pk=mandate.pk, state=MandateState.SENT).update(
@@ -173,6 +175,9 @@ def mandate_code_send(*, mandate: Mandate, now: datetime | None = None) -> Manda
     wait = code_wait(mandate, now=now)
     if wait:
         raise ValidationError({"code": CODE_WAIT.format(seconds=wait)})
+    # The page's first action: the link was followed by someone, even without the
+    # page's own signal (JavaScript off).
+    mandate_link_open(mandate=mandate, now=now)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     mandate.code_sent_at = now
     mandate.code_hash = _code_hash(mandate, code)

@@ -3,6 +3,9 @@ mandate, confirm one's identity with a code sent by e-mail, consent, sign
 (vigie.reform.signing). Each step posts and redirects back to the page; a refusal shows
 the page again with the French message next to its field (400).
 
+The mandate is *ouvert* on a human signal only, never on a bare GET or HEAD (a mail
+filter fetching every link): the page's POST once loaded, or the code asked for.
+
 This browser's steps are kept in its session: the code verified here lets this browser
 sign, and the browser that signed may download the sealed copy from the page.
 """
@@ -13,12 +16,12 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from vigie.reform import signing, tokens
 from vigie.reform.signing import Link
@@ -63,13 +66,23 @@ def _back(token: str):
 
 
 @never_cache
-@require_GET
+@require_safe
 def mandate_sign(request, token: str):
-    """The page of the link. The first visit marks the mandate *ouvert*."""
+    """The page of the link. Showing it records nothing: a mail filter that fetches
+    every link (GET or HEAD) would open every mandate. The page posts
+    `mandate_sign_open` once loaded in a browser; asking for the code counts too."""
+    return _page(request, token, signing.link_resolve(token))
+
+
+@require_POST
+def mandate_sign_open(request, token: str):
+    """Sent by the page once loaded (htmx): the mandate *ouvert*, once."""
     link = signing.link_resolve(token)
+    if link.state == "invalid":
+        raise Http404("Lien invalide.")
     if link.state == "open":
         signing.mandate_link_open(mandate=link.mandate)
-    return _page(request, token, link)
+    return HttpResponse(status=204) if request.htmx else _back(token)
 
 
 # The page frames this answer: its own origin may (the console's pages stay unframed).

@@ -58,6 +58,7 @@ urlpatterns = [
         signing_views.mandate_sign_document,
         name="mandate_sign_document",
     ),
+    path("mandat/<str:token>/ouvert/", signing_views.mandate_sign_open, name="mandate_sign_open"),
     path("mandat/<str:token>/code/", signing_views.mandate_sign_code, name="mandate_sign_code"),
     path(
         "mandat/<str:token>/verifier/",
