@@ -13,6 +13,9 @@ the tasks queued meanwhile (the e-mails it produced), so one worker alternates b
 
 A run holds the campaign row FOR KEY SHARE while it sends a chunk; pausing takes it FOR
 UPDATE, so once `campaign_pause` has returned, nothing more is sent.
+
+Each e-mail also carries an outbox key, « campaign-target:<id>:send » or
+« …:remind:<round> », so the outbox itself never queues a target's e-mail twice.
 """
 
 from __future__ import annotations
@@ -190,20 +193,31 @@ def _principal_email(client: Client):
     return contact
 
 
-def _information(campaign: Campaign, client: Client, actor, *, subject: str) -> Sent:
+def _send_key(target: Target) -> str:
+    return f"campaign-target:{target.pk}:send"
+
+
+def _remind_key(target: Target) -> str:
+    return f"campaign-target:{target.pk}:remind:{target.remind_round}"
+
+
+def _information(campaign: Campaign, client: Client, actor, *, subject: str, key: str) -> Sent:
     contact = _principal_email(client)
     template = ReformEmailTemplate(firm=campaign.firm, subject=subject, body=campaign.body)
-    email = mailer.send_information(client=client, contact=contact, actor=actor, template=template)
+    email = mailer.send_information(
+        client=client, contact=contact, actor=actor, template=template, idempotency_key=key
+    )
     return Sent(email.pk, contact.email, "e-mail d'information sur la réforme envoyé")
 
 
-def _send_sensitisation(campaign: Campaign, client: Client, actor) -> Sent:
-    sent = _information(campaign, client, actor, subject=campaign.subject)
+def _send_sensitisation(campaign: Campaign, client: Client, actor, key: str) -> Sent:
+    sent = _information(campaign, client, actor, subject=campaign.subject, key=key)
     reform.client_sensitise(client=client, actor=actor, sensitised=True)
     return sent
 
 
-def _send_mandate(campaign: Campaign, client: Client, actor) -> Sent:
+def _send_mandate(campaign: Campaign, client: Client, actor, key: str) -> Sent:
+    # No outbox key: mandate_send takes none; its e-mail is one per new mandate row.
     mandate = reform.mandate_send(client=client, actor=actor)
     return Sent(
         int(mandate.email_id),
@@ -213,7 +227,7 @@ def _send_mandate(campaign: Campaign, client: Client, actor) -> Sent:
     )
 
 
-def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
+def _send_shine(campaign: Campaign, client: Client, actor, key: str) -> Sent:
     """As the bulk « Activer » does for one client: a draft, filled with the campaign's
     wording and its own link, then sent by Vigie."""
     invitation = invitations.invitation_create(
@@ -234,6 +248,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
         method=SendMethod.VIGIE,
         subject=invitation_emails.fill(campaign.subject, values)[:200].replace("\n", " "),
         body=invitation_emails.fill(campaign.body, values),
+        idempotency_key=key,
     )
     return Sent(
         invitation.outbound_id,
@@ -243,7 +258,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
     )
 
 
-SENDERS: dict[str, Callable[[Campaign, Client, object], Sent]] = {
+SENDERS: dict[str, Callable[[Campaign, Client, object, str], Sent]] = {
     Kind.SENSITISATION: _send_sensitisation,
     Kind.MANDATE: _send_mandate,
     Kind.SHINE: _send_shine,
@@ -252,7 +267,7 @@ SENDERS: dict[str, Callable[[Campaign, Client, object], Sent]] = {
 
 def _remind_sensitisation(campaign: Campaign, target: Target, client: Client, actor) -> Sent:
     subject = REMIND_SUBJECT.format(subject=campaign.subject)[:200]
-    return _information(campaign, client, actor, subject=subject)
+    return _information(campaign, client, actor, subject=subject, key=_remind_key(target))
 
 
 def _remind_mandate(campaign: Campaign, target: Target, client: Client, actor) -> Sent:
@@ -268,7 +283,11 @@ def _remind_mandate(campaign: Campaign, target: Target, client: Client, actor) -
         with mandate.document.open("rb") as handle:
             content = handle.read()
         email = mailer.send_mandate(
-            mandate=mandate, content=content, actor=actor, reminder=target.reminders + 1
+            mandate=mandate,
+            content=content,
+            actor=actor,
+            reminder=target.reminders + 1,
+            idempotency_key=_remind_key(target),
         )
         return Sent(email.pk, mandate.representative_email, "rappel du mandat à signer", mandate)
     mandate = reform.mandate_send(client=client, actor=actor)
@@ -286,7 +305,9 @@ def _remind_shine(campaign: Campaign, target: Target, client: Client, actor) -> 
     ).first()
     if invitation is None:
         raise ValidationError(INVITATION_GONE)
-    invitation_lifecycle.invitation_remind(invitation=invitation, actor=actor)
+    invitation_lifecycle.invitation_remind(
+        invitation=invitation, actor=actor, idempotency_key=_remind_key(target)
+    )
     return Sent(None, invitation.email, "invitation Shine relancée", invitation=invitation)
 
 
@@ -334,7 +355,7 @@ def _send_one(campaign: Campaign, target: Target, client: Client | None, actor, 
     else:
         try:
             with transaction.atomic():
-                sent = SENDERS[campaign.kind](campaign, client, actor)
+                sent = SENDERS[campaign.kind](campaign, client, actor, _send_key(target))
                 history.record(
                     client,
                     actor=actor,

@@ -41,7 +41,7 @@ EMAIL_CHANGED = (
 )
 
 
-def _queue_reminder(invitation: Invitation, actor) -> None:
+def _queue_reminder(invitation: Invitation, actor, idempotency_key: str = "") -> None:
     link = invitation_link(invitation)
     text = REMIND_INTRO.format(link=link) + invitation.body
     mail.email_queue(
@@ -56,12 +56,14 @@ def _queue_reminder(invitation: Invitation, actor) -> None:
         ),
         reply_to=getattr(actor or invitation.sent_by, "email", "") or "",
         from_name=invitation.firm.name,
+        idempotency_key=idempotency_key,
     )
 
 
 @transaction.atomic
-def invitation_remind(*, invitation: Invitation, actor) -> Invitation:
-    """« Relancer »: a reminder now, by a collaborator."""
+def invitation_remind(*, invitation: Invitation, actor, idempotency_key: str = "") -> Invitation:
+    """« Relancer »: a reminder now, by a collaborator (a campaign's round names its
+    e-mail with `idempotency_key`, see vigie.mail.services)."""
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("firm", "client", "sent_by")
@@ -71,7 +73,7 @@ def invitation_remind(*, invitation: Invitation, actor) -> Invitation:
         raise ValidationError(NOT_REMINDABLE)
     invitation.last_reminder_at = timezone.now()
     invitation.save(update_fields=["last_reminder_at", "updated_at"])
-    _queue_reminder(invitation, actor)
+    _queue_reminder(invitation, actor, idempotency_key)
     if invitation.client is not None:
         history.record(
             invitation.client,
@@ -102,7 +104,7 @@ def _remind_due(firm: Firm, now) -> int:
                 invitation = Invitation.objects.select_related("firm", "client", "sent_by").get(
                     pk=pk
                 )
-                _queue_reminder(invitation, None)
+                _queue_reminder(invitation, None, f"invitation:{pk}:reminder:{step}")
                 if invitation.client is not None:
                     history.record(
                         invitation.client,

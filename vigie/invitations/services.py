@@ -278,7 +278,7 @@ def link_in(invitation: Invitation, text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _queue_email(invitation: Invitation, actor) -> OutboundEmail:
+def _queue_email(invitation: Invitation, actor, idempotency_key: str = "") -> OutboundEmail:
     body = invitation.body
     link = link_in(invitation, body)
     if link is None:
@@ -296,6 +296,7 @@ def _queue_email(invitation: Invitation, actor) -> OutboundEmail:
         ),
         reply_to=getattr(actor, "email", "") or "",
         from_name=invitation.firm.name,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -334,10 +335,17 @@ def invitation_prepare_mailto(
 
 @transaction.atomic
 def invitation_send(
-    *, invitation: Invitation, actor, method: str, subject: str, body: str
+    *,
+    invitation: Invitation,
+    actor,
+    method: str,
+    subject: str,
+    body: str,
+    idempotency_key: str = "",
 ) -> Invitation:
     """« Envoyer par Vigie » (the outbox), or the collaborator's « J'ai envoyé
-    l'e-mail » after « J'envoie » (recorded as sent by the firm, now)."""
+    l'e-mail » after « J'envoie » (recorded as sent by the firm, now). A campaign names
+    its e-mail with `idempotency_key` (vigie.mail.services)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in (Status.DRAFT, Status.FAILED):
         raise ValidationError(NOT_SENDABLE)
@@ -357,7 +365,7 @@ def invitation_send(
     fields = ["subject", "body", "send_method", "sent_by", "status", "sent_at"]
     _hold_email(invitation, [*fields, "attempts", "last_error", "next_attempt_at"])
     if method == SendMethod.VIGIE:
-        invitation.outbound = _queue_email(invitation, actor)
+        invitation.outbound = _queue_email(invitation, actor, idempotency_key)
         invitation.message_id = invitation.outbound.message_id
         invitation.next_attempt_at = invitation.outbound.next_attempt_at
         invitation.save(update_fields=["outbound", "message_id", "next_attempt_at"])
