@@ -15,7 +15,8 @@ A run holds the campaign row FOR KEY SHARE while it sends a chunk; pausing takes
 UPDATE, so once `campaign_pause` has returned, nothing more is sent.
 
 Each e-mail also carries an outbox key, « campaign-target:<id>:send » or
-« …:remind:<round> », so the outbox itself never queues a target's e-mail twice.
+« …:remind:<round> », so the outbox itself never queues a target's e-mail twice; and a
+chunk's e-mails go out in batches over one SMTP connection (`mail.email_batch`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from vigie.invitations import emails as invitation_emails
 from vigie.invitations import lifecycle as invitation_lifecycle
 from vigie.invitations import services as invitations
 from vigie.invitations.models import BillingMode, Invitation, Plan, SendMethod
+from vigie.mail import services as mail
 from vigie.reform import mailer
 from vigie.reform import services as reform
 from vigie.reform import tokens as reform_tokens
@@ -395,7 +397,7 @@ def _send_chunk(campaign: Campaign) -> bool | None:
     """Send the next CHUNK pending targets in one transaction; False when none is left
     to take, None when the campaign is no longer sending."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), mail.email_batch():
         if not _share(campaign.pk):
             return None
         targets = list(
@@ -439,7 +441,7 @@ def _remind_chunk(campaign: Campaign) -> bool | None:
     """Remind the next CHUNK targets of a reminder round still due; those that reached
     the campaign's goal meanwhile are passed over."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), mail.email_batch():
         if not _share(campaign.pk):
             return None
         targets = list(

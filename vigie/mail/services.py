@@ -11,16 +11,20 @@ and our write of "sent"; the resend then carries the same Message-ID.
 
 A caller that must never queue the same e-mail twice (a campaign's target, a reminder
 round) names it with an `idempotency_key`, unique within the firm: queueing the key
-again returns the first row, even from two transactions at once.
+again returns the first row, even from two transactions at once. Inside `email_batch()`
+(a campaign's chunk), what is queued is sent by tasks of BATCH_SIZE e-mails over one
+SMTP connection each, instead of a task and a connection per e-mail.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import logging
 import smtplib
 import socket
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
@@ -227,7 +231,45 @@ def email_queue_many(items: list[dict]) -> list[OutboundEmail]:
     return emails
 
 
+# The ids an `email_batch()` block queued, while it is active (None otherwise).
+_batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "email_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def email_batch() -> Iterator[None]:
+    """Within the block, the e-mails queued for now are sent by `send_outbound_batch`
+    tasks of BATCH_SIZE (one SMTP connection each) once the transaction commits,
+    instead of a task each. The guarantees stay the row's: each e-mail is claimed on
+    its own, and `mail_sweep` requeues what a killed worker's batch left behind.
+
+    Each id joins the batch through its own on-commit callback, so an e-mail whose
+    savepoint rolled back is left out, as its own task would have been. Nested blocks
+    join the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        transaction.on_commit(lambda: _enqueue_batches(ids))
+
+
+def _enqueue_batches(ids: list[int]) -> None:
+    for start in range(0, len(ids), BATCH_SIZE):
+        tasks.send_outbound_batch.enqueue(ids[start : start + BATCH_SIZE])
+
+
 def enqueue_on_commit(email_id: int, *, run_after: datetime | None = None) -> None:
+    batch = _batch.get()
+    if batch is not None and run_after is None:
+        transaction.on_commit(lambda: batch.append(email_id))
+        return
+
     def enqueue():
         task = tasks.send_outbound_email
         if run_after is not None:
