@@ -11,7 +11,10 @@ contact with an e-mail):
    targets bulk-created, the run queued): it returns at once;
 3. time until every client's e-mail is in the outbox (the worker's run);
 4. delivery rate: messages received by the SMTP server per second, first to last;
-5. the campaign page (funnel and per-collaborator counts) once done.
+5. the reference, by the same workers right after: copies of the first --reference
+   e-mails queued outside a campaign, one by one with `email_queue` (a task each), then
+   all at once with `email_queue_many` (tasks of BATCH_SIZE);
+6. the campaign page (funnel and per-collaborator counts) once done.
 
 Targets: launch ≤ 10 s for 5,000 clients.
 """
@@ -37,6 +40,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--kind", default="sensibilisation", choices=["sensibilisation", "mandat"])
+    parser.add_argument("--reference", type=int, default=500)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="vigie-campaign-bench-"))
@@ -132,6 +136,9 @@ def main() -> int:
                 break
             time.sleep(0.1)
         done_at = time.perf_counter() - t0
+        emails = OutboundEmail.objects.filter(firm=firm).count()
+        times = sorted(sink_times)
+        references = _references(sink, firm, min(args.reference, n))
     finally:
         for w in workers:
             w.terminate()
@@ -144,8 +151,6 @@ def main() -> int:
     t_page = time.perf_counter() - t1
     assert page.status_code == 200
 
-    emails = OutboundEmail.objects.filter(firm=firm).count()
-    times = sorted(sink_times)
     first, last = (times[0], times[-1]) if times else (0, 0)
     rate = (len(times) - 1) / (last - first) if len(times) > 1 and last > first else 0
     print(f"clients: {n}, kind: {args.kind}, workers: {args.workers}, cores: {os.cpu_count()}")
@@ -157,8 +162,42 @@ def main() -> int:
         f"received {len(times)} messages ({emails} outbox rows); delivery rate {rate:.1f} msg/s "
         f"first→last; all delivered after {done_at:.2f} s"
     )
+    for label, count, ref_rate in references:
+        print(f"reference, {count} of the same e-mails outside a campaign, {label}: "
+              f"delivery rate {ref_rate:.1f} msg/s first→last")  # fmt: skip
     print(f"campaign page (funnel over {n}) once done: {t_page * 1000:.0f} ms")
     return 0
+
+
+def _rate(times: list[float]) -> float:
+    times = sorted(times)
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0
+
+
+def _references(sink, firm, count: int) -> list[tuple[str, int, float]]:
+    """Copies of the campaign's first `count` e-mails queued again outside it, one by one
+    then all at once, delivered by the same workers: the outbox's own rate beside it."""
+    from vigie.mail import services
+    from vigie.mail.models import OutboundEmail
+
+    fields = ["to", "subject", "text", "html", "reply_to", "from_name", "client", "kind"]
+    rows = OutboundEmail.objects.filter(firm=firm).select_related("client").order_by("id")[:count]
+    items = [{"firm": firm, **{f: getattr(row, f) for f in fields}} for row in rows]
+    results = []
+    for label, queue in (
+        (
+            "one by one (email_queue, a task each)",
+            lambda: [services.email_queue(**i) for i in items],
+        ),
+        ("at once (email_queue_many, batches)", lambda: services.email_queue_many(items)),
+    ):
+        with sink.lock:
+            start, expected = len(sink_times), len(sink.raw) + len(items)
+        queue()
+        sink.wait_for(expected, timeout=600)
+        time.sleep(0.1)  # the last timestamp is taken just after the message is kept
+        results.append((label, len(items), _rate(sink_times[start:])))
+    return results
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The outbox with a real task worker (`vigie db_worker` subprocesses) and a real SMTP
-server: a worker SIGKILLed in the middle of a send loses nothing, leaves nothing
-stuck, and nothing is sent twice.
+server: a worker SIGKILLed in the middle of a send, one e-mail's task or a batch's,
+loses nothing, leaves nothing stuck, and nothing is sent twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from vigie.mail import services
 from vigie.mail.models import EmailStatus, OutboundEmail
@@ -58,16 +60,20 @@ def _wait(predicate, timeout=30.0):
     return False
 
 
-def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(firm_a):
+@pytest.mark.parametrize("batch", [False, True], ids=["a-task-each", "one-batch"])
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(firm_a, batch):
     _database_url()  # skip early when no other process can reach the database
     with SMTPSink() as sink:
         sink.stall_next_rcpt(20)  # the first send hangs in the middle of the SMTP dialogue
-        emails = [
-            services.email_queue(
-                firm=firm_a, to=f"tpe{n}@example.fr", subject=f"Message {n}", text="Bonjour"
-            )
-            for n in range(3)
-        ]
+        with services.email_batch() if batch else contextlib.nullcontext():
+            emails = [
+                services.email_queue(
+                    firm=firm_a, to=f"tpe{n}@example.fr", subject=f"Message {n}", text="Bonjour"
+                )
+                for n in range(3)
+            ]
+        tasks = DBTaskResult.objects.filter(task_path__startswith="vigie.mail.tasks.")
+        assert tasks.count() == (1 if batch else 3)
         worker = _worker(sink)
         try:
             assert sink.stalled.wait(30), "the worker never reached the SMTP server"

@@ -13,6 +13,10 @@ the tasks queued meanwhile (the e-mails it produced), so one worker alternates b
 
 A run holds the campaign row FOR KEY SHARE while it sends a chunk; pausing takes it FOR
 UPDATE, so once `campaign_pause` has returned, nothing more is sent.
+
+Each e-mail also carries an outbox key, « campaign-target:<id>:send » or
+« …:remind:<round> », so the outbox itself never queues a target's e-mail twice; and a
+chunk's e-mails go out in batches over one SMTP connection (`mail.email_batch`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from vigie.invitations import emails as invitation_emails
 from vigie.invitations import lifecycle as invitation_lifecycle
 from vigie.invitations import services as invitations
 from vigie.invitations.models import BillingMode, Invitation, Plan, SendMethod
+from vigie.mail import services as mail
 from vigie.reform import mailer
 from vigie.reform import services as reform
 from vigie.reform import tokens as reform_tokens
@@ -190,7 +195,15 @@ def _principal_email(client: Client):
     return contact
 
 
-def _information(campaign: Campaign, client: Client, actor, *, subject: str) -> Sent:
+def _send_key(target: Target) -> str:
+    return f"campaign-target:{target.pk}:send"
+
+
+def _remind_key(target: Target) -> str:
+    return f"campaign-target:{target.pk}:remind:{target.remind_round}"
+
+
+def _information(campaign: Campaign, client: Client, actor, *, subject: str, key: str) -> Sent:
     contact = _principal_email(client)
     template = ReformEmailTemplate(firm=campaign.firm, subject=subject, body=campaign.body)
     email = mailer.send_information(
@@ -199,18 +212,19 @@ def _information(campaign: Campaign, client: Client, actor, *, subject: str) -> 
         actor=actor,
         template=template,
         link=tracking.link_url(campaign, client),
+        idempotency_key=key,
     )
     return Sent(email.pk, contact.email, "e-mail d'information sur la réforme envoyé")
 
 
-def _send_sensitisation(campaign: Campaign, client: Client, actor) -> Sent:
-    sent = _information(campaign, client, actor, subject=campaign.subject)
+def _send_sensitisation(campaign: Campaign, client: Client, actor, key: str) -> Sent:
+    sent = _information(campaign, client, actor, subject=campaign.subject, key=key)
     reform.client_sensitise(client=client, actor=actor, sensitised=True)
     return sent
 
 
-def _send_mandate(campaign: Campaign, client: Client, actor) -> Sent:
-    mandate = reform.mandate_send(client=client, actor=actor)
+def _send_mandate(campaign: Campaign, client: Client, actor, key: str) -> Sent:
+    mandate = reform.mandate_send(client=client, actor=actor, idempotency_key=key)
     return Sent(
         int(mandate.email_id),
         mandate.representative_email,
@@ -219,7 +233,7 @@ def _send_mandate(campaign: Campaign, client: Client, actor) -> Sent:
     )
 
 
-def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
+def _send_shine(campaign: Campaign, client: Client, actor, key: str) -> Sent:
     """As the bulk « Activer » does for one client: a draft, filled with the campaign's
     wording and the campaign's personal link (which leads to the invitation's), then sent
     by Vigie."""
@@ -243,6 +257,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
         subject=invitation_emails.fill(campaign.subject, values)[:200].replace("\n", " "),
         body=invitation_emails.fill(campaign.body, values),
         link=link,
+        idempotency_key=key,
     )
     return Sent(
         invitation.outbound_id,
@@ -252,7 +267,7 @@ def _send_shine(campaign: Campaign, client: Client, actor) -> Sent:
     )
 
 
-SENDERS: dict[str, Callable[[Campaign, Client, object], Sent]] = {
+SENDERS: dict[str, Callable[[Campaign, Client, object, str], Sent]] = {
     Kind.SENSITISATION: _send_sensitisation,
     Kind.MANDATE: _send_mandate,
     Kind.SHINE: _send_shine,
@@ -261,7 +276,7 @@ SENDERS: dict[str, Callable[[Campaign, Client, object], Sent]] = {
 
 def _remind_sensitisation(campaign: Campaign, target: Target, client: Client, actor) -> Sent:
     subject = REMIND_SUBJECT.format(subject=campaign.subject)[:200]
-    return _information(campaign, client, actor, subject=subject)
+    return _information(campaign, client, actor, subject=subject, key=_remind_key(target))
 
 
 def _remind_mandate(campaign: Campaign, target: Target, client: Client, actor) -> Sent:
@@ -277,10 +292,14 @@ def _remind_mandate(campaign: Campaign, target: Target, client: Client, actor) -
         with mandate.document.open("rb") as handle:
             content = handle.read()
         email = mailer.send_mandate(
-            mandate=mandate, content=content, actor=actor, reminder=target.reminders + 1
+            mandate=mandate,
+            content=content,
+            actor=actor,
+            reminder=target.reminders + 1,
+            idempotency_key=_remind_key(target),
         )
         return Sent(email.pk, mandate.representative_email, "rappel du mandat à signer", mandate)
-    mandate = reform.mandate_send(client=client, actor=actor)
+    mandate = reform.mandate_send(client=client, actor=actor, idempotency_key=_remind_key(target))
     return Sent(
         int(mandate.email_id),
         mandate.representative_email,
@@ -296,7 +315,10 @@ def _remind_shine(campaign: Campaign, target: Target, client: Client, actor) -> 
     if invitation is None:
         raise ValidationError(INVITATION_GONE)
     invitation_lifecycle.invitation_remind(
-        invitation=invitation, actor=actor, link=tracking.link_url(campaign, client)
+        invitation=invitation,
+        actor=actor,
+        link=tracking.link_url(campaign, client),
+        idempotency_key=_remind_key(target),
     )
     return Sent(None, invitation.email, "invitation Shine relancée", invitation=invitation)
 
@@ -345,7 +367,7 @@ def _send_one(campaign: Campaign, target: Target, client: Client | None, actor, 
     else:
         try:
             with transaction.atomic():
-                sent = SENDERS[campaign.kind](campaign, client, actor)
+                sent = SENDERS[campaign.kind](campaign, client, actor, _send_key(target))
                 history.record(
                     client,
                     actor=actor,
@@ -385,7 +407,7 @@ def _send_chunk(campaign: Campaign) -> bool | None:
     """Send the next CHUNK pending targets in one transaction; False when none is left
     to take, None when the campaign is no longer sending."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), mail.email_batch():
         if not _share(campaign.pk):
             return None
         targets = list(
@@ -429,7 +451,7 @@ def _remind_chunk(campaign: Campaign) -> bool | None:
     """Remind the next CHUNK targets of a reminder round still due; those that reached
     the campaign's goal meanwhile are passed over."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), mail.email_batch():
         if not _share(campaign.pk):
             return None
         targets = list(

@@ -41,7 +41,9 @@ EMAIL_CHANGED = (
 )
 
 
-def _queue_reminder(invitation: Invitation, actor, link: str = "") -> None:
+def _queue_reminder(
+    invitation: Invitation, actor, link: str = "", idempotency_key: str = ""
+) -> None:
     link = link or invitation_link(invitation)
     text = REMIND_INTRO.format(link=link) + invitation.body
     mail.email_queue(
@@ -56,13 +58,17 @@ def _queue_reminder(invitation: Invitation, actor, link: str = "") -> None:
         ),
         reply_to=getattr(actor or invitation.sent_by, "email", "") or "",
         from_name=invitation.firm.name,
+        idempotency_key=idempotency_key,
     )
 
 
 @transaction.atomic
-def invitation_remind(*, invitation: Invitation, actor, link: str = "") -> Invitation:
+def invitation_remind(
+    *, invitation: Invitation, actor, link: str = "", idempotency_key: str = ""
+) -> Invitation:
     """« Relancer »: a reminder now, by a collaborator (`link`: one leading to the
-    invitation's own, as `invitation_send` takes it)."""
+    invitation's own, as `invitation_send` takes it; a campaign's round names its e-mail
+    with `idempotency_key`, see vigie.mail.services)."""
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("firm", "client", "sent_by")
@@ -72,7 +78,7 @@ def invitation_remind(*, invitation: Invitation, actor, link: str = "") -> Invit
         raise ValidationError(NOT_REMINDABLE)
     invitation.last_reminder_at = timezone.now()
     invitation.save(update_fields=["last_reminder_at", "updated_at"])
-    _queue_reminder(invitation, actor, link)
+    _queue_reminder(invitation, actor, link, idempotency_key)
     if invitation.client is not None:
         history.record(
             invitation.client,
@@ -103,7 +109,7 @@ def _remind_due(firm: Firm, now) -> int:
                 invitation = Invitation.objects.select_related("firm", "client", "sent_by").get(
                     pk=pk
                 )
-                _queue_reminder(invitation, None)
+                _queue_reminder(invitation, None, f"invitation:{pk}:reminder:{step}")
                 if invitation.client is not None:
                     history.record(
                         invitation.client,

@@ -278,7 +278,9 @@ def link_in(invitation: Invitation, text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _queue_email(invitation: Invitation, actor, link: str = "") -> OutboundEmail:
+def _queue_email(
+    invitation: Invitation, actor, link: str = "", idempotency_key: str = ""
+) -> OutboundEmail:
     body = invitation.body
     found = (link if link in body else None) if link else link_in(invitation, body)
     if found is None:
@@ -297,6 +299,7 @@ def _queue_email(invitation: Invitation, actor, link: str = "") -> OutboundEmail
         ),
         reply_to=getattr(actor, "email", "") or "",
         from_name=invitation.firm.name,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -335,12 +338,20 @@ def invitation_prepare_mailto(
 
 @transaction.atomic
 def invitation_send(
-    *, invitation: Invitation, actor, method: str, subject: str, body: str, link: str = ""
+    *,
+    invitation: Invitation,
+    actor,
+    method: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    idempotency_key: str = "",
 ) -> Invitation:
     """« Envoyer par Vigie » (the outbox), or the collaborator's « J'ai envoyé
     l'e-mail » after « J'envoie » (recorded as sent by the firm, now). `link`: what the
     e-mail carries instead of the invitation's own link, one that leads to it (a
-    campaign's personal link)."""
+    campaign's personal link); a campaign names its e-mail with `idempotency_key`
+    (vigie.mail.services)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in (Status.DRAFT, Status.FAILED):
         raise ValidationError(NOT_SENDABLE)
@@ -360,7 +371,7 @@ def invitation_send(
     fields = ["subject", "body", "send_method", "sent_by", "status", "sent_at"]
     _hold_email(invitation, [*fields, "attempts", "last_error", "next_attempt_at"])
     if method == SendMethod.VIGIE:
-        invitation.outbound = _queue_email(invitation, actor, link)
+        invitation.outbound = _queue_email(invitation, actor, link, idempotency_key)
         invitation.message_id = invitation.outbound.message_id
         invitation.next_attempt_at = invitation.outbound.next_attempt_at
         invitation.save(update_fields=["outbound", "message_id", "next_attempt_at"])

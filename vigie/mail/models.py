@@ -4,6 +4,8 @@ import base64
 
 from django.db import models
 
+IDEMPOTENCY_CONSTRAINT = "outbound_firm_idempotency_key"
+
 
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", "En attente"
@@ -17,6 +19,9 @@ class OutboundEmail(models.Model):
 
     `message_id` is fixed at creation, so a resend after a crash carries the same
     Message-ID and the receiving side can tell it is the same message.
+
+    `idempotency_key`, when the caller gives one, names the e-mail within its firm
+    (« campaign-target:12:send »): queueing the same key again returns this row.
     """
 
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
@@ -41,6 +46,7 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = "e-mail sortant"
@@ -48,6 +54,13 @@ class OutboundEmail(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
             models.Index(fields=["firm", "-created_at"], name="outbound_firm_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firm", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name=IDEMPOTENCY_CONSTRAINT,
+            )
         ]
 
     def __str__(self) -> str:

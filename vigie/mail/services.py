@@ -8,27 +8,35 @@ and `mail_sweep()` puts it back in the queue once the lease is over.
 
 A message goes out twice only if a worker dies between the SMTP server's acceptance
 and our write of "sent"; the resend then carries the same Message-ID.
+
+A caller that must never queue the same e-mail twice (a campaign's target, a reminder
+round) names it with an `idempotency_key`, unique within the firm: queueing the key
+again returns the first row, even from two transactions at once. Inside `email_batch()`
+(a campaign's chunk), what is queued is sent by tasks of BATCH_SIZE e-mails over one
+SMTP connection each, instead of a task and a connection per e-mail.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import logging
 import smtplib
 import socket
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vigie.lib.validators import normalize_email
 from vigie.mail import tasks
-from vigie.mail.models import EmailStatus, OutboundEmail
+from vigie.mail.models import IDEMPOTENCY_CONSTRAINT, EmailStatus, OutboundEmail
 from vigie.mail.signals import email_status_changed
 
 log = logging.getLogger(__name__)
@@ -132,12 +140,20 @@ def email_queue(
     client=None,
     kind: str = "",
     attachments: list[tuple[str, bytes, str]] = (),
+    idempotency_key: str = "",
 ) -> OutboundEmail:
     """Store the email and send it from the task worker once the transaction commits.
+
+    With an `idempotency_key` already queued for the firm, return that row instead:
+    nothing is stored or sent again (checked before the new e-mail is validated).
 
     Raises ValidationError (French messages keyed by field) on a bad address, an
     empty or multi-line subject, an empty text.
     """
+    if idempotency_key:
+        existing = OutboundEmail.objects.filter(firm=firm, idempotency_key=idempotency_key)
+        if (email := existing.first()) is not None:
+            return email
     email = _validated(
         firm=firm,
         to=to,
@@ -149,10 +165,32 @@ def email_queue(
         client=client,
         kind=kind,
         attachments=attachments,
+        idempotency_key=idempotency_key,
     )
-    email.save()
+    if not idempotency_key:
+        email.save()
+    elif not _insert_keyed([email]):
+        # Another transaction queued the same key meanwhile; its row, once it committed.
+        return existing.get()
     enqueue_on_commit(email.pk)
     return email
+
+
+def _insert_keyed(emails: list[OutboundEmail]) -> bool:
+    """INSERT rows carrying idempotency keys in a savepoint; False, and nothing stored,
+    when a key was taken meanwhile (the INSERT waited for the other transaction's
+    commit, then hit the unique constraint)."""
+    try:
+        with transaction.atomic():
+            OutboundEmail.objects.bulk_create(emails, batch_size=500)
+    except IntegrityError as exc:
+        diag = getattr(exc.__cause__, "diag", None)
+        if getattr(diag, "constraint_name", None) != IDEMPOTENCY_CONSTRAINT:
+            raise
+        for email in emails:
+            email.pk = None
+        return False
+    return True
 
 
 BATCH_SIZE = 50
@@ -160,18 +198,77 @@ BATCH_SIZE = 50
 
 def email_queue_many(items: list[dict]) -> list[OutboundEmail]:
     """`email_queue` for many emails at once (each dict holds its keyword arguments):
-    one INSERT, and one task per BATCH_SIZE emails that reuses one SMTP connection."""
-    emails = [_validated(**item) for item in items]
-    OutboundEmail.objects.bulk_create(emails, batch_size=500)
+    one INSERT, and one task per BATCH_SIZE emails that reuses one SMTP connection.
+    An item whose `idempotency_key` is already queued gets that row in its place."""
+    keys = [item.get("idempotency_key", "") for item in items]
+    found = {}
+    if any(keys):
+        rows = OutboundEmail.objects.filter(
+            firm__in={item["firm"] for item in items}, idempotency_key__in=set(keys) - {""}
+        )
+        found = {(row.firm_id, row.idempotency_key): row for row in rows}
+    emails, new = [], []
+    for item, key in zip(items, keys, strict=True):
+        if (item["firm"].pk, key) in found:
+            emails.append(found[item["firm"].pk, key])
+            continue
+        email = _validated(**item)
+        emails.append(email)
+        new.append(email)
+        if key:
+            found[item["firm"].pk, key] = email  # the same key twice in the list: one e-mail
+    if not any(keys):
+        OutboundEmail.objects.bulk_create(new, batch_size=500)
+    elif not _insert_keyed(new):
+        # Another transaction queued one of the keys meanwhile: one by one, each item
+        # getting the row that holds its key.
+        return [email_queue(**item) for item in items]
 
-    ids = [e.pk for e in emails]
+    ids = [e.pk for e in new]
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start : start + BATCH_SIZE]
         transaction.on_commit(lambda batch=batch: tasks.send_outbound_batch.enqueue(batch))
     return emails
 
 
+# The ids an `email_batch()` block queued, while it is active (None otherwise).
+_batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "email_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def email_batch() -> Iterator[None]:
+    """Within the block, the e-mails queued for now are sent by `send_outbound_batch`
+    tasks of BATCH_SIZE (one SMTP connection each) once the transaction commits,
+    instead of a task each. The guarantees stay the row's: each e-mail is claimed on
+    its own, and `mail_sweep` requeues what a killed worker's batch left behind.
+
+    Each id joins the batch through its own on-commit callback, so an e-mail whose
+    savepoint rolled back is left out, as its own task would have been. Nested blocks
+    join the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        transaction.on_commit(lambda: _enqueue_batches(ids))
+
+
+def _enqueue_batches(ids: list[int]) -> None:
+    for start in range(0, len(ids), BATCH_SIZE):
+        tasks.send_outbound_batch.enqueue(ids[start : start + BATCH_SIZE])
+
+
 def enqueue_on_commit(email_id: int, *, run_after: datetime | None = None) -> None:
+    batch = _batch.get()
+    if batch is not None and run_after is None:
+        transaction.on_commit(lambda: batch.append(email_id))
+        return
 
     def enqueue():
         task = tasks.send_outbound_email

@@ -7,7 +7,8 @@ Run periodically by `vigie sweep` (`mandates_lifecycle`), with the clock passed 
   (sent or opened, within its link's validity). Each is claimed with a conditional UPDATE
   of `Mandate.reminders_sent`, and its row (mandate, number) is unique: two sweeps at
   once, or a sweep re-run after a crash, queue a reminder once. The e-mail row is written
-  in the same transaction, so a worker killed in between leaves neither.
+  in the same transaction, so a worker killed in between leaves neither; its outbox key,
+  « mandate:<id>:reminder:<n> », says the same to the outbox.
 - Expiry: a mandate still awaiting signature when its link's validity
   (MANDATE_LINK_DAYS) has passed becomes *Mandat expiré*, and so does its client.
 """
@@ -76,7 +77,11 @@ def mandate_remind(*, mandate_id: int, number: int, now: datetime) -> bool:
         reminder = MandateReminder.objects.create(
             firm_id=mandate.firm_id, mandate=mandate, number=number, sent_at=now
         )
-        email = mailer.send_reminder(mandate=mandate, number=number)
+        email = mailer.send_reminder(
+            mandate=mandate,
+            number=number,
+            idempotency_key=f"mandate:{mandate.pk}:reminder:{number}",
+        )
         reminder.email_id = str(email.pk)
         reminder.save(update_fields=["email_id"])
         history.record(

@@ -58,7 +58,15 @@ LINK_TEXT = "Ce qui change pour votre entreprise, en détail : {link}"
 LINK_LABEL = "La facturation électronique : ce qui change pour votre entreprise"
 
 
-def send_information(*, client, contact, actor, template: ReformEmailTemplate, link: str = ""):
+def send_information(
+    *,
+    client,
+    contact,
+    actor,
+    template: ReformEmailTemplate,
+    link: str = "",
+    idempotency_key: str = "",
+):
     values = {
         "client": client.name,
         "entreprise": client.name,
@@ -81,13 +89,16 @@ def send_information(*, client, contact, actor, template: ReformEmailTemplate, l
         from_name=client.firm.name,
         client=client,
         kind="reform.information",
+        idempotency_key=idempotency_key,
     )
 
 
-def send_mandate(*, mandate: Mandate, content: bytes, actor, reminder: int = 0):
+def send_mandate(
+    *, mandate: Mandate, content: bytes, actor, reminder: int = 0, idempotency_key: str = ""
+):
     """The mandate for signature: the PDF attached, and the personal link to sign it
     online (vigie.reform.signing). With `reminder` (its number), the same e-mail as a
-    « Rappel : … », with the same link."""
+    « Rappel : … », with the same link. `idempotency_key`: vigie.mail.services."""
     context = {
         "mandate": mandate,
         "firm_name": mandate.firm_name,
@@ -102,14 +113,21 @@ def send_mandate(*, mandate: Mandate, content: bytes, actor, reminder: int = 0):
         kind="reform.mandate_reminder" if reminder else "reform.mandate",
         reply_to=_sender(actor),
         attachments=[(f"mandat-{mandate.client.code}.pdf", content, "application/pdf")],
+        idempotency_key=idempotency_key,
     )
 
 
-def send_reminder(*, mandate: Mandate, number: int):
+def send_reminder(*, mandate: Mandate, number: int, idempotency_key: str = ""):
     """Automatic reminder `number`, answered to the collaborator who sent the mandate."""
     with mandate.document.open("rb") as file:
         content = file.read()
-    return send_mandate(mandate=mandate, content=content, actor=mandate.created_by, reminder=number)
+    return send_mandate(
+        mandate=mandate,
+        content=content,
+        actor=mandate.created_by,
+        reminder=number,
+        idempotency_key=idempotency_key,
+    )
 
 
 def send_revoked(*, mandate: Mandate, actor):

@@ -290,7 +290,7 @@ def _draft_discard(client: Client) -> bool:
     return True
 
 
-def _dispatch(mandate: Mandate, client: Client, actor) -> Mandate:
+def _dispatch(mandate: Mandate, client: Client, actor, idempotency_key: str = "") -> Mandate:
     """Send the draft `mandate` to its signer: *brouillon → envoyé*. The mandate awaiting
     signature until now, if any, is replaced."""
     previous = current_mandate(client)
@@ -302,7 +302,9 @@ def _dispatch(mandate: Mandate, client: Client, actor) -> Mandate:
         content = handle.read()  # the file as the collaborator read it
     mandate.state, mandate.sent_at = MandateState.SENT, now
     mandate.save(update_fields=["state", "sent_at"])
-    email = mailer.send_mandate(mandate=mandate, content=content, actor=actor)
+    email = mailer.send_mandate(
+        mandate=mandate, content=content, actor=actor, idempotency_key=idempotency_key
+    )
     mandate.email_id = str(email.pk)
     mandate.save(update_fields=["email_id"])
 
@@ -373,12 +375,15 @@ def mandate_draft_delete(*, client: Client, actor) -> None:
 
 
 @transaction.atomic
-def mandate_send(*, client: Client, actor, starts_on: date | None = None) -> Mandate:
+def mandate_send(
+    *, client: Client, actor, starts_on: date | None = None, idempotency_key: str = ""
+) -> Mandate:
     """Generate the mandate PDF from the client's and the firm's data and email it to
     the principal contact for signature, in one step (a draft sent at once; the client's
-    earlier draft is replaced). Client: *Mandat envoyé*."""
+    earlier draft is replaced). Client: *Mandat envoyé*. A campaign names the e-mail
+    with `idempotency_key` (vigie.mail.services)."""
     client = Client.objects.locked(client)
-    return _dispatch(_draft(client, actor, starts_on), client, actor)
+    return _dispatch(_draft(client, actor, starts_on), client, actor, idempotency_key)
 
 
 def _user(actor):
