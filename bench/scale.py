@@ -17,11 +17,16 @@ Then, for the firm of 100,000 and a firm of 500 in each database, the portfolio'
 through Django's test client in process (as bench/run.py) and their bare SQL, p50/p95,
 with the EXPLAIN (ANALYZE, BUFFERS) of every statement of the page's selector and rows
 (var/bench/scale-plans-<size>.txt); and `vigie sweep`'s round and the registers' nightly
-start with little work due. docs/SCALE.md has the figures.
+start with little work due. `--only jobs`: for the same two firms, the client page, the
+reform dashboard and its penalties worklist (p50/p95), the whole portfolio's CSV and XLSX
+export, an import of 200 new clients (upload and preview, then start and run) and
+« Vérifier tout le portefeuille »'s start (wall time of a few runs; the import and the run
+rolled back), with the plans of each case's slowest statements
+(var/bench/scale-jobs-plans-<size>.txt). docs/SCALE.md has the figures.
 
     .venv/bin/python bench/scale.py                       build what is missing, measure
     --sizes 300k,1m,3m    which databases (SCALE_SIZES)
-    --only build|pages|sweep|load
+    --only build|pages|jobs|sweep|load
     --rounds N            each size measured N times, in turn (the machine drifts)
     --rebuild             drop the cached databases of --sizes first
     --load                the open-model load (load/open.py) on each size too
@@ -968,6 +973,306 @@ def report_sweep(sizes: list[str]) -> None:
         )
 
 
+# -- the other jobs: client page, reform dashboard, exports, an import, a register run ------
+
+JOB_RUNS = 20  # samples of a page case: fewer when it is slow (JOB_BUDGET_S), at least 3
+JOB_BUDGET_S = 20.0
+# An export or a register run: a few wall times, one only when it takes longer than
+# EXPORT_BUDGET_S (the firm of 100,000's, on a loaded 2-core machine: 48 s to 161 s).
+EXPORT_RUNS = 3
+EXPORT_BUDGET_S = 30.0
+IMPORT_RUNS = 3
+# The XLSX export of a larger firm only with SCALE_JOBS_XLSX=1: openpyxl writes 100,000
+# rows in ~160 s on the loaded 2-core machine (3.4× the CSV), longer than the rest of the
+# step together.
+XLSX_MAX_CLIENTS = 10_000
+IMPORT_ROWS = 200
+# (key, label, what its cost should follow). « firm »: the firm's rows (an export of
+# 100,000 rows takes 200× the one of 500), « work »: what the job is given (200 rows),
+# « flat »: neither. Every case, whatever it follows, should cost the same from the
+# smallest database to the largest: the firm and the work are the same.
+JOBS = [
+    ("client", "page client", "flat"),
+    ("reform", "tableau de bord réforme /reforme/", "firm"),
+    ("penalties", "pénalités /reforme/penalites/", "firm"),
+    ("csv", "export CSV du portefeuille entier", "firm"),
+    ("xlsx", "export XLSX du portefeuille entier", "firm"),
+    ("import_preview", f"import {IMPORT_ROWS} clients : envoi + aperçu", "work"),
+    ("import_apply", f"import {IMPORT_ROWS} clients : lancement + exécution", "work"),
+    ("checkall", "vérifier tout le portefeuille : départ", "firm"),
+]
+SLOWEST = 3  # statements of a case whose plans are written
+
+
+def _timed(fn) -> tuple[float, list[tuple[float, object, object]]]:
+    """(ms, [(ms, statement, params)]) of one call of `fn`."""
+    from django.db import connection
+
+    statements: list[tuple[float, object, object]] = []
+
+    def wrapper(execute, statement, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(statement, params, many, context)
+        finally:
+            statements.append(((time.perf_counter() - began) * 1000, statement, params))
+
+    began = time.perf_counter()
+    with connection.execute_wrapper(wrapper):
+        fn()
+    return (time.perf_counter() - began) * 1000, statements
+
+
+def _rolled_back(fn):
+    """`fn` run in a transaction rolled back: the cached database does not grow."""
+    from django.db import transaction
+
+    def run():
+        with transaction.atomic():
+            fn()
+            transaction.set_rollback(True)
+
+    return run
+
+
+def _sampled(fn, *, runs: int, budget: float, warm_up: int, least: int = 1) -> dict:
+    """Wall times of `fn` (up to `runs`, at least `least`, no new one after `budget`
+    seconds), its statement count and its slowest statements (the last run's)."""
+    for _ in range(warm_up):
+        fn()
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < runs and (len(samples) < least or time.perf_counter() - started < budget):
+        ms, statements = _timed(fn)
+        samples.append(ms)
+    statements.sort(key=lambda s: s[0], reverse=True)
+    return {
+        "ms": samples,
+        "queries": len(statements),
+        "sql ms": sum(s[0] for s in statements),
+        "slowest": statements[:SLOWEST],
+    }
+
+
+def _plan_text(statement, params) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of a SELECT, the bare statement of anything else."""
+    from django.db import connection
+
+    text = statement if isinstance(statement, str) else statement.as_string(connection.connection)
+    if not text.lstrip().upper().startswith(("SELECT", "WITH")):
+        return f"{text[:600]}\n  (a write: not explained)\n"
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {text}", params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    shown = repr(params)
+    shown = shown if len(shown) < 300 else shown[:300] + "…"
+    return f"{text}\n  -- {shown}\n{plan}\n"
+
+
+def _vacuum_runs() -> None:
+    """A run rolled back leaves its items (2 a client) as dead rows that every later read
+    of the table walks until autovacuum comes: clear them, so a case measures the cached
+    database, not what the previous case left."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("VACUUM (ANALYZE) registries_checkitem, registries_checkrun")
+
+
+def _import_file(path: Path, offset: int) -> None:
+    """IMPORT_ROWS new clients with a contact each (codes « B… »: the firms' are digits)."""
+    from bench.import_bench import write_csv
+
+    write_csv(path, IMPORT_ROWS, offset=offset)
+
+
+def _job_cases(firm, http, files: Path):
+    """(case, figures) of each case of JOBS for one firm, through Django's test client in
+    process, as each is measured."""
+    from vigie.clients.models import Client
+    from vigie.imports.models import ImportJob
+    from vigie.imports.services import import_run
+    from vigie.registries.models import CheckRun, RunState
+
+    codes = Client.objects.for_firm(firm).active().order_by("id").values_list("code", flat=True)
+    code = codes[codes.count() // 2]
+    total = Client.objects.for_firm(firm).active().count()
+
+    def get(url: str, expect: int = 200):
+        def fn():
+            response = http.get(url)
+            assert response.status_code == expect, (url, response.status_code)
+            if response.streaming:
+                return b"".join(response.streaming_content)
+            return response.content
+
+        return fn
+
+    def export(fmt: str):
+        def fn():
+            body = get(f"/portefeuille/export.{fmt}")()
+            if fmt == "csv":  # the header, then every client of the firm
+                assert body.count(b"\r\n") == total + 1, (body.count(b"\r\n"), total)
+
+        return fn
+
+    runs = {"n": 0}
+    job_id: dict = {}
+
+    def upload_and_preview():
+        runs["n"] += 1
+        path = files / f"import-{runs['n']}.csv"
+        _import_file(path, offset=9_000_000 + runs["n"] * IMPORT_ROWS)
+        with open(path, "rb") as handle:
+            response = http.post("/imports/", {"file": handle})
+        assert response.status_code == 302, response.content[:500]
+        url = response["Location"]
+        assert http.get(url).status_code == 200  # the mapping page, its ten rows
+        job_id["public"] = url.rstrip("/").rsplit("/", 1)[-1]
+
+    def apply():
+        job = ImportJob.objects.for_firm(firm).get(public_id=job_id["public"])
+        mapping = {field: str(column) for field, column in job.mapping.items()}
+        response = http.post(f"/imports/{job.public_id}/lancer/", mapping)
+        assert response.status_code == 302, response.content[:500]
+        job = import_run(job_id=job.pk)  # what the worker's run_import task calls
+        assert job.created_count == IMPORT_ROWS, (job.created_count, job.rejected_count)
+        job.file.delete(save=False)
+
+    # A run under way would make « Vérifier tout » answer that one is, starting nothing.
+    assert not CheckRun.objects.for_firm(firm).filter(state=RunState.RUNNING).exists()
+
+    def check_all():
+        response = http.post("/reforme/registres/verifier-tout/")
+        assert response.status_code == 302, response.status_code
+
+    page = {"runs": JOB_RUNS, "budget": JOB_BUDGET_S, "warm_up": 1, "least": 3}
+    heavy = {"runs": EXPORT_RUNS, "budget": EXPORT_BUDGET_S, "warm_up": 0}
+    yield "client", {**_sampled(get(f"/clients/{code}/"), **page), "client code": code}
+    yield "reform", _sampled(get("/reforme/"), **page)
+    yield "penalties", _sampled(get("/reforme/penalites/"), **page)
+    # The import's two halves, each timed alone, in one transaction rolled back per run.
+    preview, applied = [], []
+    for _ in range(IMPORT_RUNS + 1):  # the first run warms up
+
+        def one():
+            preview.append(_sampled(upload_and_preview, runs=1, budget=0, warm_up=0))
+            applied.append(_sampled(apply, runs=1, budget=0, warm_up=0))
+
+        _rolled_back(one)()
+    for key, parts in (("import_preview", preview[1:]), ("import_apply", applied[1:])):
+        yield key, {**parts[-1], "ms": [p["ms"][0] for p in parts]}
+    yield "checkall", _sampled(_rolled_back(check_all), **heavy)
+    _vacuum_runs()
+    yield "csv", _sampled(export("csv"), **heavy)
+    if total <= XLSX_MAX_CLIENTS or os.environ.get("SCALE_JOBS_XLSX") == "1":
+        yield "xlsx", _sampled(export("xlsx"), **heavy)
+
+
+def worker_jobs(size: str) -> int:
+    files = VAR / "scale-jobs-files"
+    files.mkdir(parents=True, exist_ok=True)
+    os.environ["VIGIE_VAR_DIR"] = str(files)
+    _setup(size)
+    from django.test import Client as HttpClient
+
+    ensure_built(size)
+    _vacuum_runs()
+    results: dict = {"size": size, "database size": _database_size(), "firms": {}}
+    plans = []
+    for key, name in (("big", BIG_FIRM), ("small", SMALL_FIRM)):
+        firm, user = _firm_and_user(name)
+        http = HttpClient()
+        http.force_login(user)
+        firm_results = {"name": name, "clients": firm.clients.count(), "cases": {}}
+        for case, values in _job_cases(firm, http, files):
+            label, follows = next((lb, f) for c, lb, f in JOBS if c == case)
+            plans.append(f"===== {size} · {name} · {label} ({values['queries']} statements) =====")
+            for ms, statement, params in values.pop("slowest"):
+                plans.append(f"--- {ms:.1f} ms")
+                plans.append(_plan_text(statement, params))
+            firm_results["cases"][case] = {"label": label, "follows": follows, **values}
+            samples = values["ms"]
+            print(
+                f"  {size} {key:5} {label:52} p50 {statistics.median(samples):9.1f} "
+                f"p95 {_percentile(samples, 0.95):9.1f} ms ({len(samples)} runs, "
+                f"{values['queries']} statements, {values['sql ms']:.0f} ms in SQL)",
+                flush=True,
+            )
+            (VAR / f"scale-jobs-plans-{size}.txt").write_text("\n".join(plans))
+        results["firms"][key] = firm_results
+    results["load"] = os.getloadavg()
+    (VAR / f"scale-jobs-{size}.json").write_text(json.dumps(results))
+    (VAR / f"scale-jobs-plans-{size}.txt").write_text("\n".join(plans))
+    return 0
+
+
+def report_jobs(sizes: list[str]) -> bool:
+    """The table case × size for both firms, the ratio largest / smallest against
+    TARGET_RATIO; True when every case is within it."""
+    data = {}
+    for size in sizes:
+        path = VAR / f"scale-jobs-{size}.json"
+        if path.exists():
+            data[size] = json.loads(path.read_text())
+    if not data:
+        return False
+    first, last = next(iter(data)), list(data)[-1]
+    ok, lines = True, []
+    for key in ("big", "small"):
+        firm = data[first]["firms"][key]
+        lines.append(
+            f"\n=== {key} firm ({firm['name']}: {firm['clients']:,} clients): wall time p50 / p95"
+            " (runs, statements), ms ==="
+        )
+        head = f"{'case':52}{'follows':>8}" + "".join(f"{size:>30}" for size in data)
+        head += f"{'p50 ratio':>10}{'p95 ratio':>10}"
+        lines.append(head)
+        lines.append("-" * len(head))
+        for case, label, follows in JOBS:
+            if any(case not in d["firms"][key]["cases"] for d in data.values()):
+                lines.append(f"{label:52}{follows:>8}  not measured (SCALE_JOBS_XLSX=1)")
+                continue
+            row = f"{label:52}{follows:>8}"
+            for d in data.values():
+                v = d["firms"][key]["cases"][case]
+                cell = (
+                    f"{statistics.median(v['ms']):.1f} / {_percentile(v['ms'], 0.95):.1f} "
+                    f"({len(v['ms'])}, {v['queries']})"
+                )
+                row += f"{cell:>30}"
+            a = data[first]["firms"][key]["cases"][case]["ms"]
+            b = data[last]["firms"][key]["cases"][case]["ms"]
+            r50 = statistics.median(b) / statistics.median(a)
+            r95 = _percentile(b, 0.95) / _percentile(a, 0.95)
+            row += f"{r50:9.2f}×{r95:9.2f}×"
+            lines.append(row)
+            if r50 > TARGET_RATIO:
+                ok = False
+                lines.append(f"  [FAIL] {label}: {first} → {last} {r50:.2f}× (≤ {TARGET_RATIO}×)")
+    lines.append("\n=== big firm / small firm, p50 (a « firm » case should be far above 1) ===")
+    for case, label, follows in JOBS:
+        if any(case not in d["firms"][k]["cases"] for d in data.values() for k in d["firms"]):
+            continue
+        row = f"{label:52}{follows:>8}"
+        for d in data.values():
+            big = statistics.median(d["firms"]["big"]["cases"][case]["ms"])
+            small = statistics.median(d["firms"]["small"]["cases"][case]["ms"])
+            row += f"{big / small:28.1f}× "
+        lines.append(row)
+    print("\n".join(lines))
+    loads = ", ".join(
+        f"{size}: {'/'.join(f'{v:.2f}' for v in d['load'])}" for size, d in data.items()
+    )
+    print(f"\nLoad average at the end of each size's run (1/5/15 min): {loads}")
+    print(f"Plans: {', '.join(str(VAR / f'scale-jobs-plans-{size}.txt') for size in data)}")
+    print(
+        f"Checks: {'all passed' if ok else 'some failed'} (ratio {first} → {last} ≤ "
+        f"{TARGET_RATIO}×, p50)"
+    )
+    return ok
+
+
 # -- open-model load over many firms (child process, one database) -------------------------
 
 LOAD_FIRMS = {"big": 3, "medium": 40, "small": 120}  # at most; signed in as each one's admin
@@ -1088,7 +1393,7 @@ def _child(action: str, size: str, extra: list[str] | None = None) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default=os.environ.get("SCALE_SIZES", "300k,1m,3m"))
-    parser.add_argument("--only", choices=["build", "pages", "sweep", "load"])
+    parser.add_argument("--only", choices=["build", "pages", "jobs", "sweep", "load"])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--load", action="store_true")
@@ -1114,6 +1419,10 @@ def main() -> int:
             for size in sizes:
                 failed |= bool(_child("pages", size, ["--round", str(round_)]))
         failed |= not report_pages(sizes, args.rounds)
+    if args.only in (None, "jobs"):
+        for size in sizes:
+            failed |= bool(_child("jobs", size))
+        failed |= not report_jobs(sizes)
     if args.only in (None, "sweep"):
         for size in sizes:
             failed |= bool(_child("sweep", size))
@@ -1163,6 +1472,7 @@ def report_builds(sizes: list[str]) -> None:
 WORKERS = {
     "build": lambda a: worker_build(a.size, a.rebuild),
     "pages": lambda a: worker_pages(a.size, a.round),
+    "jobs": lambda a: worker_jobs(a.size),
     "sweep": lambda a: worker_sweep(a.size),
     "load": lambda a: worker_load(a.size),
 }

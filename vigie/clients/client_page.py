@@ -29,6 +29,7 @@ from vigie.clients.forms import ClientDetailsForm, ContactForm, NotesForm
 from vigie.clients.models import Client, ClientAssignment
 from vigie.clients.readiness import principal_of, shine_blockers
 from vigie.equipment.models import Slot
+from vigie.firms.models import Membership
 from vigie.invitations.lifecycle import EMAIL_CHANGED
 from vigie.invitations.models import Status
 from vigie.invitations.services import EMAIL_TAKEN, email_is_taken, latest_invitation
@@ -68,8 +69,18 @@ def collaborators_of(client: Client) -> tuple[list[Assigned], list[User]]:
     assignment = ClientAssignment.objects.filter(
         firm_id=client.firm_id, client=client, user=OuterRef("pk")
     ).values("id")
+    # The firm's members and the client's assignees first: the condition below alone (an
+    # OR) reads every user of the installation, each with its own assignment lookup.
+    involved = (
+        Membership.objects.filter(firm_id=client.firm_id)
+        .values("user_id")
+        .union(
+            ClientAssignment.objects.filter(firm_id=client.firm_id, client=client).values("user_id")
+        )
+    )
     users = (
-        User.objects.annotate(assignment_id=Subquery(assignment))
+        User.objects.filter(pk__in=involved)
+        .annotate(assignment_id=Subquery(assignment))
         .filter(
             Q(assignment_id__isnull=False) | Q(membership__firm_id=client.firm_id, is_active=True)
         )

@@ -51,13 +51,14 @@ CHART_SERIES = [
 ]
 
 
-def _counts(prefix: str = "") -> dict:
+def _counts(firm, prefix: str = "") -> dict:
     p = prefix
+    equipped = equipped_q("pk" if not p else "client_id", firm_id=firm.id)
     return {
         "sensitised": Count("id", filter=Q(**{f"{p}sensitised": True})),
         "mandate": Count("id", filter=Q(**{f"{p}mandate_status": MandateStatus.SIGNED})),
         "pa": Count("id", filter=Q(**{f"{p}pa_status": PaStatus.REGISTERED})),
-        "equipped": Count("id", filter=equipped_q("pk" if not p else "client_id")),
+        "equipped": Count("id", filter=equipped),
     }
 
 
@@ -88,7 +89,7 @@ def _figures(row: dict) -> list[Figure]:
 
 
 def firm_figures(firm) -> list[Figure]:
-    row = Client.objects.for_firm(firm).active().aggregate(total=Count("id"), **_counts())
+    row = Client.objects.for_firm(firm).active().aggregate(total=Count("id"), **_counts(firm))
     return _figures(row)
 
 
@@ -101,10 +102,12 @@ class CollaboratorFigures:
 
 def collaborator_figures(firm) -> list[CollaboratorFigures]:
     """Every collaborator of the firm with the figures of the clients assigned to them."""
+    # `client__firm` as well as the assignment's own firm: without it a large firm's
+    # join hashes every firm's clients (a scan of the whole table).
     rows = (
-        ClientAssignment.objects.filter(firm=firm, client__archived_at__isnull=True)
+        ClientAssignment.objects.filter(firm=firm, client__firm=firm, client__archived_at=None)
         .values("user_id")
-        .annotate(total=Count("id"), **_counts("client__"))
+        .annotate(total=Count("id"), **_counts(firm, "client__"))
         .order_by()
     )
     by_user = {row["user_id"]: row for row in rows}

@@ -112,7 +112,7 @@ def exposed(firm, day: date):
     `no_issuance` and `estimate` (a year's exposure in euros: the parts known; None when
     none is), the largest first."""
     reception = ~Q(pa_status=PaStatus.REGISTERED) if day >= RECEPTION_FROM else None
-    issuance = ~equipped_q() if day >= ISSUANCE_FROM else None
+    issuance = ~equipped_q(firm_id=firm.id) if day >= ISSUANCE_FROM else None
     clients = Client.objects.for_firm(firm).active()
     in_force = [c for c in (reception, issuance) if c is not None]
     if not in_force:
