@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientEvent, MandateStatus
 from vigie.mail.models import OutboundEmail
-from vigie.reform import lifecycle, services, tokens
+from vigie.reform import lifecycle, services, signing, tokens
 from vigie.reform.models import Mandate, MandateState
 from vigie.reform.pdf import MandateData, mandate_pdf
 
@@ -164,6 +164,13 @@ class TestDraft:
 
 def _pdf() -> bytes:
     return mandate_pdf(MandateData("C", "E", "845236561", SIRET, "J", "j@x.fr", date.today(), "r"))
+
+
+def test_a_drafts_link_signs_nothing(ready, alice):
+    draft = services.mandate_prepare(client=ready, actor=alice)
+    # A token made for it (as sending would) does not open the draft.
+    token = tokens.link_url(draft, now=timezone.now().timestamp()).rstrip("/").split("/")[-1]
+    assert signing.link_resolve(token).state == "invalid"
 
 
 class TestExpiredUpload:

@@ -88,7 +88,10 @@ def link_resolve(token: str, *, now: datetime | None = None) -> Link:
     mandate = None
     if parsed is not None:
         mandate = (
-            Mandate.objects.select_related("client", "firm").filter(public_id=parsed[0]).first()
+            Mandate.objects.issued()  # a draft has no link: it was never sent
+            .select_related("client", "firm")
+            .filter(public_id=parsed[0])
+            .first()
         )
     if mandate is None or not tokens.is_authentic(mandate, token):
         return Link("invalid")
