@@ -109,7 +109,9 @@ def _remind_due(firm: Firm, now) -> int:
                 invitation = Invitation.objects.select_related("firm", "client", "sent_by").get(
                     pk=pk
                 )
-                _queue_reminder(invitation, None, f"invitation:{pk}:reminder:{step}")
+                _queue_reminder(
+                    invitation, None, idempotency_key=f"invitation:{pk}:reminder:{step}"
+                )
                 if invitation.client is not None:
                     history.record(
                         invitation.client,
