@@ -43,6 +43,16 @@ def _act(request, client, message: str, service, **kwargs):
     return _done(request, client, message)
 
 
+def _send(request, code: str, service, message: str = "Mandat envoyé à {email}."):
+    """As `_act`, for a service that e-mails a mandate: the message names its address."""
+    client = get_client(request, code)
+    try:
+        mandate = service(client=client, actor=request.user)
+    except ValidationError as exc:
+        return _panel_page(request, client, status=400, errors=exc.message_dict)
+    return _done(request, client, message.format(email=mandate.representative_email))
+
+
 # --- Client actions --------------------------------------------------------------------
 
 
@@ -78,12 +88,7 @@ def client_sensitise(request, code: str):
 @require_POST
 @firm_required
 def mandate_send(request, code: str):
-    client = get_client(request, code)
-    try:
-        mandate = services.mandate_send(client=client, actor=request.user)
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=exc.message_dict)
-    return _done(request, client, f"Mandat envoyé à {mandate.representative_email}.")
+    return _send(request, code, services.mandate_send)
 
 
 @require_POST
@@ -100,12 +105,7 @@ def mandate_prepare(request, code: str):
 @require_POST
 @firm_required
 def mandate_draft_send(request, code: str):
-    client = get_client(request, code)
-    try:
-        mandate = services.mandate_draft_send(client=client, actor=request.user)
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=exc.message_dict)
-    return _done(request, client, f"Mandat envoyé à {mandate.representative_email}.")
+    return _send(request, code, services.mandate_draft_send)
 
 
 @require_POST
@@ -144,12 +144,9 @@ def mandate_revoke(request, code: str):
 @require_POST
 @firm_required
 def mandate_regenerate(request, code: str):
-    client = get_client(request, code)
-    try:
-        mandate = services.mandate_regenerate(client=client, actor=request.user)
-    except ValidationError as exc:
-        return _panel_page(request, client, status=400, errors=exc.message_dict)
-    return _done(request, client, f"Mandat régénéré et renvoyé à {mandate.representative_email}.")
+    return _send(
+        request, code, services.mandate_regenerate, "Mandat régénéré et renvoyé à {email}."
+    )
 
 
 def _mandate_file(request, code: str, field: str, public_id=None):
