@@ -239,15 +239,20 @@ def mandate_blockers(client: Client, principal: Contact | None | object = UNKNOW
     return blockers
 
 
-def _draft(client: Client, actor, starts_on: date | None) -> Mandate:
-    """The mandate *brouillon* generated from the client's and the firm's current data,
-    replacing the client's previous draft. `client` is locked by the caller."""
-    principal = principal_contact(client)
+def _check_sendable(client: Client, principal: Contact | None | object = UNKNOWN) -> None:
+    """Refuse (French, keyed `mandate`) a mandate the client cannot be sent now."""
     blockers = mandate_blockers(client, principal)
     if blockers:
         raise ValidationError({"mandate": blockers})
     if client.mandate_status == MandateStatus.SIGNED:
         raise ValidationError({"mandate": MANDATE_ALREADY_SIGNED})
+
+
+def _draft(client: Client, actor, starts_on: date | None) -> Mandate:
+    """The mandate *brouillon* generated from the client's and the firm's current data,
+    replacing the client's previous draft. `client` is locked by the caller."""
+    principal = principal_contact(client)
+    _check_sendable(client, principal)
     _draft_discard(client)
     starts_on = starts_on or timezone.localdate()
     mandate = Mandate(
@@ -350,11 +355,7 @@ def mandate_draft_send(*, client: Client, actor) -> Mandate:
     draft = mandate_draft(client)
     if draft is None:
         raise ValidationError({"mandate": MANDATE_NO_DRAFT})
-    blockers = mandate_blockers(client)
-    if blockers:
-        raise ValidationError({"mandate": blockers})
-    if client.mandate_status == MandateStatus.SIGNED:
-        raise ValidationError({"mandate": MANDATE_ALREADY_SIGNED})
+    _check_sendable(client)
     changes = mandate_changes(draft, client)
     if changes:
         raise ValidationError({"mandate": MANDATE_DRAFT_STALE.format(changes=", ".join(changes))})
