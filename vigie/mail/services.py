@@ -225,9 +225,7 @@ def email_queue_many(items: list[dict]) -> list[OutboundEmail]:
         return [email_queue(**item) for item in items]
 
     ids = [e.pk for e in new]
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        transaction.on_commit(lambda batch=batch: tasks.send_outbound_batch.enqueue(batch))
+    transaction.on_commit(lambda: _enqueue_batches(ids))
     return emails
 
 
