@@ -176,8 +176,7 @@ def preview(
             "collaborateur": getattr(actor, "full_name", "") or getattr(actor, "email", ""),
         }
         # The personal link's line the mailer adds (vigie.campaigns.tracking).
-        link = mailer.LINK_TEXT.format(link=LINK_PLACEHOLDER)
-        text = f"{_fill(body, values).rstrip()}\n\n{link}\n"
+        text = mailer.with_link(_fill(body, values), LINK_PLACEHOLDER)
         return Preview(contact.email, " ".join(_fill(subject, values).split()), text)
     if kind == Kind.SHINE:
         values = invitation_emails.values_for(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape, format_html, linebreaks
 
 from vigie.invitations.emails import PLACEHOLDERS as EMAIL_PLACEHOLDERS
 from vigie.mail.services import email_queue
@@ -58,6 +57,11 @@ LINK_TEXT = "Ce qui change pour votre entreprise, en détail : {link}"
 LINK_LABEL = "La facturation électronique : ce qui change pour votre entreprise"
 
 
+def with_link(text: str, link: str) -> str:
+    """`text` ending with the personal link's line."""
+    return f"{text.rstrip()}\n\n{LINK_TEXT.format(link=link)}\n"
+
+
 def send_information(
     *,
     client,
@@ -75,10 +79,11 @@ def send_information(
         "collaborateur": getattr(actor, "full_name", "") or _sender(actor),
     }
     text = _fill(template.body, values)
-    html = linebreaks(escape(text))
+    html = render_to_string(
+        "reform/email/information.html", {"text": text, "link": link, "label": LINK_LABEL}
+    )
     if link:
-        text = f"{text.rstrip()}\n\n{LINK_TEXT.format(link=link)}\n"
-        html += format_html('<p><a href="{}">{}</a></p>', link, LINK_LABEL)
+        text = with_link(text, link)
     return email_queue(
         firm=client.firm,
         to=contact.email,
