@@ -72,6 +72,11 @@ def _url(name, mandate_or_token) -> str:
     return reverse(name, args=[token])
 
 
+def _tampered(token: str) -> str:
+    """The token with its last character changed (never left as it was)."""
+    return token[:-1] + ("0" if token[-1] != "0" else "1")
+
+
 def _kinds(client) -> list[str]:
     return list(
         ClientEvent.objects.filter(client=client).order_by("id").values_list("kind", flat=True)
@@ -162,7 +167,7 @@ class TestLink:
         self, client, mandate, ready, bob
     ):
         token = _token(mandate)
-        response = client.post(_url("mandate_sign_open", token[:-1] + "0"))
+        response = client.post(_url("mandate_sign_open", _tampered(token)))
         assert response.status_code == 404
         services.mandate_send(client=ready, actor=bob)  # replaces (revokes) this one
         client.post(_url("mandate_sign_open", mandate), HTTP_HX_REQUEST="true")
@@ -185,7 +190,7 @@ class TestLink:
     @pytest.mark.parametrize(
         "tamper",
         [
-            lambda t: t[:-1] + ("0" if t[-1] != "0" else "1"),  # the HMAC
+            _tampered,  # the HMAC
             lambda t: "0" * 32 + t[32:],  # another mandate's id
             lambda t: t.split("-")[0] + "-zzzzzz-" + t.split("-")[2],  # another time
             lambda t: "nimportequoi",
