@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.test_campaigns import _client, _launch, _run
 from vigie.campaigns import preflight, services, tracking
 from vigie.campaigns.models import Kind, Target
 from vigie.clients.models import ClientEvent
+from vigie.invitations import lifecycle
+from vigie.invitations import services as invitations
 from vigie.invitations.models import Invitation
 from vigie.invitations.models import Status as InvitationStatus
 from vigie.mail import services as mail
@@ -188,6 +192,34 @@ class TestShineLink:
         reminder = OutboundEmail.objects.get(kind="invitation_reminder")
         assert _path(reminder.text) == path and f'href="{SITE}{path}"' in reminder.html
         assert "/invitations/" not in reminder.text + reminder.html
+
+    def _only_the_personal_link(self, email, path):
+        assert _path(email.text) == path and f'href="{SITE}{path}"' in email.html
+        assert "/invitations/" not in email.text + email.html
+
+    def test_the_invitations_own_reminders_carry_it_too(self, shine_campaign, bob):
+        """A collaborator's « Relancer » and the automatic reminders, outside the campaign."""
+        target = _target(shine_campaign, "S1")
+        path = _path(OutboundEmail.objects.get(pk=target.email_id).text)
+        invitation = Invitation.objects.get(pk=target.invitation_id)
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status=InvitationStatus.SENT, sent_at=timezone.now()
+        )
+        lifecycle.invitation_remind(invitation=invitation, actor=bob)
+        lifecycle.invitations_lifecycle(now=timezone.now() + timedelta(days=7, minutes=1))
+        reminders = OutboundEmail.objects.filter(kind="invitation_reminder", to=invitation.email)
+        assert reminders.count() == 2
+        for reminder in reminders:
+            self._only_the_personal_link(reminder, path)
+
+    def test_a_failed_invitation_sent_again_carries_it(self, shine_campaign, bob):
+        target = _target(shine_campaign, "S1")
+        path = _path(OutboundEmail.objects.get(pk=target.email_id).text)
+        Invitation.objects.filter(pk=target.invitation_id).update(status=InvitationStatus.FAILED)
+        invitation = invitations.invitation_resend(
+            invitation=Invitation.objects.get(pk=target.invitation_id), actor=bob
+        )
+        self._only_the_personal_link(invitation.outbound, path)
 
 
 class TestBadLinks:

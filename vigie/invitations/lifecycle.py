@@ -21,8 +21,8 @@ from vigie.invitations.models import Invitation, Plan, Status
 from vigie.invitations.services import (
     SHINE_STATUS,
     _sync_client,
+    carried_link,
     invitation_cancel,
-    invitation_link,
 )
 from vigie.mail import services as mail
 from vigie.partners.services import partner_invitation_cancel_queue
@@ -44,7 +44,7 @@ EMAIL_CHANGED = (
 def _queue_reminder(
     invitation: Invitation, actor, link: str = "", idempotency_key: str = ""
 ) -> None:
-    link = link or invitation_link(invitation)
+    link = link or carried_link(invitation)
     text = REMIND_INTRO.format(link=link) + invitation.body
     mail.email_queue(
         firm=invitation.firm,

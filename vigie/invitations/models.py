@@ -71,6 +71,10 @@ class Invitation(models.Model):
     send_method = models.CharField(max_length=10, choices=SendMethod.choices, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
+    # The link its e-mails carry instead of its own, one that leads to it (a campaign's
+    # personal link); empty: its own (invitation_link). Every later e-mail (a resend, a
+    # reminder) carries the same one.
+    link = models.URLField(max_length=500, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -278,15 +278,18 @@ def link_in(invitation: Invitation, text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _queue_email(
-    invitation: Invitation, actor, link: str = "", idempotency_key: str = ""
-) -> OutboundEmail:
+def carried_link(invitation: Invitation) -> str:
+    """The link the invitation's e-mails carry (see Invitation.link)."""
+    return invitation.link or invitation_link(invitation)
+
+
+def _queue_email(invitation: Invitation, actor, idempotency_key: str = "") -> OutboundEmail:
     body = invitation.body
-    found = (link if link in body else None) if link else link_in(invitation, body)
-    if found is None:
-        found = link or invitation_link(invitation)
-        body = f"{body.rstrip()}\n\n{found}\n"
-    link = found
+    kept = invitation.link and invitation.link in body
+    link = invitation.link if kept else link_in(invitation, body)
+    if not link:
+        link = carried_link(invitation)
+        body = f"{body.rstrip()}\n\n{link}\n"
     return mail.email_queue(
         firm=invitation.firm,
         client=invitation.client,
@@ -361,6 +364,7 @@ def invitation_send(
     if invitation.client is not None:
         _check_ready(invitation.client)
     invitation.subject, invitation.body = subject, body.replace("\r\n", "\n")
+    invitation.link = link or invitation.link
     invitation.send_method = method
     invitation.sent_by = actor
     invitation.attempts, invitation.last_error, invitation.next_attempt_at = 0, "", None
@@ -368,10 +372,10 @@ def invitation_send(
         invitation.status, invitation.sent_at = Status.SENT, timezone.now()
     else:
         invitation.status = Status.PENDING
-    fields = ["subject", "body", "send_method", "sent_by", "status", "sent_at"]
+    fields = ["subject", "body", "link", "send_method", "sent_by", "status", "sent_at"]
     _hold_email(invitation, [*fields, "attempts", "last_error", "next_attempt_at"])
     if method == SendMethod.VIGIE:
-        invitation.outbound = _queue_email(invitation, actor, link, idempotency_key)
+        invitation.outbound = _queue_email(invitation, actor, idempotency_key)
         invitation.message_id = invitation.outbound.message_id
         invitation.next_attempt_at = invitation.outbound.next_attempt_at
         invitation.save(update_fields=["outbound", "message_id", "next_attempt_at"])
