@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from vigie.mail import services
 from vigie.mail.models import EmailStatus, OutboundEmail
@@ -154,9 +155,10 @@ def test_it_sweeps_rows_left_behind(firm_a, django_capture_on_commit_callbacks):
         assert services.mail_sweep() == 0  # the lease is not over yet
     assert callbacks == []
     later = timezone.now() + timedelta(hours=1)
-    with django_capture_on_commit_callbacks() as callbacks:
+    tasks = DBTaskResult.objects.filter(task_path="vigie.mail.tasks.send_outbound_batch")
+    with django_capture_on_commit_callbacks(execute=True):
         assert services.mail_sweep(now=later) == 1
-    assert len(callbacks) == 1
+    assert [task.args_kwargs["args"] for task in tasks] == [[[email.pk]]]
     email.refresh_from_db()
     assert email.status == EmailStatus.QUEUED
 

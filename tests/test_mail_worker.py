@@ -87,7 +87,9 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(firm_a, batch):
         assert services.mail_sweep() == 0  # nothing is due yet
         # An hour later the lease is over: the sweeper requeues the stuck row (and the two
         # rows whose tasks are still waiting: a duplicate task is harmless).
+        queued = tasks.count()
         assert services.mail_sweep(now=timezone.now() + timedelta(hours=1)) == 3
+        assert tasks.count() == queued + 1  # the three in one batch
         worker = _worker(sink)
         try:
             assert _wait(

@@ -438,14 +438,16 @@ def mail_sweep(*, now: datetime | None = None) -> int:
         status__in=[EmailStatus.QUEUED, EmailStatus.SENDING],
         next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE),
     )
-    count = 0
-    for pk in list(stale.values_list("pk", flat=True)[:1000]):
-        with transaction.atomic():
-            # Only rows still stale under the lock: a worker may have moved on meanwhile.
-            updated = stale.filter(pk=pk).update(
+    # Rows still stale under the lock only (a worker may have moved on meanwhile), sent
+    # again in batches, as a campaign's are.
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000])
+        if not ids:
+            return 0
+        with email_batch():
+            OutboundEmail.objects.filter(pk__in=ids).update(
                 status=EmailStatus.QUEUED, next_attempt_at=now + _lease()
             )
-            if updated:
+            for pk in ids:
                 enqueue_on_commit(pk)
-                count += 1
-    return count
+    return len(ids)
