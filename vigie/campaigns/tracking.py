@@ -19,7 +19,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.utils import timezone
 from vigie.campaigns.models import Campaign, Kind, Target
 from vigie.clients import history
 from vigie.clients.models import Client
+from vigie.lib.site import site_url
 
 SALT = "vigie.campaigns.tracking"
 # The kinds whose e-mail carries this link (a mandate's carries its signing link).
@@ -46,7 +46,7 @@ def make_token(campaign: Campaign, client: Client) -> str:
 def link_url(campaign: Campaign, client: Client) -> str:
     """The absolute URL the e-mail of the campaign's target `client` carries."""
     token = make_token(campaign, client)
-    return settings.SITE_URL.rstrip("/") + reverse("campaign_link", args=[token])
+    return site_url(reverse("campaign_link", args=[token]))
 
 
 def target_for(token: str) -> Target | None:

@@ -38,6 +38,7 @@ from vigie.invitations.models import (
     Status,
 )
 from vigie.invitations.tokens import make_token
+from vigie.lib.site import site_url
 from vigie.lib.validators import normalize_email
 from vigie.mail import services as mail
 from vigie.mail.models import EmailStatus, OutboundEmail
@@ -141,7 +142,7 @@ def latest_invitation(client: Client) -> Invitation | None:
 
 def invitation_link(invitation: Invitation) -> str:
     path = reverse("invitation_landing", args=[make_token(invitation)])
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(path)
 
 
 def is_prepared_mailto(invitation: Invitation | None) -> bool:

@@ -4,11 +4,11 @@ development."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from vigie.invitations.emails import PLACEHOLDERS as EMAIL_PLACEHOLDERS
+from vigie.lib.site import site_url
 from vigie.mail.services import email_queue
 from vigie.reform import tokens
 from vigie.reform.models import Mandate, ReformEmailTemplate
@@ -190,9 +190,7 @@ def send_locked_notice(*, mandate: Mandate, failures: int):
     context = {
         "mandate": mandate,
         "failures": failures,
-        "client_url": settings.SITE_URL.rstrip("/")
-        + reverse("client_detail", args=[mandate.client.code])
-        + "#reforme",
+        "client_url": site_url(reverse("client_detail", args=[mandate.client.code]) + "#reforme"),
     }
     subject, text, html = _render("mandate_locked", context)
     return email_queue(

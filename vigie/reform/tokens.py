@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
 
+from vigie.lib.site import site_url
+
 KEY_SALT = "vigie.reform.tokens"
 DEFAULT_DAYS = 30
 
@@ -68,4 +70,4 @@ def expires_at(sent_at: datetime) -> datetime:
 def link_url(mandate, *, now: float | None = None) -> str:
     """The absolute URL the mandate e-mail carries."""
     path = reverse("mandate_sign", args=[make_token(mandate, now=now)])
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(path)
