@@ -11,7 +11,13 @@ import os
 
 import pytest
 
-from tests.factories import PASSWORD, ClientFactory, FirmFactory, MembershipFactory
+from tests.factories import (
+    PASSWORD,
+    ClientFactory,
+    ContactFactory,
+    FirmFactory,
+    MembershipFactory,
+)
 from vigie.equipment.catalogue import install as install_catalogue
 from vigie.equipment.models import Solution
 from vigie.firms.models import Role
@@ -108,10 +114,28 @@ def django_client_factory():
     return Client
 
 
+READY_SIRET = "84523656100013"
+
+
 @pytest.fixture
 def client_a(firm_a):
     """A client of firm A."""
     return ClientFactory(firm=firm_a, name="Boulangerie Dupont", code="A001")
+
+
+@pytest.fixture
+def ready(firm_a):
+    """A client of firm A ready for a mandate or an invitation: a SIRET, and a principal
+    contact with an e-mail."""
+    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=READY_SIRET)
+    ContactFactory(
+        client=client,
+        first_name="Jeanne",
+        last_name="Martin",
+        email="jeanne@elan.fr",
+        is_principal=True,
+    )
+    return client
 
 
 @pytest.fixture

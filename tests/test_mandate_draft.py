@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientEvent, MandateStatus
 from vigie.mail.models import OutboundEmail
 from vigie.reform import lifecycle, services, signing, tokens
@@ -26,19 +25,6 @@ SIRET = "84523656100013"
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def ready(firm_a):
-    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=SIRET)
-    ContactFactory(
-        client=client,
-        first_name="Jeanne",
-        last_name="Martin",
-        email="jeanne@elan.fr",
-        is_principal=True,
-    )
-    return client
 
 
 def _kinds(client):

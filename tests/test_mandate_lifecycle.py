@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import ClientFactory, ContactFactory
 from vigie.clients.models import ClientEvent, Contact, MandateStatus
@@ -29,19 +30,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.MANDATE_REMINDER_DAYS = "3,7,14"
     settings.MANDATE_LINK_DAYS = 30
-
-
-@pytest.fixture
-def ready(firm_a):
-    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=SIRET)
-    ContactFactory(
-        client=client,
-        first_name="Jeanne",
-        last_name="Martin",
-        email="jeanne@elan.fr",
-        is_principal=True,
-    )
-    return client
 
 
 @pytest.fixture
@@ -181,7 +169,7 @@ class TestReminders:
         assert panel.next_reminder == sent.sent_at + 7 * DAY
         page = alice_client.get(reverse("reform_client", args=[sent.client.code])).content.decode()
         assert "Relances envoyées : n° 1 le" in page
-        when = (sent.sent_at + 7 * DAY).strftime("%d/%m/%Y")
+        when = timezone.localtime(sent.sent_at + 7 * DAY).strftime("%d/%m/%Y")
         assert f"Prochaine relance automatique le {when}" in page
 
 

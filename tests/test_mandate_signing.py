@@ -46,19 +46,6 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def ready(firm_a):
-    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=SIRET)
-    ContactFactory(
-        client=client,
-        first_name="Jeanne",
-        last_name="Martin",
-        email="jeanne@elan.fr",
-        is_principal=True,
-    )
-    return client
-
-
-@pytest.fixture
 def mandate(ready, bob):
     return services.mandate_send(client=ready, actor=bob)
 

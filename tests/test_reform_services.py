@@ -28,19 +28,6 @@ def media(settings, tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def ready(firm_a):
-    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=SIRET)
-    ContactFactory(
-        client=client,
-        first_name="Jeanne",
-        last_name="Martin",
-        email="jeanne@elan.fr",
-        is_principal=True,
-    )
-    return client
-
-
 def _kinds(client):
     return list(
         ClientEvent.objects.filter(client=client).order_by("id").values_list("kind", flat=True)

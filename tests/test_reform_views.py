@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.factories import ClientFactory, ContactFactory
+from tests.factories import ClientFactory
 from vigie.clients.models import Client, ClientEvent, MandateStatus, PaStatus
 from vigie.mail.models import OutboundEmail
 from vigie.reform import services
@@ -22,19 +22,6 @@ SIRET = "84523656100013"
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def ready(firm_a):
-    client = ClientFactory(firm=firm_a, code="R001", name="Boulangerie Élan", siret=SIRET)
-    ContactFactory(
-        client=client,
-        first_name="Jeanne",
-        last_name="Martin",
-        email="jeanne@elan.fr",
-        is_principal=True,
-    )
-    return client
 
 
 @cache  # one PDF per run: two builds a second apart differ by their creation time
