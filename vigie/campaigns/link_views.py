@@ -60,6 +60,8 @@ def campaign_link(request, token: str):
         "campaign": campaign,
         "client": target.client,
         "firm": campaign.firm,
+        "firm_name": campaign.firm.name,
+        "with_htmx": True,
         "shine": campaign.kind == Kind.SHINE,
         "reply_to": getattr(campaign.created_by, "email", "") or "",
         "dates": _dates(timezone.localdate()),

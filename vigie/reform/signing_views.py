@@ -45,7 +45,14 @@ def _remember(request, mandate, step: str) -> None:
 
 def _page(request, token: str, link: Link, *, errors: dict | None = None, status: int = 200):
     mandate = link.mandate
-    context = {"token": token, "link": link, "mandate": mandate, "errors": errors or {}}
+    context = {
+        "token": token,
+        "link": link,
+        "mandate": mandate,
+        "errors": errors or {},
+        "firm_name": mandate.firm_name if mandate else "",
+        "with_htmx": link.state == "open",
+    }
     if link.state == "open":
         verified = _session_step(request, mandate) == VERIFIED and signing.is_verified(mandate)
         context.update(
