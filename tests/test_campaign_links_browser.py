@@ -50,24 +50,31 @@ def _fetch(url: str, method: str) -> int:
         return exc.code
 
 
+def _sent(firm, actor, kind: str, prefix: str, name: str, **options):
+    """A campaign of `kind` launched on two new clients (codes <prefix>00, <prefix>01),
+    its e-mails queued."""
+    clients = []
+    for n in range(2):
+        client = ClientFactory(firm=firm, code=f"{prefix}{n:02d}", name=f"{name} {n}")
+        ContactFactory(
+            client=client,
+            first_name="Jeanne",
+            email=f"{prefix.lower()}{n}@tpe.fr",
+            is_principal=True,
+        )
+        clients.append(client)
+    campaign = services.campaign_launch(
+        firm=firm, actor=actor, kind=kind, client_ids=[c.pk for c in clients], name=name, **options
+    )
+    services.campaign_run(campaign.pk, slice_seconds=3600)
+    return campaign
+
+
 @pytest.fixture
 def campaign(live_server, settings, firm_a, alice):
     """A sensibilisation campaign sent to two clients, its links to the live server."""
     settings.SITE_URL = live_server.url
-    clients = []
-    for n in range(2):
-        client = ClientFactory(firm=firm_a, code=f"L{n:02d}", name=f"Menuiserie {n}")
-        ContactFactory(client=client, first_name="Jeanne", email=f"l{n}@tpe.fr", is_principal=True)
-        clients.append(client)
-    campaign = services.campaign_launch(
-        firm=firm_a,
-        actor=alice,
-        kind=Kind.SENSITISATION,
-        client_ids=[c.pk for c in clients],
-        name="Réforme d'hiver",
-    )
-    services.campaign_run(campaign.pk, slice_seconds=3600)
-    return campaign
+    return _sent(firm_a, alice, Kind.SENSITISATION, "L", "Réforme d'hiver")
 
 
 def test_the_personal_link_opens_on_the_clients_browser_only(page, browser, live_server, campaign):
@@ -131,21 +138,9 @@ def test_the_shine_link_forwards_to_shine_with_or_without_javascript(
     """With JavaScript the page records the open and forwards at once; without, it
     waits for « Continuer vers Shine ». Either way the client lands on Shine's page."""
     settings.SITE_URL = live_server.url
-    clients = []
-    for n in range(2):
-        client = ClientFactory(firm=firm_a, code=f"K{n:02d}", name=f"Kiné {n}")
-        ContactFactory(client=client, first_name="Jeanne", email=f"k{n}@tpe.fr", is_principal=True)
-        clients.append(client)
-    campaign = services.campaign_launch(
-        firm=firm_a,
-        actor=alice,
-        kind=Kind.SHINE,
-        client_ids=[c.pk for c in clients],
-        plan="start",
-        billing_mode="shine",
-        name="Shine d'hiver",
+    campaign = _sent(
+        firm_a, alice, Kind.SHINE, "K", "Shine d'hiver", plan="start", billing_mode="shine"
     )
-    services.campaign_run(campaign.pk, slice_seconds=3600)
     targets = list(Target.objects.filter(campaign=campaign).order_by("client__code"))
     for target in targets:
         mail.email_deliver(target.email_id)  # what the worker does
