@@ -84,32 +84,38 @@ def run_prepare(run: CheckRun) -> None:
     """Write the run's items, chunk after chunk from where it stands; then the run is
     « en cours » with its total, skipped and directory export decided. Nothing when the
     run is not in preparation (another worker finished it)."""
-    since = None
-    if run.skip_unchanged_days is not None:
-        since = run.created_at - timedelta(days=run.skip_unchanged_days)
-    while True:
-        with transaction.atomic():
-            locked = (
-                CheckRun.objects.select_for_update()
-                .filter(pk=run.pk)
-                .values_list("state", "prepared_through")
-                .first()
-            )
-            if locked is None or locked[0] != RunState.PREPARING:
-                break
-            rows, last = _chunk(run, locked[1])
-            if last is None:
-                _finish(run)
-                break
-            written, skipped = _write(run, rows, since)
-            CheckRun.objects.filter(pk=run.pk).update(
-                prepared_through=last,
-                prepared=F("prepared") + len(rows),
-                total=F("total") + written,
-                skipped=F("skipped") + skipped,
-                prepare_claimed_at=timezone.now(),
-            )
+    while run_prepare_chunk(run):
+        pass
     run.refresh_from_db()
+
+
+def run_prepare_chunk(run: CheckRun) -> bool:
+    """The run's next chunk, or its end; False once it is no longer in preparation."""
+    with transaction.atomic():
+        locked = (
+            CheckRun.objects.select_for_update()
+            .filter(pk=run.pk)
+            .values_list("state", "prepared_through")
+            .first()
+        )
+        if locked is None or locked[0] != RunState.PREPARING:
+            return False
+        rows, last = _chunk(run, locked[1])
+        if last is None:
+            _finish(run)
+            return False
+        since = None
+        if run.skip_unchanged_days is not None:
+            since = run.created_at - timedelta(days=run.skip_unchanged_days)
+        written, skipped = _write(run, rows, since)
+        CheckRun.objects.filter(pk=run.pk).update(
+            prepared_through=last,
+            prepared=F("prepared") + len(rows),
+            total=F("total") + written,
+            skipped=F("skipped") + skipped,
+            prepare_claimed_at=timezone.now(),
+        )
+    return True
 
 
 def _chunk(run: CheckRun, after: int) -> tuple[list[tuple], int | None]:
