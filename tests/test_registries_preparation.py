@@ -301,6 +301,10 @@ def test_the_client_card_shows_the_preparation(alice_client, firm_a, portfolio, 
         html = card(client)
         assert "Vérification en préparation" in html and "every 3s" in html
     assert "registers-running" not in card(other)  # not in the selection
+    CheckRun.objects.update(client_ids=None)  # the whole portfolio: every active client
+    assert "Vérification en préparation" in card(other)
+    Client.objects.filter(pk=other.pk).update(archived_at=timezone.now())
+    assert "registers-running" not in card(other)  # an archived client is left out
     # « Vérifier maintenant » waits for it.
     url = reverse("client_registers_check", args=[never.code])
     response = alice_client.post(url, HTTP_HX_REQUEST="true")

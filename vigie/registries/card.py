@@ -88,10 +88,12 @@ class RegistersCard:
     def _loaded(self) -> tuple[list[RegisterState], bool, bool]:
         firm_id, pk = self.client.firm_id, self.client.pk
         pending = CheckItem.objects.filter(firm_id=firm_id, client_id=pk, state=ItemState.PENDING)
-        # A run whose items are still being written, that will check this client.
-        preparing = CheckRun.objects.filter(firm_id=firm_id, state=RunState.PREPARING).filter(
-            Q(client_ids__isnull=True) | Q(client_ids__contains=[pk])
-        )
+        # A run whose items are still being written, that will check this client (runs
+        # leave the archived clients out).
+        covers = Q(client_ids__isnull=True) | Q(client_ids__contains=[pk])
+        if self.client.archived_at is not None:
+            covers = Q(pk__isnull=True)
+        preparing = CheckRun.objects.filter(covers, firm_id=firm_id, state=RunState.PREPARING)
         checks = list(
             RegisterCheck.objects.filter(firm_id=firm_id, client_id=pk)
             .annotate(

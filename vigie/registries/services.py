@@ -3,12 +3,11 @@
 `check_clients` creates a run (one item per client and register) and works through it;
 `check_clients_queue` leaves that to the task worker. A run of many clients is created
 « en préparation » and its items written by the worker, in chunks, before it checks them
-(vigie.registries.preparation). Items are claimed in small batches
-under a lease, grouped by SIREN (one directory call covers every establishment of a
-company; one register call covers clients sharing a SIRET), and each client's result is
-written as soon as it is known, so a worker killed mid-run loses at most its batch's
-calls and the next one (the sweeper's, `registries_sweep`) never repeats a finished
-client. A register that cannot answer is retried (in the call, then at the item's next
+(vigie.registries.preparation). Items are claimed in small batches under a lease, grouped
+by SIREN (one directory call covers every establishment of a company; one register call
+covers clients sharing a SIRET), and each client's result is written as soon as it is
+known, so a worker killed mid-run loses at most its batch's calls and the next one (the
+sweeper's, `registries_sweep`) never repeats a finished client. A register that cannot answer is retried (in the call, then at the item's next
 attempt) and finally recorded as « non vérifié » with the reason, never « à jour ».
 Network calls never run inside a transaction.
 
