@@ -3,6 +3,7 @@
 run's items, before and after the run « en préparation » (vigie.registries.preparation).
 
     .venv/bin/python bench/checkprep_bench.py [--clients 50000] [--runs 3] [--rebuild]
+        [--unnest]
 
 Its own database, `vigie_bench_checkprep` (bench/db.py: BENCH_PG_URL, DATABASE_URL's
 server or the embedded one), built once with bench/generate.py (two firms of `--clients`
@@ -19,6 +20,9 @@ transaction rolled back (nothing stays), median printed:
   POST /reforme/registres/verifier-tout/ through Django's test client (its run deleted);
 - after, the worker: `run_prepare` (chunks of client ids, `values_list`, one
   `bulk_create` per chunk), per 10,000 clients beside the former code's.
+`--unnest`: also the experiment docs/SCALE.md reports, not kept in the code: the
+preparation with each chunk's items sent as three arrays in one `INSERT … SELECT … FROM
+unnest(…)` instead of `bulk_create`, the two alternated.
 Production settings (DEBUG off), as the web and worker processes run.
 """
 
@@ -184,6 +188,65 @@ def old_check_run_create(*, firm, registers=("sirene", "annuaire"), skip_unchang
     return run
 
 
+def _write_unnest(run, rows, since):
+    """preparation._write's items (no skip rule: the « Vérifier tout » case) in one
+    statement of arrays."""
+    from django.db import connection
+    from django.utils import timezone
+
+    assert since is None
+    clients, registers, sirens = [], [], []
+    for pk, siret, *_fields in rows:
+        for register in run.registers:
+            clients.append(pk)
+            registers.append(register)
+            sirens.append(siret[:9])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registries_checkitem (firm_id, run_id, client_id, register, siren, "
+            "state, attempts, next_attempt_at, last_error) "
+            "SELECT %s, %s, t.c, t.r, t.s, 'a_faire', 0, %s, '' "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(c, r, s) "
+            "ON CONFLICT DO NOTHING",
+            [run.firm_id, run.pk, timezone.now(), clients, registers, sirens],
+        )
+    return len(clients), 0
+
+
+def _unnest_experiment(firm, runs: int) -> None:
+    from vigie.registries import preparation
+    from vigie.registries.services import check_run_create
+
+    kept = preparation._write
+    samples: dict[str, list[float]] = {"bulk_create": [], "unnest": []}
+    try:
+        for _ in range(runs):
+            for name, write in (("bulk_create", kept), ("unnest", _write_unnest)):
+                preparation._write = write
+
+                def fn():
+                    run = check_run_create(firm=firm)
+                    preparation.run_prepare(run)
+                    return run.total
+
+                elapsed, total = _rolled_back(fn)
+                assert total == 2 * firm_clients(firm), total
+                samples[name].append(elapsed)
+    finally:
+        preparation._write = kept
+    print("\nexperiment, « Vérifier tout »'s preparation (run_create + run_prepare):")
+    for name, values in samples.items():
+        print(
+            f"  {name}: median {statistics.median(values):.2f} s, {[round(v, 2) for v in values]}"
+        )
+
+
+def firm_clients(firm) -> int:
+    from vigie.clients.models import Client
+
+    return Client.objects.for_firm(firm).active().count()
+
+
 # --- Timing ------------------------------------------------------------------------------
 
 
@@ -204,6 +267,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--unnest", action="store_true", help="also the unnest experiment")
     args = parser.parse_args()
     _setup(args.rebuild)
 
@@ -273,6 +337,8 @@ def main() -> None:
         f"median {statistics.median(samples) * 1000:.1f} ms, "
         f"{[round(s * 1000, 1) for s in samples]} ms"
     )
+    if args.unnest:
+        _unnest_experiment(firm, args.runs)
 
 
 if __name__ == "__main__":
