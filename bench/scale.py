@@ -1140,7 +1140,8 @@ def _job_cases(firm, http, files: Path):
         job.file.delete(save=False)
 
     # A run under way would make « Vérifier tout » answer that one is, starting nothing.
-    assert not CheckRun.objects.for_firm(firm).filter(state=RunState.RUNNING).exists()
+    under_way = (RunState.PREPARING, RunState.RUNNING)
+    assert not CheckRun.objects.for_firm(firm).filter(state__in=under_way).exists()
 
     def check_all():
         response = http.post("/reforme/registres/verifier-tout/")

@@ -23,6 +23,7 @@ from vigie.registries.models import (
     Register,
     RegisterCheck,
 )
+from vigie.registries.preparation import run_prepare
 from vigie.registries.services import check_clients, check_run_create, check_run_execute
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,13 @@ SCENARIOS = {
     "E07": "same_pa",
     "E08": "other_pa",
 }
+
+
+def _prepared(run: CheckRun) -> CheckRun:
+    """The run as the worker's first step leaves it: its items written, the export
+    decided (the whole portfolio is prepared by the worker)."""
+    run_prepare(run)
+    return run
 
 
 @pytest.fixture
@@ -131,7 +139,7 @@ def test_a_download_abandoned_by_a_dead_worker_is_taken_over(
     registers, portfolio, firm_a, settings
 ):
     settings.ANNUAIRE_EXPORT_FROM = 1
-    run = check_run_create(firm=firm_a, registers=(Register.ANNUAIRE,))
+    run = _prepared(check_run_create(firm=firm_a, registers=(Register.ANNUAIRE,)))
     assert run.directory_export == ExportState.WANTED
     long_ago = timezone.now() - timedelta(seconds=settings.REGISTRY_LEASE_SECONDS + 1)
     CheckRun.objects.filter(pk=run.pk).update(
@@ -146,7 +154,7 @@ def test_a_download_abandoned_by_a_dead_worker_is_taken_over(
 def test_held_lines_are_read_without_downloading_again(registers, portfolio, firm_a, settings):
     """A worker taking over a run whose export is held reads it: no second download."""
     settings.ANNUAIRE_EXPORT_FROM = 0
-    run = check_run_create(firm=firm_a, registers=(Register.ANNUAIRE,))
+    run = _prepared(check_run_create(firm=firm_a, registers=(Register.ANNUAIRE,)))
     # As a first worker left it: the export's lines held (here, what the searches say).
     head = next(c for c in portfolio if c.code == "E10")
     CheckRun.objects.filter(pk=run.pk).update(directory_export=ExportState.LOADED)

@@ -25,6 +25,7 @@ from vigie.registries.models import (
     Register,
     RegisterCheck,
 )
+from vigie.registries.preparation import run_prepare
 from vigie.registries.services import check_run_create, registers_sweep
 from vigie.registries.tasks import check_run
 
@@ -56,6 +57,7 @@ def test_a_killed_worker_is_taken_over_without_downloading_the_export_again(
     registers.rate("sirene", 5)
     settings.ANNUAIRE_EXPORT_FROM = 20
     run = check_run_create(firm=firm_a)  # both registers: the company register is slow
+    run_prepare(run)  # what the worker does first (tests/test_registries_preparation.py)
     assert run.directory_export == ExportState.WANTED
     check_run.enqueue(run.pk)
     done = CheckItem.objects.filter(run=run, state=ItemState.DONE)

@@ -19,7 +19,7 @@ from tests.registries import point_at_sandbox
 from vigie.clients.models import Client, LegalForm, PaStatus
 from vigie.clients.portfolio.query import Lookups, Params, PortfolioQuery, load_rows
 from vigie.reform import dashboard
-from vigie.registries import rules
+from vigie.registries import preparation, rules
 from vigie.registries.models import (
     CheckItem,
     CheckRun,
@@ -367,10 +367,19 @@ def test_an_admin_checks_the_whole_portfolio_once_at_a_time(alice_client, firm_a
     assert response.status_code == 204
     trigger = json.loads(response["HX-Trigger"])
     assert "registersChecked" in trigger
-    assert trigger["showMessage"]["text"] == (
-        "Vérification de tout le portefeuille lancée : 20 contrôles."
+    # The firm's active clients, counted from its ClientCount row.
+    assert (
+        trigger["showMessage"]["text"]
+        == "Vérification de tout le portefeuille lancée : 10 clients."
     )
+    # One row in the request, « en préparation »: the worker writes its checks.
     run = CheckRun.objects.get(firm=firm_a)
+    assert (run.state, run.total, run.clients) == (RunState.PREPARING, 0, 10)
+    assert not CheckItem.objects.filter(run=run).exists()
+    response = alice_client.post(url, HTTP_HX_REQUEST="true")
+    assert json.loads(response["HX-Trigger"])["showMessage"]["kind"] == "error"
+    preparation.run_prepare(run)
+    assert run.state == RunState.RUNNING
     assert run.total == 2 * 10  # the active clients, each against both registers
     response = alice_client.post(url, HTTP_HX_REQUEST="true")
     assert json.loads(response["HX-Trigger"])["showMessage"] == {
@@ -386,7 +395,9 @@ def test_only_an_admin_checks_the_whole_portfolio(bob_client, charlie_client, fi
     # Charlie (firm B's admin) starts firm B's run, never firm A's.
     charlie_client.post(reverse("reform_registers_check_all"))
     assert not CheckRun.objects.filter(firm=firm_a).exists()
-    assert {code for code, _ in _items(CheckRun.objects.get())} == {"X", "Y"}
+    run = CheckRun.objects.get()
+    preparation.run_prepare(run)
+    assert {code for code, _ in _items(run)} == {"X", "Y"}
 
 
 # --- Against the sandbox -----------------------------------------------------------------

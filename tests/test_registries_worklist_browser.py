@@ -1,7 +1,7 @@
 """The registers' worklist in Chromium: the portfolio's « Registres » column and filter,
 « Vérifier les registres » for ticked clients (a toast at once, the run queued), and the
 dashboard's card: each count opens exactly its clients, « Vérifier tout le portefeuille »
-shows the run's progress."""
+shows the run in preparation, then its progress."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, ClientFactory
+from vigie.registries import preparation
 from vigie.registries.models import CheckItem, CheckRun, CheckStatus, Register, RegisterCheck
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,7 +78,15 @@ def test_the_card_counts_open_their_clients_and_the_run_shows(live_server, page,
     page.go_back()
     card = page.get_by_test_id("registers-card")
     card.get_by_test_id("registers-check-all").click()
-    expect(page.locator("#toasts .toast")).to_contain_text("Vérification de tout le portefeuille")
-    # The card refreshes itself: the run under way, its progress, the button disabled.
-    expect(page.get_by_test_id("registers-progress")).to_contain_text("0 / 12 contrôles faits")
+    expect(page.locator("#toasts .toast")).to_contain_text(
+        "Vérification de tout le portefeuille lancée : 6 clients."
+    )
+    # The card refreshes itself: the run in preparation, the button disabled…
+    progress = page.get_by_test_id("registers-progress")
+    expect(progress).to_contain_text("Vérification en préparation")
+    expect(progress).to_contain_text("0 / 6 clients préparés")
+    expect(page.get_by_test_id("registers-check-all")).to_be_disabled()
+    # …then, once the worker has written its checks, their progress (it polls).
+    preparation.run_prepare(CheckRun.objects.get(firm__name="Cabinet Alpha"))
+    expect(progress).to_contain_text("0 / 12 contrôles faits", timeout=10_000)
     expect(page.get_by_test_id("registers-check-all")).to_be_disabled()

@@ -20,6 +20,7 @@ from vigie.clients.models import LegalForm, PaStatus
 from vigie.registries import nightly
 from vigie.registries.models import CheckItem, CheckRun, NightlyCheck, RunState
 from vigie.registries.nightly import nightly_checks_start
+from vigie.registries.preparation import run_prepare
 from vigie.registries.services import check_clients
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -59,6 +60,12 @@ def test_it_starts_one_run_per_firm_once_a_night(
         assert nightly_checks_start(paris(3, 2, 0)) == 2
     assert len(queued) == 2  # each run goes to the task worker
     (run_a,), (run_b,) = _runs(firm_a), _runs(firm_b)
+    # Created « en préparation », one row each: the worker writes their checks.
+    assert (run_a.state, run_b.state) == (RunState.PREPARING, RunState.PREPARING)
+    assert (run_a.clients, run_b.clients) == (3, 1)
+    assert not CheckItem.objects.exists()
+    run_prepare(run_a)
+    run_prepare(run_b)
     assert (run_a.total, run_b.total) == (6, 2)  # each client against both registers
     night = NightlyCheck.objects.get(firm=firm_a)
     assert night.night == paris(3, 2).date() and night.run == run_a
@@ -110,6 +117,7 @@ def test_it_skips_the_clients_unchanged_since_a_recent_check(sandbox, settings, 
     settings.REGISTRY_NIGHTLY_UNCHANGED_DAYS = 7
     assert nightly_checks_start() == 1
     run = _runs(firm_a)[-1]
+    run_prepare(run)
     assert (run.total, run.skipped) == (1, 3)  # the renamed client's company register only
     item = CheckItem.objects.get(run=run)
     assert (item.client_id, item.register) == (renamed.pk, "sirene")

@@ -201,7 +201,12 @@ class RegisterFigures:
 
     @property
     def running(self) -> bool:
-        return self.run is not None and self.run.state == RunState.RUNNING
+        return self.run is not None and self.run.state in (RunState.PREPARING, RunState.RUNNING)
+
+    @property
+    def preparing(self) -> bool:
+        """Its checks still being written by the worker: no progress in checks yet."""
+        return self.run is not None and self.run.state == RunState.PREPARING
 
 
 def _register_lines() -> list[tuple[str, str, dict]]:

@@ -288,12 +288,14 @@ def registers_check_all(request):
     """« Vérifier tout le portefeuille » (admins): a run over every active client, unless
     one is already under way."""
     back = reverse("reform_dashboard") + "#registres"
-    if CheckRun.objects.for_firm(request.firm).filter(state=RunState.RUNNING).exists():
+    under_way = (RunState.PREPARING, RunState.RUNNING)
+    if CheckRun.objects.for_firm(request.firm).filter(state__in=under_way).exists():
         return _answer(request, back, "Une vérification des registres est déjà en cours.", "error")
+    # Created « en préparation »: the worker writes its checks; the firm's active clients
+    # were counted from its ClientCount row.
     run = check_clients_queue(firm=request.firm)
-    return _answer(
-        request, back, f"Vérification de tout le portefeuille lancée : {run.total} contrôles."
-    )
+    clients = "1 client" if run.clients == 1 else f"{run.clients} clients"
+    return _answer(request, back, f"Vérification de tout le portefeuille lancée : {clients}.")
 
 
 # --- Dashboard and settings ------------------------------------------------------------

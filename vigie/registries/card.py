@@ -6,11 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from vigie.clients.models import Client
 from vigie.registries.decisions import ADVICE, takeable
-from vigie.registries.models import CheckItem, CheckStatus, ItemState, Register, RegisterCheck
+from vigie.registries.models import (
+    CheckItem,
+    CheckRun,
+    CheckStatus,
+    ItemState,
+    Register,
+    RegisterCheck,
+    RunState,
+)
 
 BADGES = {"a_jour": "ok", "ecart": "warn", "cessee": "err", "non_verifie": ""}
 NEVER_CHECKED = "Jamais vérifié."
@@ -77,20 +85,35 @@ class RegistersCard:
         self.client = client
 
     @cached_property
-    def _loaded(self) -> tuple[list[RegisterState], bool]:
-        pending = CheckItem.objects.filter(
-            firm_id=self.client.firm_id, client_id=self.client.pk, state=ItemState.PENDING
-        )
+    def _loaded(self) -> tuple[list[RegisterState], bool, bool]:
+        firm_id, pk = self.client.firm_id, self.client.pk
+        pending = CheckItem.objects.filter(firm_id=firm_id, client_id=pk, state=ItemState.PENDING)
+        # A run whose items are still being written, that will check this client (runs
+        # leave the archived clients out).
+        covers = Q(client_ids__isnull=True) | Q(client_ids__contains=[pk])
+        if self.client.archived_at is not None:
+            covers = Q(pk__isnull=True)
+        preparing = CheckRun.objects.filter(covers, firm_id=firm_id, state=RunState.PREPARING)
         checks = list(
-            RegisterCheck.objects.filter(firm_id=self.client.firm_id, client_id=self.client.pk)
-            .annotate(pending=Exists(pending.filter(client_id=OuterRef("client_id"))))
+            RegisterCheck.objects.filter(firm_id=firm_id, client_id=pk)
+            .annotate(
+                pending=Exists(pending.filter(client_id=OuterRef("client_id"))),
+                preparing=Exists(preparing),
+            )
             .order_by("register")
         )
         by_register = {c.register: c for c in checks}
-        # A client never checked has no row to carry the flag: ask for it alone.
-        running = checks[0].pending if checks else pending.exists()
+        if checks:
+            running, prepared = checks[0].pending, checks[0].preparing
+        else:  # a client never checked has no row to carry the flags: its own row does
+            running, prepared = (
+                Client.objects.filter(pk=pk)
+                .annotate(pending=Exists(pending), preparing=Exists(preparing))
+                .values_list("pending", "preparing")
+                .first()
+            ) or (False, False)
         states = [_state(r, by_register.get(r)) for r in (Register.SIRENE, Register.ANNUAIRE)]
-        return states, running
+        return states, running or prepared, prepared and not running
 
     @property
     def registers(self) -> list[RegisterState]:
@@ -98,7 +121,13 @@ class RegistersCard:
 
     @property
     def running(self) -> bool:
+        """A check of the client under way, or in preparation."""
         return self._loaded[1]
+
+    @property
+    def preparing(self) -> bool:
+        """Only a run in preparation (the client's checks not written yet)."""
+        return self._loaded[2]
 
     @property
     def directors(self) -> list[dict]:

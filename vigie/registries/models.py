@@ -73,6 +73,8 @@ class RegisterCheck(models.Model):
 
 
 class RunState(models.TextChoices):
+    # Its items not all written yet: the worker writes them (vigie.registries.preparation).
+    PREPARING = "en_prepa", "En préparation"
     RUNNING = "en_cours", "En cours"
     DONE = "terminee", "Terminée"
 
@@ -88,7 +90,15 @@ class ExportState(models.TextChoices):
 
 
 class CheckRun(models.Model):
-    """One check of some of a firm's clients (all of them, a selection, one)."""
+    """One check of some of a firm's clients (all of them, a selection, one).
+
+    A run of many clients is created « en préparation » with what it asks (`client_ids`,
+    none for every active client; `registers`; `skip_unchanged_days`) and the worker
+    writes its items in chunks of clients, in client id order: `prepared_through` is the
+    last client id done, `prepared` how many clients read so far, `clients` how many were
+    asked for. `prepare_claimed_at` is the heartbeat of the worker preparing it (moved at
+    each chunk): a run whose heartbeat is a lease old is requeued by `registers_sweep`.
+    """
 
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -103,11 +113,28 @@ class CheckRun(models.Model):
         max_length=10, choices=ExportState.choices, default=ExportState.NONE, blank=True
     )
     export_claimed_at = models.DateTimeField(null=True, blank=True)
+    # What the run asks for (its preparation reads them).
+    client_ids = models.JSONField(null=True, blank=True)
+    registers = models.JSONField(default=list, blank=True)
+    skip_unchanged_days = models.PositiveIntegerField(null=True, blank=True)
+    # The preparation's progress and heartbeat.
+    clients = models.PositiveIntegerField(default=0)
+    prepared = models.PositiveIntegerField(default=0)
+    prepared_through = models.BigIntegerField(default=0)
+    prepare_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FirmQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["firm", "-created_at"], name="checkrun_firm_created")]
+        indexes = [
+            models.Index(fields=["firm", "-created_at"], name="checkrun_firm_created"),
+            # The sweep's look for stalled preparations: the few runs in preparation.
+            models.Index(
+                fields=["prepare_claimed_at"],
+                condition=models.Q(state="en_prepa"),
+                name="checkrun_preparing",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.state})"

@@ -2,7 +2,7 @@
 
 `vigie sweep` calls `nightly_checks_start()` every round. From REGISTRY_NIGHTLY_HOUR
 (Europe/Paris) on, it starts, for each firm with active clients, a run by the task worker
-that leaves out the clients checked within REGISTRY_NIGHTLY_UNCHANGED_DAYS whose checked
+(created « en préparation », one row: the worker writes its items) that leaves out the clients checked within REGISTRY_NIGHTLY_UNCHANGED_DAYS whose checked
 fields did not change (`skip_unchanged_days`): a firm of 5,000 clients asks the registers
 about the few that changed, plus those whose last check is getting old.
 
@@ -55,7 +55,7 @@ def nightly_checks_start(now: datetime | None = None) -> int:
 @transaction.atomic
 def _start(firm: Firm, night, *, now: datetime) -> int:
     row = NightlyCheck.objects.select_related("run").get(firm=firm)
-    if row.run is not None and row.run.state == RunState.RUNNING:
+    if row.run is not None and row.run.state in (RunState.PREPARING, RunState.RUNNING):
         return 0  # last night's is still going: tonight's would ask for the same clients
     claimed = (
         NightlyCheck.objects.filter(firm=firm)

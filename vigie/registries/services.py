@@ -1,12 +1,13 @@
 """Checking a firm's clients against the public registers.
 
 `check_clients` creates a run (one item per client and register) and works through it;
-`check_clients_queue` leaves that to the task worker. Items are claimed in small batches
-under a lease, grouped by SIREN (one directory call covers every establishment of a
-company; one register call covers clients sharing a SIRET), and each client's result is
-written as soon as it is known, so a worker killed mid-run loses at most its batch's
-calls and the next one (the sweeper's, `registries_sweep`) never repeats a finished
-client. A register that cannot answer is retried (in the call, then at the item's next
+`check_clients_queue` leaves that to the task worker. A run of many clients is created
+« en préparation » and its items written by the worker, in chunks, before it checks them
+(vigie.registries.preparation). Items are claimed in small batches under a lease, grouped
+by SIREN (one directory call covers every establishment of a company; one register call
+covers clients sharing a SIRET), and each client's result is written as soon as it is
+known, so a worker killed mid-run loses at most its batch's calls and the next one (the
+sweeper's, `registries_sweep`) never repeats a finished client. A register that cannot answer is retried (in the call, then at the item's next
 attempt) and finally recorded as « non vérifié » with the reason, never « à jour ».
 Network calls never run inside a transaction.
 
@@ -18,7 +19,6 @@ them exactly as from a search. An export that fails leaves the run to the search
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -33,7 +33,7 @@ from django.views.decorators.debug import sensitive_variables
 from vigie.clients.models import Client, LegalForm, PaStatus
 from vigie.lib.text import fold
 from vigie.lib.validators import is_valid_siret
-from vigie.registries import annuaire, decisions, tasks
+from vigie.registries import annuaire, decisions, preparation, tasks
 from vigie.registries.annuaire import AnnuaireClient, DirectoryLine
 from vigie.registries.connectors import company_register
 from vigie.registries.http import RegisterRefused, RegisterUnavailable
@@ -59,10 +59,9 @@ BATCH = 50
 
 
 def _fingerprint(client: Client, register: str) -> str:
-    fields = [client.siret, client.name, client.legal_form, client.ape_code]
-    if register == Register.ANNUAIRE:
-        fields = [client.siret, client.pa_status, client.pa_name]
-    return hashlib.sha256("\x1f".join([register, *fields]).encode()).hexdigest()
+    return preparation.fingerprint(
+        register, *(getattr(client, field) for field in preparation.FIELDS)
+    )
 
 
 # --- The firm's connection to its platform's directory ----------------------------------
@@ -108,47 +107,15 @@ def check_run_create(
 ) -> CheckRun:
     """A run over the firm's active clients (or those of `client_ids` that are the
     firm's); with `skip_unchanged_days`, a client checked within that many days whose
-    fields the check reads have not changed since is left out."""
-    clients = Client.objects.for_firm(firm).active()
-    if client_ids is not None:
-        clients = clients.filter(pk__in=client_ids)
-    clients = list(
-        clients.only("id", "siret", "name", "legal_form", "ape_code", "pa_status", "pa_name")
+    fields the check reads have not changed since is left out. One row, « en
+    préparation », whose items the worker writes (vigie.registries.preparation) — at once
+    for a small selection."""
+    return preparation.run_create(
+        firm=firm,
+        client_ids=client_ids,
+        registers=tuple(registers),
+        skip_unchanged_days=skip_unchanged_days,
     )
-    recent = {}
-    if skip_unchanged_days is not None:
-        since = timezone.now() - timedelta(days=skip_unchanged_days)
-        recent = {
-            (c.client_id, c.register): c.fingerprint
-            for c in RegisterCheck.objects.for_firm(firm)
-            .filter(checked_at__gte=since, register__in=registers)
-            .exclude(status=CheckStatus.UNVERIFIED)
-            .only("client_id", "register", "fingerprint")
-        }
-    run = CheckRun.objects.create(firm=firm)
-    now, items, skipped = timezone.now(), [], 0
-    for client in clients:
-        for register in registers:
-            if recent.get((client.pk, register)) == _fingerprint(client, register):
-                skipped += 1
-                continue
-            items.append(
-                CheckItem(
-                    firm=firm,
-                    run=run,
-                    client=client,
-                    register=register,
-                    siren=client.siret[:9],
-                    next_attempt_at=now,
-                )
-            )
-    CheckItem.objects.bulk_create(items, batch_size=1000)
-    run.total, run.skipped = len(items), skipped
-    directory = sum(1 for item in items if item.register == Register.ANNUAIRE)
-    if settings.ANNUAIRE_EXPORT_FROM and directory >= settings.ANNUAIRE_EXPORT_FROM:
-        run.directory_export = ExportState.WANTED
-    run.save(update_fields=["total", "skipped", "directory_export"])
-    return run
 
 
 def check_clients(
@@ -195,6 +162,8 @@ def check_run_execute(*, run_id: int, max_wait: float = 900.0) -> CheckRun:
     """Work through a run's due items; wait for the ones retried soon (up to `max_wait`
     seconds at a time), leave later ones to the sweeper."""
     run = CheckRun.objects.select_related("firm").get(pk=run_id)
+    if run.state == RunState.PREPARING:
+        preparation.run_prepare(run)
     connectors: dict = {}
     while True:
         if run.directory_export in (ExportState.WANTED, ExportState.LOADING):
@@ -223,8 +192,20 @@ def check_run_execute(*, run_id: int, max_wait: float = 900.0) -> CheckRun:
 
 
 def registers_sweep() -> int:
-    """Requeue the runs with due items nobody is working on (a killed worker's)."""
+    """Requeue the runs with due items nobody is working on (a killed worker's), and the
+    runs in preparation whose worker's heartbeat is a lease old."""
     lease = timedelta(seconds=settings.REGISTRY_LEASE_SECONDS)
+    count = 0
+    stalled = CheckRun.objects.filter(
+        state=RunState.PREPARING, prepare_claimed_at__lt=timezone.now() - lease
+    ).values_list("pk", "prepare_claimed_at")
+    for run_id, claimed_at in stalled:
+        # Moved first, on the value read, so that two sweeps don't queue it twice.
+        if CheckRun.objects.filter(pk=run_id, prepare_claimed_at=claimed_at).update(
+            prepare_claimed_at=timezone.now()
+        ):
+            tasks.check_run.enqueue(run_id)
+            count += 1
     due = (
         CheckItem.objects.filter(
             state=ItemState.PENDING, next_attempt_at__lte=timezone.now() - timedelta(seconds=30)
@@ -232,7 +213,6 @@ def registers_sweep() -> int:
         .values("run_id")
         .annotate(n=Count("pk"))
     )
-    count = 0
     for row in due:
         # Push them forward first so two sweeps don't queue the run twice.
         CheckItem.objects.filter(

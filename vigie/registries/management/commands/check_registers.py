@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from vigie.firms.models import Firm
 from vigie.registries import services
-from vigie.registries.models import CheckItem, CheckStatus, Register, RegisterCheck
+from vigie.registries.models import CheckItem, CheckStatus, Register, RegisterCheck, RunState
 
 
 class Command(BaseCommand):
@@ -33,9 +33,12 @@ class Command(BaseCommand):
         started, cpu = time.perf_counter(), time.process_time()
         if queue:
             run = services.check_clients_queue(**kwargs)
-            self.stdout.write(
-                f"Run {run.public_id} queued: {run.total} checks, {run.skipped} skipped."
-            )
+            if run.state == RunState.PREPARING:  # the worker writes its items
+                self.stdout.write(f"Run {run.public_id} queued: {run.clients} clients.")
+            else:
+                self.stdout.write(
+                    f"Run {run.public_id} queued: {run.total} checks, {run.skipped} skipped."
+                )
             return
         run = services.check_clients(**kwargs)
         left = CheckItem.objects.for_firm(found).filter(run=run, state="a_faire").count()
