@@ -89,11 +89,22 @@ def export_request(*, firm, user, params: Params, fmt: str, rows: int) -> Portfo
     return job
 
 
-def _beating(lines: Iterable[list[str]], beat) -> Iterator[list[str]]:
-    for n, cells in enumerate(lines, start=1):
-        if n % BEAT_ROWS == 0:
-            beat()
-        yield cells
+class _Progress:
+    """The rows written by this claim, its lease renewed every BEAT_ROWS of them."""
+
+    def __init__(self, mine):
+        self.mine, self.rows = mine, 0
+
+    def beat(self) -> None:
+        if not self.mine.update(claimed_at=timezone.now()):
+            raise LeaseLost
+
+    def each(self, lines: Iterable[list[str]]) -> Iterator[list[str]]:
+        for cells in lines:
+            self.rows += 1
+            if self.rows % BEAT_ROWS == 0:
+                self.beat()
+            yield cells
 
 
 def export_run(*, export_id: int) -> None:
@@ -111,25 +122,14 @@ def export_run(*, export_id: int) -> None:
         mine.update(state=State.FAILED, error=FAILURE, finished_at=now)
         return
 
-    def beat() -> None:
-        if not mine.update(claimed_at=timezone.now()):
-            raise LeaseLost
-
+    progress = _Progress(mine)
     name = _file_name(job, job.attempts)
-    written = 0
     try:
         with tempfile.TemporaryFile() as output:
             query, lookups = query_for(job.firm, job.user, QueryDict(job.query))
-            lines = _beating(export.rows(query, job.firm, lookups), beat)
-
-            def counted() -> Iterator[list[str]]:
-                nonlocal written
-                for cells in lines:
-                    written += 1
-                    yield cells
-
-            export.write_file(job.fmt, query.params.view, counted(), output)
-            beat()
+            lines = progress.each(export.rows(query, job.firm, lookups))
+            export.write_file(job.fmt, query.params.view, lines, output)
+            progress.beat()
             output.seek(0)
             saved = default_storage.save(name, File(output, name=name))
     except LeaseLost:
@@ -139,7 +139,8 @@ def export_run(*, export_id: int) -> None:
         log.exception("export %s failed", job.pk)
         mine.update(state=State.FAILED, error=FAILURE, finished_at=timezone.now())
         return
-    if not mine.update(state=State.READY, file=saved, rows=written, finished_at=timezone.now()):
+    done = {"file": saved, "rows": progress.rows, "finished_at": timezone.now()}
+    if not mine.update(state=State.READY, **done):
         default_storage.delete(saved)  # taken over while saving: the other attempt's file counts
 
 

@@ -35,7 +35,7 @@ def export_detail(request, public_id):
         "retry_url": reverse("portfolio_export", args=[job.fmt]) + query,
         "keep_hours": settings.EXPORT_KEEP_HOURS,
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "exports/detail.html#status", context)
     return render(request, "exports/detail.html", context)
 
