@@ -95,6 +95,15 @@ class TestTheThreshold:
         assert response.status_code == 200
         assert PortfolioExport.objects.filter(state=State.QUEUED).count() == 1
 
+    def test_the_toolbars_links_follow_the_state_shown_by_htmx(self, alice_client, clients):
+        html = alice_client.get(
+            "/?view=collecte&q=cave&page=1", headers={"HX-Request": "true"}
+        ).content.decode()
+        assert '<span id="portfolio-export" class="actions" hx-swap-oob="true">' in html
+        assert f'href="{_url("xlsx", "?view=collecte&amp;q=cave")}"' in html
+        full = alice_client.get("/?view=collecte").content.decode()
+        assert full.count('id="portfolio-export"') == 1 and "hx-swap-oob" not in full
+
     def test_above_it_the_request_queues_the_export_and_shows_its_page(
         self, alice_client, clients, django_capture_on_commit_callbacks
     ):

@@ -71,6 +71,7 @@ def portfolio(request):
         "export_query": params.url().lstrip("?"),
     }
     if request.htmx and not request.htmx.history_restore_request:
+        context["oob"] = True  # the toolbar's export links follow the state
         return render(request, "clients/portfolio.html#results", context)
     context["reset_url"] = home + Params(view=params.view, per_page=params.per_page).url()
     context["filter_menus"] = filters.menus(
