@@ -996,6 +996,7 @@ JOBS = [
     ("reform", "tableau de bord réforme /reforme/", "firm"),
     ("penalties", "pénalités /reforme/penalites/", "firm"),
     ("csv", "export CSV du portefeuille entier", "firm"),
+    ("csv_ask", "export CSV demandé (préparé par le worker)", "flat"),
     ("xlsx", "export XLSX du portefeuille entier", "firm"),
     ("import_preview", f"import {IMPORT_ROWS} clients : envoi + aperçu", "work"),
     ("import_apply", f"import {IMPORT_ROWS} clients : lancement + exécution", "work"),
@@ -1089,7 +1090,11 @@ def _import_file(path: Path, offset: int) -> None:
 def _job_cases(firm, http, files: Path):
     """(case, figures) of each case of JOBS for one firm, through Django's test client in
     process, as each is measured."""
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
     from vigie.clients.models import Client
+    from vigie.exports.models import PortfolioExport
     from vigie.imports.models import ImportJob
     from vigie.imports.services import import_run
     from vigie.registries.models import CheckRun, RunState
@@ -1110,11 +1115,22 @@ def _job_cases(firm, http, files: Path):
 
     def export(fmt: str):
         def fn():
-            body = get(f"/portefeuille/export.{fmt}")()
+            # The file made in the request, as every export was before vigie.exports (the
+            # worker's writing of it above EXPORT_INLINE_MAX_ROWS costs the same).
+            with override_settings(EXPORT_INLINE_MAX_ROWS=10**9):
+                body = get(f"/portefeuille/export.{fmt}")()
             if fmt == "csv":  # the header, then every client of the firm
                 assert body.count(b"\r\n") == total + 1, (body.count(b"\r\n"), total)
 
         return fn
+
+    def export_ask():
+        """« Exporter CSV » as it is now: above the threshold, the request queues the
+        export for the worker and answers with its page (deleted after, with its task)."""
+        with override_settings(EXPORT_INLINE_MAX_ROWS=0):
+            get("/portefeuille/export.csv", expect=302)()
+        PortfolioExport.objects.for_firm(firm).delete()
+        DBTaskResult.objects.filter(task_path="vigie.exports.tasks.prepare_export").delete()
 
     runs = {"n": 0}
     job_id: dict = {}
@@ -1166,6 +1182,7 @@ def _job_cases(firm, http, files: Path):
     yield "checkall", _sampled(_rolled_back(check_all), **heavy)
     _vacuum_runs()
     yield "csv", _sampled(export("csv"), **heavy)
+    yield "csv_ask", _sampled(export_ask, **page)
     if total <= XLSX_MAX_CLIENTS or os.environ.get("SCALE_JOBS_XLSX") == "1":
         yield "xlsx", _sampled(export("xlsx"), **heavy)
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "vigie.mail",
     "vigie.reform",
     "vigie.registries",
+    "vigie.exports",
     "vigie.campaigns",
     "vigie.demo",  # the demo portfolio (`vigie demo`), on top of every app
 ]
@@ -284,6 +285,13 @@ TASKS = {
 # Longer than any task runs (an import of 100,000 rows): a record still RUNNING after
 # that lost its worker, and the sweeper closes it (vigie.lib.task_records).
 TASK_MAX_RUNTIME = envint("TASK_MAX_RUNTIME", 3600, minimum=60)
+# The portfolio's exports (vigie.exports): up to this many rows the download is made in
+# the request; above, the worker prepares the file (a firm of 100,000: 20 s of CSV, 160 s
+# of XLSX, past gunicorn's timeout), kept EXPORT_KEEP_HOURS, its worker's lease renewed
+# as it writes (a dead worker's export is taken over once its lease has run out).
+EXPORT_INLINE_MAX_ROWS = envint("EXPORT_INLINE_MAX_ROWS", 5000, minimum=0)
+EXPORT_KEEP_HOURS = envint("EXPORT_KEEP_HOURS", 24, minimum=1)
+EXPORT_LEASE_SECONDS = envint("EXPORT_LEASE_SECONDS", 120, minimum=10)
 # How long the API replays a response for the same Idempotency-Key (docs/api.md).
 IDEMPOTENCY_RETENTION_DAYS = envint("IDEMPOTENCY_RETENTION_DAYS", 7, minimum=1)
 

@@ -22,5 +22,6 @@ urlpatterns = [
     path("equipement/", include("vigie.equipment.urls")),
     path("invitations/", include("vigie.invitations.urls")),
     path("", include("vigie.partners.urls")),
+    path("portefeuille/exports/", include("vigie.exports.urls")),
     path("", include("vigie.clients.urls")),
 ]

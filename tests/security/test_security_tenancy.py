@@ -22,6 +22,9 @@ from vigie.api.models import ApiKey
 from vigie.campaigns.models import Campaign, Target
 from vigie.campaigns.services import campaign_launch
 from vigie.clients.models import Client, ClientAssignment, ClientEvent, Contact
+from vigie.clients.portfolio.query import query_for
+from vigie.exports.models import PortfolioExport
+from vigie.exports.services import export_request, export_run
 from vigie.firms.models import Membership
 from vigie.imports.models import ImportJob
 from vigie.integrations.models import IntegrationSecret
@@ -38,6 +41,16 @@ def _campaign(w) -> Campaign:
             firm=w.firm_a, actor=w.alice, kind="mandat", client_ids=[w.client.pk]
         )
     return campaign
+
+
+def _export(w) -> PortfolioExport:
+    """Alice's export of firm A's portfolio (prepared by the worker: written here)."""
+    job = PortfolioExport.objects.filter(firm=w.firm_a).first()
+    if job is None:
+        query, _ = query_for(w.firm_a, w.alice, {})
+        job = export_request(firm=w.firm_a, user=w.alice, params=query.params, fmt="csv", rows=2)
+        export_run(export_id=job.pk)
+    return job
 
 
 # name -> the URL kwargs of firm A's object.
@@ -107,6 +120,8 @@ COVERED = {
     "campaign_remind": lambda w: {"public_id": _campaign(w).public_id},
     "campaign_retry": lambda w: {"public_id": _campaign(w).public_id},
     "campaign_export": lambda w: {"public_id": _campaign(w).public_id, "fmt": "csv"},
+    "export_detail": lambda w: {"public_id": _export(w).public_id},
+    "export_download": lambda w: {"public_id": _export(w).public_id},
 }
 
 # Routes naming an object inside a client: charlie's OWN client code with firm A's object.

@@ -1,10 +1,16 @@
-"""Export of the current portfolio view (every matching row) to CSV and XLSX."""
+"""Export of the current portfolio view (every matching row) to CSV and XLSX.
+
+The rows and columns are written once (`rows`, `headers`); the inline download streams
+them (`csv_response`, `xlsx_response`) and the worker writes the same bytes to a file
+(`write_file`) for the exports too large for a request (vigie.exports)."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -106,8 +112,15 @@ def rows(query: PortfolioQuery, firm, lookups: Lookups) -> Iterator[list[str]]:
             yield [neutralise(str(value(row))) for _, value in columns]
 
 
-def _filename(view: str, ext: str) -> str:
-    return f"portefeuille-{view}-{timezone.localdate():%Y-%m-%d}.{ext}"
+def filename(view: str, ext: str, day=None) -> str:
+    """`portefeuille-<view>-<date>.<ext>`: the download's name, inline or prepared."""
+    return f"portefeuille-{view}-{day or timezone.localdate():%Y-%m-%d}.{ext}"
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class _Echo:
@@ -115,45 +128,62 @@ class _Echo:
         return value
 
 
-def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttpResponse:
+def csv_lines(view: str, lines: Iterable[list[str]]) -> Iterator[str]:
+    """The CSV for Excel, line by line: a BOM, the header, then each row, `;`-separated."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    # The first chunk is read now, before the status line is sent: a statement that
-    # fails is this request's error, not a 200 whose download stops mid-way.
-    lines = rows(query, firm, lookups)
-    first = next(lines, None)
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(headers(query.params.view))
-        if first is not None:
-            yield writer.writerow(first)
-        for cells in lines:
-            yield writer.writerow(cells)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, _filename(query.params.view, "csv")
-    )
-    return response
+    yield "\ufeff" + writer.writerow(headers(view))
+    for cells in lines:
+        yield writer.writerow(cells)
 
 
-def xlsx_response(query: PortfolioQuery, firm, lookups: Lookups) -> FileResponse:
+def write_xlsx(view: str, lines: Iterable[list[str]], output: BinaryIO) -> None:
+    """The workbook of these rows, codes and SIRETs typed « Texte », saved to `output`."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Portefeuille")
-    names = headers(query.params.view)
+    names = headers(view)
     sheet.append(names)
     text = [i for i, name in enumerate(names) if name in TEXT_COLUMNS]
-    for cells in rows(query, firm, lookups):
+    for cells in lines:
         for i in text:
             cell = WriteOnlyCell(sheet, value=cells[i])
             cell.number_format = TEXT_FORMAT
             cells[i] = cell
         sheet.append(cells)
-    output = tempfile.TemporaryFile()
     workbook.save(output)
+
+
+def write_file(fmt: str, view: str, lines: Iterable[list[str]], output: BinaryIO) -> None:
+    """The export of `fmt` written to a binary file: byte for byte what the inline
+    download sends (the worker's prepared exports, vigie.exports)."""
+    if fmt == "csv":
+        for text in csv_lines(view, lines):
+            output.write(text.encode("utf-8"))
+    else:
+        write_xlsx(view, lines, output)
+
+
+def csv_response(query: PortfolioQuery, firm, lookups: Lookups) -> StreamingHttpResponse:
+    # The first chunk is read now, before the status line is sent: a statement that
+    # fails is this request's error, not a 200 whose download stops mid-way.
+    lines = rows(query, firm, lookups)
+    first = next(lines, None)
+    read = lines if first is None else itertools.chain([first], lines)
+    response = StreamingHttpResponse(
+        csv_lines(query.params.view, read), content_type=CONTENT_TYPES["csv"]
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, filename(query.params.view, "csv")
+    )
+    return response
+
+
+def xlsx_response(query: PortfolioQuery, firm, lookups: Lookups) -> FileResponse:
+    output = tempfile.TemporaryFile()
+    write_xlsx(query.params.view, rows(query, firm, lookups), output)
     output.seek(0)
     return FileResponse(
         output,
         as_attachment=True,
-        filename=_filename(query.params.view, "xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filename(query.params.view, "xlsx"),
+        content_type=CONTENT_TYPES["xlsx"],
     )

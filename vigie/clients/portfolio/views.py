@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -9,6 +10,7 @@ from vigie.campaigns import funnel
 from vigie.clients.portfolio import export, filters, rowcache
 from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import PER_PAGE_CHOICES, Params, portfolio_page, query_for
+from vigie.exports import services as exports
 from vigie.lib.decorators import firm_required
 
 VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Équipement")]
@@ -69,6 +71,7 @@ def portfolio(request):
         "export_query": params.url().lstrip("?"),
     }
     if request.htmx and not request.htmx.history_restore_request:
+        context["oob"] = True  # the toolbar's export links follow the state
         return render(request, "clients/portfolio.html#results", context)
     context["reset_url"] = home + Params(view=params.view, per_page=params.per_page).url()
     context["filter_menus"] = filters.menus(
@@ -86,6 +89,14 @@ def portfolio_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404("Format inconnu.")
     query, lookups = query_for(request.firm, request.user, request.GET)
+    # Above the threshold the worker prepares the file (vigie.exports): the request only
+    # counts the matches (as the page does) and answers with the export's page.
+    matches = query.count()
+    if matches > settings.EXPORT_INLINE_MAX_ROWS:
+        job = exports.export_request(
+            firm=request.firm, user=request.user, params=query.params, fmt=fmt, rows=matches
+        )
+        return redirect("export_detail", public_id=job.public_id)
     if fmt == "csv":
         return export.csv_response(query, request.firm, lookups)
     return export.xlsx_response(query, request.firm, lookups)

@@ -6,7 +6,8 @@ sends the invitations' automatic reminders, expires the overdue ones, closes the
 backend's records left RUNNING by a dead worker, forgets the API's stored idempotent
 responses past their retention and the used launch-link nonces past their link's life,
 requeues the register checks a dead worker left, restarts the campaigns whose run
-went quiet, and reminds or expires the mandates awaiting signature.
+went quiet, reminds or expires the mandates awaiting signature, and requeues the
+portfolio exports a dead worker left (deleting those kept past EXPORT_KEEP_HOURS).
 
 It composes several features, so it sits in the pages layer of .importlinter; it lives
 with the invitations, whose workflow drives the partner calls and most of the emails.
@@ -22,6 +23,7 @@ from django.db import DatabaseError, InterfaceError, connections
 
 from vigie.api.idempotency import idempotency_records_purge
 from vigie.campaigns.services import campaigns_sweep
+from vigie.exports.services import exports_purge, exports_sweep
 from vigie.integrations.launch import nonces_purge
 from vigie.invitations.lifecycle import invitations_lifecycle
 from vigie.invitations.services import bulk_invitations_sweep
@@ -46,6 +48,8 @@ SWEEPS = [
     ("contrôles des registres de la nuit lancés", nightly_checks_start),
     ("campagnes reprises", campaigns_sweep),
     ("mandats relancés ou expirés", mandates_lifecycle),
+    ("exports du portefeuille repris", exports_sweep),
+    ("exports du portefeuille effacés", exports_purge),
 ]
 
 

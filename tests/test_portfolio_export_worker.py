@@ -1,0 +1,373 @@
+"""Portfolio exports above EXPORT_INLINE_MAX_ROWS, prepared by the task worker
+(vigie.exports): the request answers with the export's page at once, the worker's
+service writes the same file the inline download would have sent, a dead worker's export
+is taken over by the sweep, files are deleted after EXPORT_KEEP_HOURS, and nobody but the
+collaborator who asked reaches the page or the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.http import QueryDict
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from openpyxl import load_workbook
+
+from tests.factories import ClientFactory, ContactFactory
+from vigie.clients.models import ClientAssignment
+from vigie.clients.portfolio import export
+from vigie.clients.portfolio.query import query_for
+from vigie.exports import services
+from vigie.exports.models import PortfolioExport, State
+
+TASK = "vigie.exports.tasks.prepare_export"
+
+
+@pytest.fixture(autouse=True)
+def _setup(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EXPORT_INLINE_MAX_ROWS = 3
+
+
+@pytest.fixture
+def clients(firm_a, alice):
+    made = []
+    for i, name in enumerate(["Zinguerie", '=HYPERLINK("x")', "Boulangerie", "Atelier", "Cave"]):
+        client = ClientFactory(firm=firm_a, code=f"00{i:04d}", name=name, siret="84523656100013")
+        ContactFactory(client=client, first_name="Jeanne", last_name=f"Martin{i}")
+        made.append(client)
+    ClientAssignment.objects.create(firm=firm_a, client=made[0], user=alice)
+    return made
+
+
+def _url(fmt: str, query: str = "") -> str:
+    return reverse("portfolio_export", args=[fmt]) + query
+
+
+def _ask(client, fmt: str, query: str = "", capture=None) -> PortfolioExport:
+    """Ask for a large export as the toolbar's link does: the page, not a file."""
+    with capture(execute=True):
+        response = client.get(_url(fmt, query))
+    assert response.status_code == 302
+    job = PortfolioExport.objects.get(public_id=response["Location"].split("/")[-2])
+    assert response["Location"] == reverse("export_detail", args=[job.public_id])
+    return job
+
+
+def _inline(client, fmt: str, query: str, settings) -> bytes:
+    """What the request itself would have sent (the threshold raised for one request)."""
+    settings.EXPORT_INLINE_MAX_ROWS = 1_000_000
+    response = client.get(_url(fmt, query))
+    settings.EXPORT_INLINE_MAX_ROWS = 3
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def _file(job: PortfolioExport) -> bytes:
+    job.refresh_from_db()
+    with default_storage.open(job.file.name, "rb") as handle:
+        return handle.read()
+
+
+def _csv(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+class TestTheThreshold:
+    def test_it_downloads_at_once_up_to_the_threshold(self, alice_client, clients):
+        # Five clients, three matching the search: the matches count, not the firm.
+        for name in ("Zinguerie", "Boulangerie", "Cave"):
+            ClientFactory(firm=clients[0].firm, code=f"X{name}", name=f"{name} bis")
+        assert alice_client.get(_url("csv")).status_code == 302  # 8 clients
+        response = alice_client.get(_url("csv", "?q=bis"))
+        assert response.status_code == 200 and response.streaming
+        assert len(_csv(b"".join(response.streaming_content))) == 4  # header + 3
+        response = alice_client.get(_url("xlsx", "?q=bis"))
+        assert response.status_code == 200
+        assert PortfolioExport.objects.filter(state=State.QUEUED).count() == 1
+
+    def test_the_toolbars_links_follow_the_state_shown_by_htmx(self, alice_client, clients):
+        html = alice_client.get(
+            "/?view=collecte&q=cave&page=1", headers={"HX-Request": "true"}
+        ).content.decode()
+        assert '<span id="portfolio-export" class="actions" hx-swap-oob="true">' in html
+        assert f'href="{_url("xlsx", "?view=collecte&amp;q=cave")}"' in html
+        full = alice_client.get("/?view=collecte").content.decode()
+        assert full.count('id="portfolio-export"') == 1 and "hx-swap-oob" not in full
+
+    def test_above_it_the_request_queues_the_export_and_shows_its_page(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(
+            alice_client,
+            "csv",
+            "?view=collecte&sort=-name&page=2&per_page=25",
+            django_capture_on_commit_callbacks,
+        )
+        assert (job.state, job.rows, job.fmt) == (State.QUEUED, 5, "csv")
+        assert job.query == "view=collecte&sort=-name"  # the page shown is not the export's
+        assert DBTaskResult.objects.filter(task_path=TASK, args_kwargs__args=[job.pk]).exists()
+        page = alice_client.get(reverse("export_detail", args=[job.public_id]))
+        html = page.content.decode()
+        assert "Export en préparation" in html and "5 clients" in html
+        assert 'hx-trigger="every 2s"' in html and 'http-equiv="refresh"' in html
+        assert "Télécharger" not in html
+
+    def test_the_same_request_twice_is_one_export(
+        self, alice_client, bob_client, clients, django_capture_on_commit_callbacks
+    ):
+        capture = django_capture_on_commit_callbacks
+        first = _ask(alice_client, "csv", "?q=&sort=name", capture)
+        assert _ask(alice_client, "csv", "?page=3", capture) == first
+        assert DBTaskResult.objects.filter(task_path=TASK).count() == 1
+        # Another format, another view, another collaborator: other exports.
+        assert _ask(alice_client, "xlsx", "", capture) != first
+        assert _ask(alice_client, "csv", "?view=collecte", capture) != first
+        assert _ask(bob_client, "csv", "", capture).user.email == "bob@alpha.fr"
+        # Once it is ready, asking again prepares a fresh one.
+        services.export_run(export_id=first.pk)
+        assert _ask(alice_client, "csv", "", capture) != first
+
+
+class TestTheWorker:
+    @pytest.mark.parametrize("view", ["equipement", "collecte"])
+    def test_it_writes_the_bytes_the_request_would_have_sent(
+        self, alice_client, clients, settings, django_capture_on_commit_callbacks, view
+    ):
+        query = f"?view={view}&sort=-code"
+        job = _ask(alice_client, "csv", query, django_capture_on_commit_callbacks)
+        services.export_run(export_id=job.pk)
+        job.refresh_from_db()
+        assert (job.state, job.rows, job.attempts) == (State.READY, 5, 1)
+        content = _file(job)
+        assert content == _inline(alice_client, "csv", query, settings)
+        rows = _csv(content)
+        assert rows[0] == export.headers(view)
+        assert [r[2] for r in rows[1:]] == ["000004", "000003", "000002", "000001", "000000"]
+        assert rows[-1][0] == "Zinguerie" and rows[-2][0] == '\'=HYPERLINK("x")'
+
+    def test_its_workbook_has_the_inline_rows_and_text_columns(
+        self, alice_client, clients, settings, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "xlsx", "", django_capture_on_commit_callbacks)
+        services.export_run(export_id=job.pk)
+        prepared = load_workbook(io.BytesIO(_file(job))).active
+        inline = load_workbook(io.BytesIO(_inline(alice_client, "xlsx", "", settings))).active
+        values = list(prepared.iter_rows(values_only=True))
+        assert values == list(inline.iter_rows(values_only=True)) and len(values) == 6
+        code = next(prepared.iter_rows(min_row=2, max_row=2))[2]
+        assert (code.value, code.data_type, code.number_format) == ("000001", "s", "@")
+
+    def test_it_computes_the_rows_with_the_askers_rights(
+        self, alice_client, bob_client, bob, clients, settings, django_capture_on_commit_callbacks
+    ):
+        """« Mes dossiers »: the asker's own clients, whoever's worker writes them."""
+        settings.EXPORT_INLINE_MAX_ROWS = 0
+        for client in clients[3:]:
+            ClientAssignment.objects.create(firm=client.firm, client=client, user=bob)
+        capture = django_capture_on_commit_callbacks
+        mine = _ask(alice_client, "csv", "?mine=1", capture)
+        bobs = _ask(bob_client, "csv", "?mine=1", capture)
+        assert (mine.rows, bobs.rows) == (1, 2)
+        services.export_run(export_id=mine.pk)
+        services.export_run(export_id=bobs.pk)
+        assert [r[0] for r in _csv(_file(mine))[1:]] == ["Zinguerie"]
+        assert [r[0] for r in _csv(_file(bobs))[1:]] == ["Atelier", "Cave"]
+
+    def test_a_failure_is_said_in_french_with_a_way_to_retry(
+        self, alice_client, clients, settings, tmp_path, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "?view=collecte", django_capture_on_commit_callbacks)
+        (tmp_path / "not-a-directory").write_text("x")
+        settings.MEDIA_ROOT = tmp_path / "not-a-directory"  # the storage refuses the file
+        services.export_run(export_id=job.pk)
+        job.refresh_from_db()
+        assert job.state == State.FAILED and job.finished_at and not job.file
+        html = alice_client.get(reverse("export_detail", args=[job.public_id])).content.decode()
+        assert "Échec de l'export" in html and "n&#x27;a pas pu être préparé" in html
+        assert 'hx-trigger="every 2s"' not in html and "Télécharger" not in html
+        retry = _url("csv", "?view=collecte")
+        assert f'href="{retry}"' in html
+        # The download of a failed export leads back to its page.
+        download = alice_client.get(reverse("export_download", args=[job.public_id]))
+        assert download.status_code == 302
+        # Retrying asks again: a new export (the failed one is no longer pending).
+        settings.MEDIA_ROOT = tmp_path / "media"
+        assert (
+            _ask(alice_client, "csv", "?view=collecte", django_capture_on_commit_callbacks) != job
+        )
+
+
+class TestThePage:
+    def test_it_shows_each_state_and_polls_only_while_pending(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        url = reverse("export_detail", args=[job.public_id])
+        part = alice_client.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert "<html" not in part and 'data-state="a_faire"' in part
+        assert 'hx-trigger="every 2s"' in part
+        services.export_run(export_id=job.pk)
+        part = alice_client.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert 'data-state="pret"' in part and "hx-trigger" not in part
+        name = f"portefeuille-equipement-{timezone.localdate():%Y-%m-%d}.csv"
+        assert "Télécharger" in part and name in part
+        response = alice_client.get(reverse("export_download", args=[job.public_id]))
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+        assert f'filename="{name}"' in response["Content-Disposition"]
+        assert len(_csv(b"".join(response.streaming_content))) == 6
+
+    def test_a_pending_download_leads_to_the_page(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "xlsx", "", django_capture_on_commit_callbacks)
+        response = alice_client.get(reverse("export_download", args=[job.public_id]))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("export_detail", args=[job.public_id])
+
+
+class TestADeadWorker:
+    def _killed(self, job: PortfolioExport, seconds: int = 60) -> None:
+        """As a worker killed while writing leaves it: en cours, its lease run out, the
+        beginning of its file saved under its attempt's name."""
+        PortfolioExport.objects.filter(pk=job.pk).update(
+            state=State.RUNNING,
+            attempts=1,
+            claimed_at=timezone.now() - timedelta(seconds=seconds),
+        )
+        default_storage.save(f"exports/{job.public_id}-1.csv", ContentFile(b"\xef\xbb\xbfENTR"))
+
+    def test_the_sweep_requeues_it_and_one_whole_file_is_offered(
+        self, alice_client, clients, settings, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        self._killed(job)
+        # While its lease runs, nobody takes it (its worker may be alive).
+        assert settings.EXPORT_LEASE_SECONDS > 60
+        assert services.exports_sweep() == 0
+        services.export_run(export_id=job.pk)
+        job.refresh_from_db()
+        assert job.state == State.RUNNING and job.attempts == 1
+        assert alice_client.get(reverse("export_download", args=[job.public_id])).status_code == 302
+
+        after = timezone.now() + timedelta(seconds=settings.EXPORT_LEASE_SECONDS)
+        assert services.exports_sweep(now=after) == 1
+        assert services.exports_sweep(now=after) == 0  # queued once
+        job.refresh_from_db()
+        assert job.state == State.QUEUED
+        assert DBTaskResult.objects.filter(task_path=TASK, args_kwargs__args=[job.pk]).count() == 2
+        services.export_run(export_id=job.pk)
+        services.export_run(export_id=job.pk)  # the second task finds it done
+        job.refresh_from_db()
+        assert (job.state, job.attempts, job.file.name) == (
+            State.READY,
+            2,
+            f"exports/{job.public_id}-2.csv",
+        )
+        assert _file(job) == _inline(alice_client, "csv", "", settings)
+
+        # Past EXPORT_KEEP_HOURS both attempts' files go, with the row.
+        later = timezone.now() + timedelta(hours=settings.EXPORT_KEEP_HOURS, minutes=1)
+        assert services.exports_purge(now=later) == 1
+        assert not PortfolioExport.objects.exists()
+        assert default_storage.listdir("exports") == ([], [])
+
+    def test_after_its_attempts_it_fails(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        self._killed(job, seconds=3600)
+        PortfolioExport.objects.filter(pk=job.pk).update(attempts=services.ATTEMPTS)
+        assert services.exports_sweep() == 0
+        job.refresh_from_db()
+        assert job.state == State.FAILED and job.error
+
+    def test_a_running_export_under_its_lease_is_left_to_its_worker(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        PortfolioExport.objects.filter(pk=job.pk).update(
+            state=State.RUNNING, attempts=1, claimed_at=timezone.now()
+        )
+        services.export_run(export_id=job.pk)  # a duplicate task: the export is another's
+        assert services.exports_sweep() == 0
+        job.refresh_from_db()
+        assert (job.state, job.attempts, job.file.name) == (State.RUNNING, 1, "")
+
+
+class TestTheSweepCommand:
+    def test_it_requeues_and_purges(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        services.export_run(export_id=job.pk)
+        PortfolioExport.objects.filter(pk=job.pk).update(
+            finished_at=timezone.now() - timedelta(hours=25)
+        )
+        stale = _ask(alice_client, "xlsx", "", django_capture_on_commit_callbacks)
+        PortfolioExport.objects.filter(pk=stale.pk).update(
+            claimed_at=timezone.now() - timedelta(hours=1)
+        )
+        out = io.StringIO()
+        call_command("sweep", stdout=out)
+        assert "exports du portefeuille repris : 1" in out.getvalue()
+        assert "exports du portefeuille effacés : 1" in out.getvalue()
+        assert list(PortfolioExport.objects.values_list("pk", "state")) == [
+            (stale.pk, State.QUEUED)
+        ]
+
+
+class TestTenancy:
+    @pytest.fixture
+    def ready(self, alice_client, clients, django_capture_on_commit_callbacks):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        services.export_run(export_id=job.pk)
+        return job
+
+    def test_only_the_asker_reaches_the_page_and_the_file(
+        self, ready, alice_client, bob_client, charlie_client
+    ):
+        for name in ("export_detail", "export_download"):
+            url = reverse(name, args=[ready.public_id])
+            assert alice_client.get(url).status_code == 200
+            for other in (bob_client, charlie_client):  # same firm or not: 404
+                assert other.get(url).status_code == 404
+                assert other.get(url, headers={"HX-Request": "true"}).status_code == 404
+
+    def test_it_needs_a_signed_in_collaborator_and_a_get(self, ready, alice_client):
+        for name in ("export_detail", "export_download"):
+            url = reverse(name, args=[ready.public_id])
+            response = Client().get(url)
+            assert response.status_code == 302 and "/compte/login/" in response["Location"]
+            assert alice_client.post(url).status_code == 405
+
+    def test_charlies_export_holds_only_firm_b(
+        self, charlie_client, firm_b, clients, django_capture_on_commit_callbacks
+    ):
+        for i in range(4):
+            ClientFactory(firm=firm_b, code=f"B{i}", name=f"Bravo {i}")
+        job = _ask(charlie_client, "csv", "", django_capture_on_commit_callbacks)
+        assert job.firm == firm_b and job.rows == 4
+        services.export_run(export_id=job.pk)
+        rows = _csv(_file(job))
+        assert [r[2] for r in rows[1:]] == ["B0", "B1", "B2", "B3"]
+
+
+def test_the_export_keeps_the_state_but_not_the_page(firm_a, alice):
+    """What the worker reads back (the export's query string) is the page's state, the
+    page and its length aside."""
+    data = {"view": "collecte", "q": "Dupont & fils", "page": "4", "per_page": "25"}
+    query, _ = query_for(firm_a, alice, data)
+    key = services.request_key(query.params)
+    again, _ = query_for(firm_a, alice, QueryDict(key))
+    assert again.params == replace(query.params, page=1, per_page=10)
