@@ -86,6 +86,11 @@ def serve() -> int:
             [PYTHON, "-m", "vigie", "db_worker", "--queue-name", "registers", "--interval", "1"],
             env=env,
         ),
+        # The large portfolio exports: minutes of work each, a worker of their own.
+        "exports-worker": subprocess.Popen(
+            [PYTHON, "-m", "vigie", "db_worker", "--queue-name", "exports", "--interval", "1"],
+            env=env,
+        ),
         # Requeues outbound emails a killed worker left behind (see vigie/mail/services.py).
         "mail_sweep": subprocess.Popen(
             [PYTHON, "-m", "vigie", "mail_sweep", "--every", "30"], env=env

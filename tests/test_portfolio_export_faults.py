@@ -20,6 +20,7 @@ from tests.factories import ClientFactory
 from tests.test_mail_worker import _database_url, _wait
 from vigie.clients.models import Client
 from vigie.clients.portfolio.query import query_for
+from vigie.exports import tasks
 from vigie.exports.models import PortfolioExport, State
 from vigie.exports.services import export_request, exports_sweep
 
@@ -36,7 +37,10 @@ def _worker(var_dir) -> subprocess.Popen:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "x" * 50),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "vigie", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        [
+            *(sys.executable, "-m", "vigie", "db_worker", "--queue-name", tasks.QUEUE),
+            *("--interval", "0.1", "--no-startup-delay"),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -277,9 +277,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 TASKS = {
     "default": {
         "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        # "registers": the register checks, which wait on the registers' rate for minutes,
-        # served by workers of their own (vigie/registries/tasks.py).
-        "QUEUES": ["default", "registers"],
+        # "registers": the register checks, which wait on the registers' rate for minutes;
+        # "exports": the portfolio's large exports, minutes of work each. Each is served
+        # by workers of its own (vigie/registries/tasks.py, vigie/exports/tasks.py).
+        "QUEUES": ["default", "registers", "exports"],
     }
 }
 # Longer than any task runs (an import of 100,000 rows): a record still RUNNING after
