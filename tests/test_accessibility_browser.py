@@ -24,13 +24,17 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.core.cache import caches
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, ClientFactory, ContactFactory
+from vigie.accounts.models import User
 from vigie.clients.models import Access, ClientAssignment, ShineStatus
+from vigie.clients.portfolio.query import Params
 from vigie.equipment.models import Equipment, Slot
+from vigie.exports import services as exports
 from vigie.integrations.services import integration_secret_create
 from vigie.invitations.models import Invitation, Status
 from vigie.registries.models import RegisterCheck
@@ -418,6 +422,27 @@ def _(page, live, firm, tmp_path):
 def _(page, live, firm, tmp_path):
     response = page.goto(live.url + "/clients/INCONNU/")
     assert response.status == 404
+
+
+def _export(firm, *, run: bool) -> str:
+    """The path of a portfolio export asked by alice (prepared by the worker when `run`)."""
+    alice = User.objects.get(email="alice@alpha.fr")
+    job = exports.export_request(firm=firm, user=alice, params=Params(), fmt="csv", rows=13)
+    if run:
+        exports.export_run(export_id=job.pk)
+    return reverse("export_detail", args=[job.public_id])
+
+
+@visit("export in preparation")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + _export(firm, run=False))
+    expect(page.get_by_role("heading", name="Export en préparation")).to_be_visible()
+
+
+@visit("export ready")
+def _(page, live, firm, tmp_path):
+    page.goto(live.url + _export(firm, run=True))
+    expect(page.get_by_role("link", name=re.compile("Télécharger"))).to_be_visible()
 
 
 @visit("imports, upload")
