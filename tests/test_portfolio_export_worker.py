@@ -276,11 +276,23 @@ class TestADeadWorker:
         )
         assert _file(job) == _inline(alice_client, "csv", "", settings)
 
-        # Past EXPORT_KEEP_HOURS both attempts' files go, with the row.
+        # Past EXPORT_KEEP_HOURS both attempts' files go; the row stays « expiré »: its
+        # page says so and offers to ask again, the download leads back to it.
         later = timezone.now() + timedelta(hours=settings.EXPORT_KEEP_HOURS, minutes=1)
         assert services.exports_purge(now=later) == 1
-        assert not PortfolioExport.objects.exists()
+        assert services.exports_purge(now=later) == 0
         assert default_storage.listdir("exports") == ([], [])
+        job.refresh_from_db()
+        assert (job.state, job.file.name) == (State.EXPIRED, "")
+        page = alice_client.get(reverse("export_detail", args=[job.public_id]))
+        assert "Export expiré" in page.content.decode()
+        assert 'data-testid="export-retry"' in page.content.decode()
+        download = alice_client.get(reverse("export_download", args=[job.public_id]))
+        assert download.status_code == 302
+        assert download["Location"] == reverse("export_detail", args=[job.public_id])
+        # A month later the row goes too.
+        services.exports_purge(now=later + services.FORGET_AFTER + timedelta(minutes=1))
+        assert not PortfolioExport.objects.exists()
 
     def test_after_its_attempts_it_fails(
         self, alice_client, clients, django_capture_on_commit_callbacks
@@ -321,9 +333,10 @@ class TestTheSweepCommand:
         out = io.StringIO()
         call_command("sweep", stdout=out)
         assert "exports du portefeuille repris : 1" in out.getvalue()
-        assert "exports du portefeuille effacés : 1" in out.getvalue()
-        assert list(PortfolioExport.objects.values_list("pk", "state")) == [
-            (stale.pk, State.QUEUED)
+        assert "exports du portefeuille expirés (fichiers effacés) : 1" in out.getvalue()
+        assert sorted(PortfolioExport.objects.values_list("pk", "state")) == [
+            (job.pk, State.EXPIRED),
+            (stale.pk, State.QUEUED),
         ]
 
 

@@ -22,6 +22,8 @@ class State(models.TextChoices):
     RUNNING = "en_cours", "En cours"
     READY = "pret", "Prêt"
     FAILED = "echec", "Échec"
+    # Its file deleted after EXPORT_KEEP_HOURS: the page says so and offers to ask again.
+    EXPIRED = "expire", "Expiré"
 
 
 PENDING = (State.QUEUED, State.RUNNING)
@@ -75,7 +77,7 @@ class PortfolioExport(models.Model):
             ),
             models.Index(
                 fields=["finished_at"],
-                condition=Q(state__in=["pret", "echec"]),
+                condition=Q(state__in=["pret", "echec", "expire"]),
                 name="exports_finished_at",
             ),
         ]

@@ -7,8 +7,8 @@ the inline download (vigie.clients.portfolio.export) into a temporary file, rene
 lease as it goes, then saves it whole under a name of its own attempt and only then marks
 the row ready. A worker killed half-way leaves the row « en cours » with a lease that runs
 out: `exports_sweep` (`vigie sweep`) queues it again, and the next attempt writes the
-file again from the start. `exports_purge` deletes the files and rows past
-EXPORT_KEEP_HOURS.
+file again from the start. `exports_purge` deletes the files past EXPORT_KEEP_HOURS (the
+row stays « expiré » for a while, so that its page can say so).
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ ATTEMPTS = 3
 BEAT_ROWS = 2000
 FAILURE = "L'export n'a pas pu être préparé."
 DEFAULT_PER_PAGE = Params().per_page
+# How long an expired export's row is kept (its page says « expiré »), after its file went.
+FORGET_AFTER = timedelta(days=30)
 
 
 class LeaseLost(Exception):
@@ -161,8 +163,9 @@ def exports_sweep(*, now: datetime | None = None) -> int:
 
 
 def exports_purge(*, now: datetime | None = None) -> int:
-    """Delete the exports finished more than EXPORT_KEEP_HOURS ago, with every file their
-    attempts wrote. Returns how many."""
+    """Delete the files of the exports finished more than EXPORT_KEEP_HOURS ago (every
+    attempt's): the row stays, « expiré », so that its page says what became of it, and
+    goes FORGET_AFTER later. Returns how many exports expired."""
     now = now or timezone.now()
     old = PortfolioExport.objects.filter(
         state__in=(State.READY, State.FAILED),
@@ -172,6 +175,11 @@ def exports_purge(*, now: datetime | None = None) -> int:
     for job in old[:1000]:
         for attempt in range(1, job.attempts + 1):
             default_storage.delete(_file_name(job, attempt))
-        job.delete()
-        count += 1
+        count += PortfolioExport.objects.filter(pk=job.pk, state=job.state).update(
+            state=State.EXPIRED, file=""
+        )
+    PortfolioExport.objects.filter(
+        state=State.EXPIRED,
+        finished_at__lt=now - timedelta(hours=settings.EXPORT_KEEP_HOURS) - FORGET_AFTER,
+    ).delete()
     return count

@@ -49,7 +49,7 @@ SWEEPS = [
     ("campagnes reprises", campaigns_sweep),
     ("mandats relancés ou expirés", mandates_lifecycle),
     ("exports du portefeuille repris", exports_sweep),
-    ("exports du portefeuille effacés", exports_purge),
+    ("exports du portefeuille expirés (fichiers effacés)", exports_purge),
 ]
 
 
