@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -443,6 +444,14 @@ def _(page, live, firm, tmp_path):
 def _(page, live, firm, tmp_path):
     page.goto(live.url + _export(firm, run=True))
     expect(page.get_by_role("link", name=re.compile("Télécharger"))).to_be_visible()
+
+
+@visit("export expired")
+def _(page, live, firm, tmp_path):
+    path = _export(firm, run=True)
+    exports.exports_purge(now=timezone.now() + timedelta(days=2))
+    page.goto(live.url + path)
+    expect(page.get_by_role("heading", name="Export expiré")).to_be_visible()
 
 
 @visit("imports, upload")
