@@ -23,6 +23,7 @@ from vigie.clients.models import Client
 from vigie.clients.portfolio.query import Params, query_for
 from vigie.invitations.models import BillingMode, Plan
 from vigie.lib.decorators import firm_required
+from vigie.lib.text import counted
 
 DIALOG = "campaigns/new.html"
 PREVIEW_CHOICES = 50
@@ -170,13 +171,9 @@ def campaign_launch(request):
         )
     except ValidationError as exc:
         return _dialog(request, data, errors=exc.message_dict, status=200 if request.htmx else 400)
-    messages.success(request, f"Campagne lancée pour {_clients(campaign.total)}.")
+    messages.success(request, f"Campagne lancée pour {counted(campaign.total, 'client')}.")
     url = reverse("campaign_detail", args=[campaign.public_id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _clients(count: int) -> str:
-    return "1 client" if count == 1 else f"{count} clients"
 
 
 # --- List and page ---------------------------------------------------------------------
@@ -306,7 +303,7 @@ def campaign_remind(request, public_id):
         request,
         public_id,
         services.campaign_remind,
-        lambda count: f"Relance en cours pour {_clients(count)}.",
+        lambda count: f"Relance en cours pour {counted(count, 'client')}.",
     )
 
 
@@ -317,7 +314,7 @@ def campaign_retry(request, public_id):
         request,
         public_id,
         services.campaign_retry_blocked,
-        lambda count: f"Nouvel essai pour {_clients(count)}.",
+        lambda count: f"Nouvel essai pour {counted(count, 'client')}.",
     )
 
 

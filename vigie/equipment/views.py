@@ -27,6 +27,7 @@ from vigie.invitations.forms import ShineForm
 from vigie.invitations.models import BILLING_MODE_NOTE, PLAN_FEATURES, Plan
 from vigie.lib.decorators import firm_required
 from vigie.lib.htmx import fire
+from vigie.lib.text import counted
 
 DIALOG = "equipment/dialog.html"
 SELECTION_LIMIT = 20000
@@ -323,11 +324,7 @@ def selection_declare(request):
         )
     except ValidationError as exc:
         return _selection(request, clients, error=" ".join(exc.messages))
-    return _trigger(HttpResponse(""), f"{solution.name} enregistré pour {_clients(count)}")
-
-
-def _clients(count: int) -> str:
-    return "1 client" if count == 1 else f"{count} clients"
+    return _trigger(HttpResponse(""), f"{solution.name} enregistré pour {counted(count, 'client')}")
 
 
 @require_POST

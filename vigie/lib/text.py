@@ -1,4 +1,5 @@
-"""Text keys for sorting and searching: accents, ligatures and case ignored."""
+"""Text keys for sorting and searching (accents, ligatures and case ignored), and a count
+written out for a message."""
 
 from __future__ import annotations
 
@@ -31,3 +32,8 @@ def fold(value: str) -> str:
     if not decomposed.isascii():
         decomposed = decomposed.translate(_FOLDING)
     return " ".join(decomposed.lower().split())
+
+
+def counted(count: int, noun: str) -> str:
+    """« 1 client », « 3 clients »: the count with its noun, `s` added but for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from fpdf import FPDF
 
+from vigie.lib.text import counted
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -128,12 +130,11 @@ def evidence_pdf(evidence: Evidence, *, certificate: str) -> bytes:
     line("Mandataire", evidence.firm_name)
     line("Signataire", f"{evidence.signer_name} <{evidence.signer_email}>")
     line("Lien de signature ouvert le", _paris(evidence.opened_at))
-    tries = "1 essai" if evidence.code_tries == 1 else f"{evidence.code_tries} essais"
     line(
         "Vérification de l'identité",
         f"code à usage unique (6 chiffres, valable 10 minutes) envoyé par e-mail à "
         f"{evidence.signer_email} le {_paris(evidence.code_sent_at)} ; "
-        f"vérifié le {_paris(evidence.code_verified_at)}, en {tries}",
+        f"vérifié le {_paris(evidence.code_verified_at)}, en {counted(evidence.code_tries, 'essai')}",
     )
     line("Consentement", evidence.consent)
     line("Signé le", _paris(evidence.signed_at))

@@ -15,6 +15,7 @@ from vigie.clients.access import get_client
 from vigie.clients.portfolio.query import Params, query_for
 from vigie.lib.decorators import admin_required, firm_required
 from vigie.lib.htmx import fire
+from vigie.lib.text import counted
 from vigie.reform import chart, dashboard, mailer, penalty_views, services
 from vigie.reform.forms import PaForm, TemplateForm
 from vigie.reform.models import Mandate
@@ -261,9 +262,8 @@ def _answer(request, back: str, text: str, kind: str = "success"):
 
 
 def _queued(count: int) -> str:
-    clients = "1 client" if count == 1 else f"{count} clients"
     return (
-        f"Vérification des registres lancée pour {clients}. "
+        f"Vérification des registres lancée pour {counted(count, 'client')}. "
         "Suivez-la dans le tableau de bord réforme."
     )
 
@@ -294,8 +294,11 @@ def registers_check_all(request):
     # Created « en préparation »: the worker writes its checks; the firm's active clients
     # were counted from its ClientCount row.
     run = check_clients_queue(firm=request.firm)
-    clients = "1 client" if run.clients == 1 else f"{run.clients} clients"
-    return _answer(request, back, f"Vérification de tout le portefeuille lancée : {clients}.")
+    return _answer(
+        request,
+        back,
+        f"Vérification de tout le portefeuille lancée : {counted(run.clients, 'client')}.",
+    )
 
 
 # --- Dashboard and settings ------------------------------------------------------------
