@@ -1097,7 +1097,7 @@ def _job_cases(firm, http, files: Path):
     from vigie.exports.models import PortfolioExport
     from vigie.imports.models import ImportJob
     from vigie.imports.services import import_run
-    from vigie.registries.models import CheckRun, RunState
+    from vigie.registries.models import UNDER_WAY, CheckRun
 
     codes = Client.objects.for_firm(firm).active().order_by("id").values_list("code", flat=True)
     code = codes[codes.count() // 2]
@@ -1156,8 +1156,7 @@ def _job_cases(firm, http, files: Path):
         job.file.delete(save=False)
 
     # A run under way would make « Vérifier tout » answer that one is, starting nothing.
-    under_way = (RunState.PREPARING, RunState.RUNNING)
-    assert not CheckRun.objects.for_firm(firm).filter(state__in=under_way).exists()
+    assert not CheckRun.objects.for_firm(firm).filter(state__in=UNDER_WAY).exists()
 
     def check_all():
         response = http.post("/reforme/registres/verifier-tout/")

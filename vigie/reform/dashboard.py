@@ -24,7 +24,7 @@ from vigie.accounts.models import User
 from vigie.clients.models import Client, ClientAssignment, ClientEvent, MandateStatus, PaStatus
 from vigie.reform.rules import equipped_q
 from vigie.registries import rules as registers
-from vigie.registries.models import CheckRun, CheckStatus, ItemState, RunState
+from vigie.registries.models import UNDER_WAY, CheckRun, CheckStatus, ItemState, RunState
 
 ISSUANCE_DEADLINE = date(2027, 9, 1)
 RECEPTION_DATE = date(2026, 9, 1)
@@ -201,7 +201,7 @@ class RegisterFigures:
 
     @property
     def running(self) -> bool:
-        return self.run is not None and self.run.state in (RunState.PREPARING, RunState.RUNNING)
+        return self.run is not None and self.run.state in UNDER_WAY
 
     @property
     def preparing(self) -> bool:

@@ -20,7 +20,7 @@ from vigie.reform import chart, dashboard, mailer, penalty_views, services
 from vigie.reform.forms import PaForm, TemplateForm
 from vigie.reform.models import Mandate
 from vigie.reform.panel import ReformPanel
-from vigie.registries.models import CheckRun, RunState
+from vigie.registries.models import UNDER_WAY, CheckRun
 from vigie.registries.services import check_clients_queue
 
 
@@ -288,8 +288,7 @@ def registers_check_all(request):
     """« Vérifier tout le portefeuille » (admins): a run over every active client, unless
     one is already under way."""
     back = reverse("reform_dashboard") + "#registres"
-    under_way = (RunState.PREPARING, RunState.RUNNING)
-    if CheckRun.objects.for_firm(request.firm).filter(state__in=under_way).exists():
+    if CheckRun.objects.for_firm(request.firm).filter(state__in=UNDER_WAY).exists():
         return _answer(request, back, "Une vérification des registres est déjà en cours.", "error")
     # Created « en préparation »: the worker writes its checks; the firm's active clients
     # were counted from its ClientCount row.

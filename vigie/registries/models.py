@@ -79,6 +79,10 @@ class RunState(models.TextChoices):
     DONE = "terminee", "Terminée"
 
 
+# A run under way: another one for the same clients would ask the registers twice.
+UNDER_WAY = (RunState.PREPARING, RunState.RUNNING)
+
+
 class ExportState(models.TextChoices):
     """The directory's CSV export route of a run (many clients: ANNUAIRE_EXPORT_FROM)."""
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from vigie.clients.models import ClientCount
 from vigie.firms.models import Firm
 from vigie.registries import services
-from vigie.registries.models import NightlyCheck, RunState
+from vigie.registries.models import UNDER_WAY, NightlyCheck
 
 
 def nightly_checks_start(now: datetime | None = None) -> int:
@@ -55,7 +55,7 @@ def nightly_checks_start(now: datetime | None = None) -> int:
 @transaction.atomic
 def _start(firm: Firm, night, *, now: datetime) -> int:
     row = NightlyCheck.objects.select_related("run").get(firm=firm)
-    if row.run is not None and row.run.state in (RunState.PREPARING, RunState.RUNNING):
+    if row.run is not None and row.run.state in UNDER_WAY:
         return 0  # last night's is still going: tonight's would ask for the same clients
     claimed = (
         NightlyCheck.objects.filter(firm=firm)
