@@ -122,6 +122,18 @@ class TestTheThreshold:
         assert 'hx-trigger="every 2s"' in html and 'http-equiv="refresh"' in html
         assert "Télécharger" not in html
 
+    def test_an_unknown_format_is_a_french_404_and_queues_nothing(self, alice_client, clients):
+        response = alice_client.get(reverse("portfolio_export", args=["pdf"]))
+        assert response.status_code == 404
+        assert "Page introuvable" in response.content.decode()
+        assert not PortfolioExport.objects.exists()
+        assert not DBTaskResult.objects.filter(task_path=TASK).exists()
+
+    def test_an_unknown_export_is_a_404(self, alice_client, clients):
+        for name in ("export_detail", "export_download"):
+            url = reverse(name, args=["8f5a2f0e-0000-4000-8000-000000000000"])
+            assert alice_client.get(url).status_code == 404
+
     def test_the_same_request_twice_is_one_export(
         self, alice_client, bob_client, clients, django_capture_on_commit_callbacks
     ):
