@@ -454,6 +454,15 @@ def _(page, live, firm, tmp_path):
     expect(page.get_by_role("heading", name="Export expiré")).to_be_visible()
 
 
+@visit("my exports")
+def _(page, live, firm, tmp_path):
+    _export(firm, run=True)
+    _export(firm, run=False)  # the same request, prepared again: one of each state shown
+    page.goto(live.url + reverse("export_list"))
+    expect(page.get_by_role("heading", name="Mes exports")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Télécharger"))).to_be_visible()
+
+
 @visit("imports, upload")
 def _(page, live, firm, tmp_path):
     page.goto(live.url + "/imports/")

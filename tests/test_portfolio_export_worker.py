@@ -388,6 +388,63 @@ class TestTenancy:
         assert [r[2] for r in rows[1:]] == ["B0", "B1", "B2", "B3"]
 
 
+class TestTheList:
+    """« Mes exports »: the asker's exports of this firm, newest first, each with what it
+    holds in the page's words and what can be done with it now."""
+
+    def test_it_lists_the_askers_exports_with_their_contents_and_actions(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        capture = django_capture_on_commit_callbacks
+        whole = _ask(alice_client, "csv", "", capture)
+        services.export_run(export_id=whole.pk)
+        PortfolioExport.objects.filter(pk=whole.pk).update(
+            created_at=timezone.now() - timedelta(hours=1)
+        )
+        narrow = _ask(
+            alice_client, "xlsx", "?view=collecte&q=Martin&vente=non&shine=aucun", capture
+        )
+        html = alice_client.get(reverse("export_list")).content.decode()
+        assert html.index(str(narrow.public_id)) < html.index(str(whole.public_id))
+        assert (
+            "Vue Collecte · Recherche « Martin » · Vente non équipée · Statut Shine : Sans Shine"
+            in html
+        )
+        assert "Vue Équipement</td>" in html  # the whole portfolio: no filter to list
+        assert html.count("En préparation") == 1
+        assert html.count(reverse("export_download", args=[whole.public_id])) == 1
+        assert reverse("export_download", args=[narrow.public_id]) not in html
+        detail = alice_client.get(reverse("export_detail", args=[narrow.public_id]))
+        assert "Contenu : Vue Collecte · Recherche « Martin »" in detail.content.decode()
+
+    def test_a_failed_or_expired_export_offers_to_ask_again(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "?vente=non", django_capture_on_commit_callbacks)
+        services.export_run(export_id=job.pk)
+        services.exports_purge(now=timezone.now() + timedelta(days=2))
+        html = alice_client.get(reverse("export_list")).content.decode()
+        assert "Expiré" in html and reverse("export_download", args=[job.public_id]) not in html
+        assert f'href="{_url("csv", "?vente=non")}"' in html
+
+    def test_nobody_else_sees_them(
+        self, alice_client, bob_client, charlie_client, clients, django_capture_on_commit_callbacks
+    ):
+        job = _ask(alice_client, "csv", "", django_capture_on_commit_callbacks)
+        url = reverse("export_list")
+        assert str(job.public_id) in alice_client.get(url).content.decode()
+        for other in (bob_client, charlie_client):  # a colleague, another firm
+            html = other.get(url).content.decode()
+            assert str(job.public_id) not in html
+            assert "Vous n'avez demandé aucun export" in html
+        response = Client().get(url)
+        assert response.status_code == 302 and "/compte/login/" in response["Location"]
+        assert alice_client.post(url).status_code == 405
+
+    def test_the_header_leads_to_it(self, alice_client, clients):
+        assert f'href="{reverse("export_list")}"' in alice_client.get("/").content.decode()
+
+
 def test_the_export_keeps_the_state_but_not_the_page(firm_a, alice):
     """What the worker reads back (the export's query string) is the page's state, the
     page and its length aside."""

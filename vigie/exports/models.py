@@ -69,6 +69,8 @@ class PortfolioExport(models.Model):
             ),
         ]
         indexes = [
+            # « Mes exports »: one collaborator's, newest first.
+            models.Index(fields=["user", "firm", "-created_at"], name="exports_user_created"),
             # The sweep's two reads: the pending ones, the finished ones by age.
             models.Index(
                 fields=["claimed_at"],

@@ -27,8 +27,9 @@ from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from vigie.clients.portfolio import export
-from vigie.clients.portfolio.query import Params, query_for
+from vigie.campaigns import funnel
+from vigie.clients.portfolio import export, filters
+from vigie.clients.portfolio.query import Lookups, Params, query_for
 from vigie.exports import tasks
 from vigie.exports.models import PENDING, PortfolioExport, State
 
@@ -59,6 +60,15 @@ def export_filename(job: PortfolioExport) -> str:
     view = Params.from_query(QueryDict(job.query)).view
     day = timezone.localdate(job.finished_at) if job.finished_at else None
     return export.filename(view, job.fmt, day)
+
+
+def described(job: PortfolioExport, lookups: Lookups) -> list[str]:
+    """What the export holds (its view, search and filters), in the page's words."""
+    params = Params.from_query(QueryDict(job.query))
+    campaign = funnel.campaign_for_filter(job.firm_id, params.campagne)
+    return filters.described(
+        params, lookups.users.values(), lookups.solutions.values(), campaign=campaign
+    )
 
 
 def _lease() -> timedelta:

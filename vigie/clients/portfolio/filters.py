@@ -9,6 +9,9 @@ from vigie.clients.models import MandateStatus, PaStatus, ShineStatus
 from vigie.clients.portfolio.query import Params
 from vigie.registries.rules import KINDS, STATUS_LABELS
 
+# The two views of the list (its tabs), in the page's order.
+VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Équipement")]
+
 # (name, aria-label, [(value, label)…]); the first option (value "") shows every client.
 YES_NO_MENUS = [
     (
@@ -118,3 +121,20 @@ def menus(params: Params, collaborators, solutions, campaign=None) -> list[Menu]
         ),
         *campaign_menus(params, campaign),
     ]
+
+
+def described(params: Params, collaborators, solutions, campaign=None) -> list[str]:
+    """The search and the filters of `params` in the words of the page's menus, each
+    prefixed by its menu unless the option says it already (« Vente non équipée »,
+    « Statut Shine : Invité »): what an export holds, on its page and in the list."""
+    out = [f"Vue {dict(VIEW_LABELS)[params.view]}"]
+    if params.q:
+        out.append(f"Recherche « {params.q} »")
+    if params.mine:
+        out.append("Mes dossiers")
+    for menu in menus(params, collaborators, solutions, campaign):
+        if not menu.current:
+            continue
+        option = dict(menu.options).get(menu.current, menu.current)
+        out.append(option if menu.label.lower() in option.lower() else f"{menu.label} : {option}")
+    return out

@@ -13,8 +13,6 @@ from vigie.clients.portfolio.query import PER_PAGE_CHOICES, Params, portfolio_pa
 from vigie.exports import services as exports
 from vigie.lib.decorators import firm_required
 
-VIEW_LABELS = [("collecte", "Collecte"), ("equipement", "Équipement")]
-
 
 def _headers(params: Params, home: str) -> list[list[dict]]:
     """The links of each column's header: a click on a sortable header sorts by it, a
@@ -66,7 +64,7 @@ def portfolio(request):
                 "url": home + params.url(view=key, page=page.number),
                 "active": key == params.view,
             }
-            for key, label in VIEW_LABELS
+            for key, label in filters.VIEW_LABELS
         ],
         "export_query": params.url().lstrip("?"),
     }
