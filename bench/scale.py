@@ -1125,10 +1125,11 @@ def _job_cases(firm, http, files: Path):
         return fn
 
     def export_ask():
-        """« Exporter CSV » as it is now: above the threshold, the request queues the
-        export for the worker and answers with its page (deleted after, with its task)."""
+        """« Exporter CSV » as it is now: above the threshold, the toolbar's POST queues
+        the export for the worker and answers with its page (deleted after, with its task)."""
         with override_settings(EXPORT_INLINE_MAX_ROWS=0):
-            get("/portefeuille/export.csv", expect=302)()
+            response = http.post("/portefeuille/export.csv")
+            assert response.status_code == 302, response.status_code
         PortfolioExport.objects.for_firm(firm).delete()
         DBTaskResult.objects.filter(task_path="vigie.exports.tasks.prepare_export").delete()
 

@@ -25,6 +25,7 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.core.cache import caches
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -452,6 +453,13 @@ def _(page, live, firm, tmp_path):
     exports.exports_purge(now=timezone.now() + timedelta(days=2))
     page.goto(live.url + path)
     expect(page.get_by_role("heading", name="Export expiré")).to_be_visible()
+
+
+@visit("export, offered to a link followed")
+def _(page, live, firm, tmp_path):
+    with override_settings(EXPORT_INLINE_MAX_ROWS=1):  # the live server's thread too
+        page.goto(live.url + reverse("portfolio_export", args=["csv"]) + "?vente=non")
+        expect(page.get_by_role("button", name="Préparer l'export")).to_be_visible()
 
 
 @visit("my exports")

@@ -589,7 +589,7 @@ class TestTenancy:
 
     def test_it_refuses_other_methods(self, alice_client, portfolio):
         assert alice_client.post(HOME).status_code == 405
-        assert alice_client.post(reverse("portfolio_export", args=["csv"])).status_code == 405
+        assert alice_client.put(reverse("portfolio_export", args=["csv"])).status_code == 405
 
     def test_an_unknown_export_format_is_a_404(self, alice_client, portfolio):
         assert alice_client.get(reverse("portfolio_export", args=["pdf"])).status_code == 404

@@ -50,8 +50,8 @@ def test_a_large_export_is_prepared_then_downloaded(page, live_server, user):
     # The view changed by htmx: the toolbar's link follows it (swapped out of band).
     page.get_by_role("tab", name="Collecte").click()
     page.wait_for_url(re.compile(r"view=collecte"))
-    expect(page.get_by_test_id("export-csv")).to_have_attribute(
-        "href", "/portefeuille/export.csv?view=collecte&sort=-code"
+    expect(page.locator("form:has([data-testid=export-csv])")).to_have_attribute(
+        "action", "/portefeuille/export.csv?view=collecte&sort=-code"
     )
     page.get_by_test_id("export-csv").click()
     expect(page.get_by_role("heading", name="Export en préparation")).to_be_visible()

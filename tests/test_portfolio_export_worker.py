@@ -54,9 +54,9 @@ def _url(fmt: str, query: str = "") -> str:
 
 
 def _ask(client, fmt: str, query: str = "", capture=None) -> PortfolioExport:
-    """Ask for a large export as the toolbar's link does: the page, not a file."""
+    """Ask for a large export as the toolbar's button does: the page, not a file."""
     with capture(execute=True):
-        response = client.get(_url(fmt, query))
+        response = client.post(_url(fmt, query))
     assert response.status_code == 302
     job = PortfolioExport.objects.get(public_id=response["Location"].split("/")[-2])
     assert response["Location"] == reverse("export_detail", args=[job.public_id])
@@ -87,7 +87,7 @@ class TestTheThreshold:
         # Five clients, three matching the search: the matches count, not the firm.
         for name in ("Zinguerie", "Boulangerie", "Cave"):
             ClientFactory(firm=clients[0].firm, code=f"X{name}", name=f"{name} bis")
-        assert alice_client.get(_url("csv")).status_code == 302  # 8 clients
+        assert alice_client.post(_url("csv")).status_code == 302  # 8 clients
         response = alice_client.get(_url("csv", "?q=bis"))
         assert response.status_code == 200 and response.streaming
         assert len(_csv(b"".join(response.streaming_content))) == 4  # header + 3
@@ -100,7 +100,7 @@ class TestTheThreshold:
             "/?view=collecte&q=cave&page=1", headers={"HX-Request": "true"}
         ).content.decode()
         assert '<span id="portfolio-export" class="actions" hx-swap-oob="true">' in html
-        assert f'href="{_url("xlsx", "?view=collecte&amp;q=cave")}"' in html
+        assert f'action="{_url("xlsx", "?view=collecte&amp;q=cave")}"' in html
         full = alice_client.get("/?view=collecte").content.decode()
         assert full.count('id="portfolio-export"') == 1 and "hx-swap-oob" not in full
 
@@ -121,6 +121,35 @@ class TestTheThreshold:
         assert "Export en préparation" in html and "5 clients" in html
         assert 'hx-trigger="every 2s"' in html and 'http-equiv="refresh"' in html
         assert "Télécharger" not in html
+
+    def test_a_link_followed_only_offers_to_prepare_it(
+        self, alice_client, clients, django_capture_on_commit_callbacks
+    ):
+        """A GET (a bookmark, a page of another site) queues nothing: it shows the count
+        and a button that posts; once asked, the same GET leads to the export's page."""
+        response = alice_client.get(_url("csv", "?vente=non&page=2"))
+        html = response.content.decode()
+        assert response.status_code == 200 and "Préparer l'export" in html
+        assert "Cet export compte 5 clients : au-delà de 3, il est préparé" in html
+        assert f'<form method="post" action="{_url("csv", "?vente=non")}">' in html
+        assert not PortfolioExport.objects.exists()
+        assert not DBTaskResult.objects.filter(task_path=TASK).exists()
+        job = _ask(alice_client, "csv", "?vente=non", django_capture_on_commit_callbacks)
+        response = alice_client.get(_url("csv", "?vente=non"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("export_detail", args=[job.public_id])
+        assert PortfolioExport.objects.count() == 1
+
+    def test_the_toolbar_posts_with_its_token(self, alice, clients, password):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(alice)
+        html = browser.get("/?vente=non").content.decode()
+        token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        assert f'<form method="post" class="inline" action="{_url("csv", "?vente=non")}">' in html
+        assert browser.post(_url("csv", "?vente=non")).status_code == 403  # no token
+        assert not PortfolioExport.objects.exists()
+        response = browser.post(_url("csv", "?vente=non"), {"csrfmiddlewaretoken": token})
+        assert response.status_code == 302 and PortfolioExport.objects.count() == 1
 
     def test_an_unknown_format_is_a_french_404_and_queues_nothing(self, alice_client, clients):
         response = alice_client.get(reverse("portfolio_export", args=["pdf"]))
@@ -208,7 +237,7 @@ class TestTheWorker:
         assert "Échec de l'export" in html and "n&#x27;a pas pu être préparé" in html
         assert 'hx-trigger="every 2s"' not in html and "Télécharger" not in html
         retry = _url("csv", "?view=collecte")
-        assert f'href="{retry}"' in html
+        assert f'<form method="post" action="{retry}">' in html
         # The download of a failed export leads back to its page.
         download = alice_client.get(reverse("export_download", args=[job.public_id]))
         assert download.status_code == 302
@@ -425,7 +454,7 @@ class TestTheList:
         services.exports_purge(now=timezone.now() + timedelta(days=2))
         html = alice_client.get(reverse("export_list")).content.decode()
         assert "Expiré" in html and reverse("export_download", args=[job.public_id]) not in html
-        assert f'href="{_url("csv", "?vente=non")}"' in html
+        assert f'action="{_url("csv", "?vente=non")}"' in html
 
     def test_nobody_else_sees_them(
         self, alice_client, bob_client, charlie_client, clients, django_capture_on_commit_callbacks

@@ -80,13 +80,22 @@ def _file_name(job: PortfolioExport, attempt: int) -> str:
     return f"exports/{job.public_id}-{attempt}.{job.fmt}"
 
 
+def _pending(firm, user, params: Params, fmt: str):
+    return PortfolioExport.objects.for_firm(firm).filter(
+        user=user, fmt=fmt, query=request_key(params), state__in=PENDING
+    )
+
+
+def pending_export(*, firm, user, params: Params, fmt: str) -> PortfolioExport | None:
+    """The export of that view and format still being prepared for `user`, if any."""
+    return _pending(firm, user, params, fmt).first()
+
+
 def export_request(*, firm, user, params: Params, fmt: str, rows: int) -> PortfolioExport:
     """The export of the portfolio view `params` in `fmt` for `user`: the one still being
     prepared for them if they asked already, else a new one queued for the worker."""
     key = request_key(params)
-    pending = PortfolioExport.objects.for_firm(firm).filter(
-        user=user, fmt=fmt, query=key, state__in=PENDING
-    )
+    pending = _pending(firm, user, params, fmt)
     found = pending.first()
     if found is not None:
         return found

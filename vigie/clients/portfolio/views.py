@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from vigie.campaigns import funnel
 from vigie.clients.portfolio import export, filters, rowcache
@@ -81,20 +81,34 @@ def portfolio(request):
     return render(request, "clients/portfolio.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @firm_required
 def portfolio_export(request, fmt: str):
+    """The toolbar's « Exporter » buttons post here (the view's state in the query
+    string). Up to EXPORT_INLINE_MAX_ROWS matches the file comes at once, by GET too;
+    above, the worker prepares it (vigie.exports): a POST queues it and answers with the
+    export's page, a GET (a link followed, a bookmark) only offers to, so that no page
+    another site opens can queue work."""
     if fmt not in ("csv", "xlsx"):
         raise Http404("Format inconnu.")
     query, lookups = query_for(request.firm, request.user, request.GET)
-    # Above the threshold the worker prepares the file (vigie.exports): the request only
-    # counts the matches (as the page does) and answers with the export's page.
+    # The request only counts the matches (as the page does).
     matches = query.count()
     if matches > settings.EXPORT_INLINE_MAX_ROWS:
-        job = exports.export_request(
-            firm=request.firm, user=request.user, params=query.params, fmt=fmt, rows=matches
-        )
-        return redirect("export_detail", public_id=job.public_id)
+        asked = {"firm": request.firm, "user": request.user, "params": query.params, "fmt": fmt}
+        if request.method == "POST":
+            job = exports.export_request(rows=matches, **asked)
+        else:
+            job = exports.pending_export(**asked)
+        if job is not None:
+            return redirect("export_detail", public_id=job.public_id)
+        context = {
+            "fmt": fmt,
+            "rows": matches,
+            "inline_max": settings.EXPORT_INLINE_MAX_ROWS,
+            "export_query": query.params.url().lstrip("?"),
+        }
+        return render(request, "exports/confirm.html", context)
     if fmt == "csv":
         return export.csv_response(query, request.firm, lookups)
     return export.xlsx_response(query, request.firm, lookups)
