@@ -7,7 +7,7 @@ list is emptied (`gin_clean_pending_list`); the index is left with `fastupdate =
 The databases are bench/scale.py's (`make bench-scale` builds them):
 
     SCALE_DB_URL=postgres://root@127.0.0.1:5432/scale_1m \\
-      .venv/bin/python bench/scale_import_gin.py 1m [--rounds 4]
+      .venv/bin/python bench/scale_import_gin.py 1m [--rounds 4] [--modes on --tries 10]
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("size", choices=sorted(scale.SIZES))
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--tries", type=int, default=TRIES, help="timed imports per mode and round")
+    parser.add_argument("--modes", default="on,off", help="the pending list's modes, in turn")
     args = parser.parse_args()
     files = scale.VAR / "scale-jobs-files"
     files.mkdir(parents=True, exist_ok=True)
@@ -74,13 +76,13 @@ def main() -> None:
             cursor.execute(f"ALTER INDEX {INDEX} SET (fastupdate = {value})")
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [INDEX])
 
-    samples: dict[str, list[float]] = {"on": [], "off": []}
+    samples: dict[str, list[float]] = {mode: [] for mode in args.modes.split(",")}
     try:
         for _ in range(args.rounds):
             for mode in samples:
                 fastupdate(mode)
                 import_once()
-                samples[mode] += [import_once() for _ in range(TRIES)]
+                samples[mode] += [import_once() for _ in range(args.tries)]
     finally:
         fastupdate("on")
     for mode, values in samples.items():
@@ -88,8 +90,17 @@ def main() -> None:
         print(
             f"{args.size} fastupdate={mode}: p50 {statistics.median(values):.1f} ms, "
             f"p90 {values[int(len(values) * 0.9)]:.1f} ms ({len(values)} imports of "
-            f"{scale.IMPORT_ROWS}), load {os.getloadavg()[0]:.1f}"
+            f"{scale.IMPORT_ROWS}), load {os.getloadavg()[0]:.1f}, shared_buffers "
+            f"{_setting('shared_buffers')}"
         )
+
+
+def _setting(name: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        return cursor.fetchone()[0]
 
 
 if __name__ == "__main__":
