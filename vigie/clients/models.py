@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
@@ -12,6 +10,7 @@ from django.db.models.functions import Lower
 from vigie.accounts.models import User
 from vigie.clients import counts, directory, rowversion, searchdoc
 from vigie.firms.models import Firm, FirmQuerySet, Membership
+from vigie.lib.ids import uuid7
 from vigie.lib.text import fold
 from vigie.lib.validators import format_phone, format_siret, is_valid_siret
 
@@ -90,7 +89,7 @@ class Client(models.Model):
     """A small business (TPE) of a firm's portfolio."""
 
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="clients")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid7, unique=True, editable=False)
     code = models.CharField("code client", max_length=20, validators=[CODE_VALIDATOR])
     name = models.CharField("raison sociale", max_length=200)
     legal_form = models.CharField(
@@ -326,7 +325,7 @@ class Contact(models.Model):
 
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid7, unique=True, editable=False)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100, blank=True)
     email = models.EmailField("e-mail", max_length=254, blank=True)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from vigie.clients import rowversion
+from vigie.lib.ids import uuid7
 
 
 class Plan(models.TextChoices):
@@ -52,7 +53,7 @@ class Invitation(models.Model):
     `client` is empty for a firm's own test account.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid7, unique=True, editable=False)
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
         "clients.Client",

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from vigie.firms.models import FirmQuerySet
+from vigie.lib.ids import uuid7
 
 
 def _random_name(prefix: str) -> str:
@@ -59,7 +60,7 @@ class Mandate(models.Model):
     its latest mandate (*Mandat envoyé* while it is opened or its link locked).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid7, unique=True, editable=False)
     firm = models.ForeignKey("firms.Firm", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="mandates")
     state = models.CharField(max_length=10, choices=MandateState.choices, default=MandateState.SENT)
