@@ -1302,7 +1302,7 @@ def report_jobs(sizes: list[str]) -> bool:
 
 # -- open-model load over many firms (child process, one database) -------------------------
 
-LOAD_FIRMS = {"big": 3, "medium": 40, "small": 120}  # at most; signed in as each one's admin
+LOAD_FIRMS = {"big": 10, "medium": 290, "small": 700}  # at most (1,000); as each one's admin
 # Share of the requests going to each kind of firm, and the mix within a firm (GET only:
 # load/run.py's portfolio pages, searches and client pages, without its contact edits).
 LOAD_SHARES = {"big": 30, "medium": 40, "small": 30}

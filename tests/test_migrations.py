@@ -11,10 +11,15 @@ import vigie
 
 ROOT = Path(vigie.__file__).parent
 # References Django's autodetector itself writes, which run no SQL: a custom manager
-# (use_in_migrations) and FileField upload_to callables. Their owners may drop them.
+# (use_in_migrations), FileField upload_to callables and callable defaults (the
+# time-ordered ids of vigie.lib.ids, computed in Python). Their owners may drop them.
 ALLOWED = {
     ("accounts/migrations/0001_initial.py", "vigie.accounts.models"),
     ("reform/migrations/0001_initial.py", "vigie.reform.models"),
+    *(
+        (f"{app}/migrations/{name}_time_ordered_public_ids.py", "vigie.lib.ids")
+        for app, name in (("clients", "0019"), ("invitations", "0007"), ("reform", "0005"))
+    ),
 }
 
 
