@@ -552,14 +552,15 @@ def contact_clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
 
 # --- Writing a batch in few statements ---------------------------------------------
 
-# Field classes whose Python value (str, int, bool, None) is already the database value;
-# every other field (dates, UUIDs, JSON) goes through its own get_db_prep_save.
+# Field classes whose Python value (str, int, bool, None, UUID) is already the database
+# value; every other field (dates, JSON) goes through its own get_db_prep_save.
 _PLAIN_FIELDS = (
     models.CharField,
     models.TextField,
     models.IntegerField,
     models.BooleanField,
     models.ForeignKey,
+    models.UUIDField,
 )
 
 
@@ -586,8 +587,6 @@ def _insert(model, rows: list[dict]) -> None:
             getters.append(operator.itemgetter(name) if plain else _prepped(name, prep))
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             getters.append(_const(prep(now)))
-        elif isinstance(field, models.UUIDField) and callable(field.default):
-            getters.append(_new_uuid(field.default))  # a UUID needs no preparation
         elif field.has_default() and callable(field.default):
             getters.append(_called(field.default, None if plain else prep))
         else:
@@ -602,10 +601,6 @@ def _insert(model, rows: list[dict]) -> None:
     ):
         for row in rows:
             copy.write_row([get(row) for get in getters])
-
-
-def _new_uuid(default):
-    return lambda row: default()
 
 
 def _const(value):
