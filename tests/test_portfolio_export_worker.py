@@ -131,6 +131,7 @@ class TestTheThreshold:
         html = response.content.decode()
         assert response.status_code == 200 and "Préparer l'export" in html
         assert "Cet export compte 5 clients : au-delà de 3, il est préparé" in html
+        assert "› Export CSV</p>" in html
         assert f'<form method="post" action="{_url("csv", "?vente=non")}">' in html
         assert not PortfolioExport.objects.exists()
         assert not DBTaskResult.objects.filter(task_path=TASK).exists()

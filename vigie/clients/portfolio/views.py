@@ -11,6 +11,7 @@ from vigie.clients.portfolio import export, filters, rowcache
 from vigie.clients.portfolio.cells import COLUMNS
 from vigie.clients.portfolio.query import PER_PAGE_CHOICES, Params, portfolio_page, query_for
 from vigie.exports import services as exports
+from vigie.exports.models import Format
 from vigie.lib.decorators import firm_required
 
 
@@ -104,6 +105,7 @@ def portfolio_export(request, fmt: str):
             return redirect("export_detail", public_id=job.public_id)
         context = {
             "fmt": fmt,
+            "fmt_label": Format(fmt).label,
             "rows": matches,
             "inline_max": settings.EXPORT_INLINE_MAX_ROWS,
             "export_query": query.params.url().lstrip("?"),
